@@ -1,0 +1,58 @@
+"""Every setting of Concord, declared once: name, default, environment variable, meaning.
+
+`load_config(overrides)` reads the environment and applies a dict of overrides (tests pass a dict).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    env: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "CONCORD_DATABASE_URL",
+            f"sqlite:///{PROJECT_ROOT / 'instance' / 'concord.db'}", str,
+            "SQLAlchemy URL; SQLite (embedded) or postgresql:// (production, several nodes)"),
+    Setting("SECRET_KEY", "CONCORD_SECRET_KEY", None, str,
+            "signs API tokens and sessions; a random per-process key when unset (tokens then die on restart)"),
+    Setting("DEMO_PASSWORD", "CONCORD_DEMO_PASSWORD", None, str,
+            "password of the demo users made by `make run`; random and printed once when unset"),
+    Setting("TIMEZONE", "CONCORD_TIMEZONE", "Asia/Shanghai", str,
+            "the centre's time zone: API timestamps and working days are in it; storage is UTC"),
+    Setting("TOKEN_TTL_SECONDS", "CONCORD_TOKEN_TTL_SECONDS", 8 * 3600, int,
+            "lifetime of a login token"),
+    Setting("MAX_CONTENT_LENGTH", "CONCORD_MAX_BODY_BYTES", 2 * 1024 * 1024, int,
+            "largest request body accepted; larger bodies get 413"),
+    Setting("PROCESSES_DIR", "CONCORD_PROCESSES_DIR", str(PROJECT_ROOT / "processes"), str,
+            "BPMN/DMN files deployed by `make run`"),
+    Setting("FORMS_DIR", "CONCORD_FORMS_DIR", str(PROJECT_ROOT / "forms"), str,
+            "form schemas deployed beside the processes"),
+    Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
+    Setting("WORKFLOW_CACHE_SIZE", "CONCORD_WORKFLOW_CACHE_SIZE", 2000, int,
+            "live workflows kept in memory per process; checked against the row version on every use"),
+)
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(setting.env)
+        config[setting.key] = setting.parse(raw) if raw not in (None, "") else setting.default
+    config.update(overrides or {})
+    return config

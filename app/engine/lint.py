@@ -1,0 +1,112 @@
+"""Deploy-time checks the parser does not make: every expression, script and timer must compile,
+every user task must have a group and a form that exists, so a bad diagram fails at deploy and
+not when a token reaches it at 3 a.m."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from app.errors import ProblemLocation
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _problem(file: str, node: etree._Element, message: str) -> ProblemLocation:
+    return ProblemLocation(file, node.sourceline, _owner_id(node), message)
+
+
+def _compile(text: str, mode: str) -> str | None:
+    try:
+        compile(text, "<bpmn>", mode)
+    except SyntaxError as exc:
+        return f"does not compile: {exc.msg} (line {exc.lineno} of the expression)"
+    return None
+
+
+def _check_timer(text: str, kind: str) -> str | None:
+    error = _compile(text, "eval")
+    if error:
+        return f"timer expression {error}"
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None  # a variable or a computation: evaluated when the token arrives
+    if not isinstance(value, str):
+        return "timer expression must evaluate to an ISO 8601 text"
+    try:
+        if kind == "timeDate":
+            TimerEventDefinition.get_datetime(value)
+        elif kind == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        else:
+            TimerEventDefinition.parse_iso_duration(value)
+    except Exception:  # the engine raises assorted errors for bad ISO text
+        return f"timer value {value!r} is not a valid ISO 8601 {kind}"
+    return None
+
+
+def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Iterator[ProblemLocation]:
+    for cond in root.iterfind(".//bpmn:conditionExpression", NS):
+        error = _compile((cond.text or "").strip() or "True", "eval")
+        if error:
+            yield _problem(file, cond, f"condition {error}")
+    for script in root.iterfind(".//bpmn:script", NS):
+        error = _compile(script.text or "", "exec")
+        if error:
+            yield _problem(file, script, f"script {error}")
+    for tag in ("preScript", "postScript"):
+        for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
+            error = _compile(script.text or "", "exec")
+            if error:
+                yield _problem(file, script, f"{tag} {error}")
+    for kind in ("timeDuration", "timeDate", "timeCycle"):
+        for timer in root.iterfind(f".//bpmn:{kind}", NS):
+            error = _check_timer((timer.text or "").strip(), kind)
+            if error:
+                yield _problem(file, timer, error)
+    for prop in root.iterfind(".//spiffworkflow:property", NS):
+        name, value = prop.get("name"), prop.get("value") or ""
+        if name in FORM_PROPERTIES and value not in available_forms:
+            yield _problem(file, prop, f"form file {value!r} is not part of the deployment")
+        if name == "candidateGroups":
+            error = _compile(value, "eval")
+            if error:
+                yield _problem(file, prop, f"candidateGroups {error}")
+    lanes_of = {ref.text: lane for lane in root.iterfind(".//bpmn:lane", NS)
+                for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        has_binding = task.find(".//spiffworkflow:property[@name='candidateGroups']", NS) is not None
+        if not has_binding and lanes_of.get(task.get("id")) is None:
+            yield _problem(file, task, "user task has neither a lane nor a candidateGroups property")
+
+
+def lint_dmn(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
+    ns = {"dmn": root.nsmap.get(None) or ""}
+    for expr in root.iterfind(".//dmn:inputExpression/dmn:text", ns):
+        error = _compile(expr.text or "", "eval")
+        if error:
+            yield _problem(file, expr, f"input expression {error}")
+    for entry in root.iterfind(".//dmn:inputEntry/dmn:text", ns):
+        text = (entry.text or "").strip()
+        if text in ("", "-"):
+            continue
+        if _compile(text, "eval") and _compile(f"v {text}", "eval"):
+            yield _problem(file, entry, f"input entry {text!r} does not compile")
+    for entry in root.iterfind(".//dmn:outputEntry/dmn:text", ns):
+        error = _compile((entry.text or "").strip() or "None", "eval")
+        if error:
+            yield _problem(file, entry, f"output entry {error}")

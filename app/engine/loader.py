@@ -1,0 +1,109 @@
+"""Parse and validate BPMN/DMN bundles; store and restore specs once per deployed version."""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from app.engine.lint import NS, lint_bpmn, lint_dmn
+from app.engine.serializer import REGISTRY
+from app.engine.views import ParsedProcess
+from app.engine.xml import parse_xml
+from app.errors import ProblemLocation, ProcessInvalid
+
+Spec = Any  # a SpiffWorkflow BpmnProcessSpec; kept opaque above this package
+
+
+def _validation_problem(exc: ValidationException, fallback_file: str | None) -> ProblemLocation:
+    line = exc.line_number if isinstance(exc.line_number, int) else None
+    return ProblemLocation(exc.file_name or fallback_file, line, exc.id or None, str(exc.args[0] if exc.args else exc))
+
+
+def parse_bundle(files: dict[str, bytes], available_forms: set[str]) -> list[ParsedProcess]:
+    """Parse, validate against the XSDs, lint, and build a storable spec of every executable process.
+
+    Raises ProcessInvalid listing every problem found (not only the first)."""
+    problems: list[ProblemLocation] = []
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    bpmn_roots = {}
+    for name in sorted(files):
+        if not name.endswith((".bpmn", ".dmn")):
+            continue
+        root, problem = parse_xml(files[name], name)
+        if problem:
+            problems.append(problem)
+            continue
+        try:
+            if name.endswith(".dmn"):
+                problems.extend(lint_dmn(root, name))
+                parser.add_dmn_xml(root, filename=name)
+            else:
+                problems.extend(lint_bpmn(root, name, available_forms))
+                parser.add_bpmn_xml(root, filename=name)
+                bpmn_roots[name] = root
+        except ValidationException as exc:
+            problems.append(_validation_problem(exc, name))
+        except Exception as exc:  # the parser raises bare errors on some malformed input
+            problems.append(ProblemLocation(name, None, None, f"{type(exc).__name__}: {exc}"))
+    if not bpmn_roots and not problems:
+        problems.append(ProblemLocation(None, None, None, "the deployment contains no BPMN file"))
+    if problems:
+        raise ProcessInvalid(problems)
+    parsed = [_build(parser, name, root, process) for name, root in bpmn_roots.items()
+              for process in root.iterfind("bpmn:process", NS) if process.get("isExecutable") == "true"]
+    failures = [p for p in parsed if isinstance(p, ProblemLocation)]
+    if failures:
+        raise ProcessInvalid(failures)
+    return [p for p in parsed if isinstance(p, ParsedProcess)]
+
+
+def _build(parser: SpiffBpmnParser, file: str, root: Any, process: Any) -> ParsedProcess | ProblemLocation:
+    key = process.get("id")
+    try:
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        return _validation_problem(exc, file)
+    except SpiffWorkflowException as exc:
+        return ProblemLocation(file, None, key, str(exc))
+    start_form = None
+    start = process.find("bpmn:startEvent", NS)
+    if start is not None:
+        prop = start.find(".//spiffworkflow:property[@name='formJsonSchemaFilename']", NS)
+        start_form = prop.get("value") if prop is not None else None
+    forms = {p.get("value") for p in root.iterfind(".//spiffworkflow:property", NS)
+             if p.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename")}
+    elements = tuple(sorted(el.get("id") for el in process.iter() if el.get("id")))
+    return ParsedProcess(key=key, name=process.get("name") or key, spec_json=spec_to_json(spec, subprocess_specs),
+                         start_form=start_form, forms=tuple(sorted(forms)), elements=elements)
+
+
+def spec_to_json(spec: Spec, subprocess_specs: dict[str, Spec]) -> str:
+    return json.dumps({"spec": REGISTRY.convert(spec),
+                       "subprocess_specs": {k: REGISTRY.convert(v) for k, v in subprocess_specs.items()}},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def spec_from_json(text: str) -> tuple[Spec, dict[str, Spec]]:
+    dct = json.loads(text)
+    return REGISTRY.restore(dct["spec"]), {k: REGISTRY.restore(v) for k, v in dct["subprocess_specs"].items()}
+
+
+class SpecCache:
+    """Restored specs by definition id. Deployed versions never change, so entries never go stale."""
+
+    def __init__(self) -> None:
+        self._specs: dict[int, tuple[Spec, dict[str, Spec]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, definition_id: int, load_json: Any) -> tuple[Spec, dict[str, Spec]]:
+        cached = self._specs.get(definition_id)
+        if cached is None:
+            cached = spec_from_json(load_json())
+            with self._lock:
+                self._specs[definition_id] = cached
+        return cached

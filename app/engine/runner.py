@@ -1,0 +1,145 @@
+"""Drive workflows: start, list ready human tasks, complete, deliver messages, fire timers.
+
+Every function takes and mutates a live workflow; persisting it is the caller's business. When a
+function raises, the workflow object may be half-advanced and must be thrown away (never saved).
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine.loader import Spec
+from app.engine.scripts import SCRIPT_ENGINE
+from app.engine.views import HumanTask, WaitingTimer
+from app.errors import EngineFailure, NotFound, TaskNotOpen, ValidationFailed
+
+GROUP_PROPERTY = "candidateGroups"
+
+
+def _engine_steps(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise EngineFailure(_describe(exc)) from exc
+    except Exception as exc:  # a script or expression raised a plain Python error
+        raise EngineFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    task = getattr(exc, "task", None)
+    where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec else ""
+    return f"{exc}{where}"
+
+
+def _refuse_private_keys(data: dict[str, Any]) -> None:
+    bad = [key for key in data if not isinstance(key, str) or key.startswith("__")]
+    if bad:
+        raise ValidationFailed("keys starting with '__' are not allowed in task data")
+
+
+def start(spec: Spec, subprocess_specs: dict[str, Spec], data: dict[str, Any]) -> BpmnWorkflow:
+    _refuse_private_keys(data)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    _engine_steps(workflow)
+    return workflow
+
+
+def _group_of(task: Any) -> str | None:
+    expression = task.task_spec.extensions.get("properties", {}).get(GROUP_PROPERTY)
+    if expression:
+        try:
+            value = SCRIPT_ENGINE.evaluate(task, expression)
+        except Exception as exc:
+            raise EngineFailure(f"{GROUP_PROPERTY} of {task.task_spec.bpmn_id} failed: {exc}") from exc
+        return str(value) if value else None
+    return task.task_spec.lane
+
+
+def _view(task: Any) -> HumanTask:
+    spec = task.task_spec
+    properties = dict(spec.extensions.get("properties", {}))
+    return HumanTask(
+        id=str(task.id), bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
+        group=_group_of(task), form_schema=properties.get("formJsonSchemaFilename"),
+        form_ui_schema=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
+    )
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
+    return [_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+    """Merge `data` into a READY human task, run it and advance the workflow to its next wait."""
+    _refuse_private_keys(data)
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or not task.task_spec.manual:
+        raise NotFound(f"task {task_id} is not part of this process")
+    # Task.run() happily runs a FUTURE task: the READY check is ours to make.
+    if task.state != TaskState.READY:
+        raise TaskNotOpen(f"task {task_id} is {TaskState.get_name(task.state)}, not open")
+    task.data.update(data)
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise EngineFailure(_describe(exc)) from exc
+    _engine_steps(workflow)
+
+
+def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
+    """Deliver an external message; NotFound when nothing in the process waits for it."""
+    event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+    try:
+        workflow.send_event(event)
+    except WorkflowException as exc:
+        raise NotFound(f"the process is not waiting for message {name!r}") from exc
+    _engine_steps(workflow)
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
+    timers = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if isinstance(definition, TimerEventDefinition):
+            timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, str(definition.details(task).value)))
+    return timers
+
+
+def fire_due_timers(workflow: BpmnWorkflow) -> None:
+    """Let the engine fire what it considers due, then run on to the next wait."""
+    _engine_steps(workflow)
+
+
+def is_completed(workflow: BpmnWorkflow) -> bool:
+    return bool(workflow.is_completed())
+
+
+def latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process variables as of the most recently completed task."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    task = workflow.last_task
+    return dict(task.data) if task is not None else {}
+
+
+def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
+    """(completed element ids, active element ids) for marking the diagram."""
+    completed, active = set(), set()
+    for task in workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            active.add(bpmn_id)
+    return completed, active

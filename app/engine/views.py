@@ -1,0 +1,37 @@
+"""Plain values handed upward instead of SpiffWorkflow objects."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    id: str
+    bpmn_id: str
+    title: str
+    lane: str | None
+    group: str | None
+    form_schema: str | None
+    form_ui_schema: str | None
+    properties: dict[str, str]
+    data: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_id: str
+    bpmn_id: str
+    fire_at: str  # ISO 8601 as the engine reports it
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    """One executable process of a deployed bundle, ready to store."""
+
+    key: str
+    name: str
+    spec_json: str
+    start_form: str | None
+    forms: tuple[str, ...]
+    elements: tuple[str, ...]

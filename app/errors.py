@@ -1,0 +1,91 @@
+"""Domain errors. Each maps to one HTTP status and problem type at the web edge; no Flask here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class ProblemLocation:
+    """Where a process or form file is wrong: file, line and BPMN element."""
+
+    file: str | None
+    line: int | None
+    element_id: str | None
+    message: str
+
+
+class ConcordError(Exception):
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class BadRequest(ConcordError):
+    status, title, slug = 400, "Malformed request", "malformed-request"
+
+
+class Unauthenticated(ConcordError):
+    status, title, slug = 401, "Authentication required", "unauthenticated"
+
+
+class Forbidden(ConcordError):
+    status, title, slug = 403, "Not allowed", "forbidden"
+
+
+class NotFound(ConcordError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(ConcordError):
+    status, title, slug = 409, "State conflict", "conflict"
+
+
+class TaskNotOpen(Conflict):
+    title, slug = "Task is not open", "task-not-open"
+
+
+class TaskHeldByOther(Conflict):
+    title, slug = "Task is held by someone else", "task-held"
+
+
+class ConcurrentUpdate(Conflict):
+    title, slug = "Concurrent update lost the race", "concurrent-update"
+
+
+class ValidationFailed(ConcordError):
+    status, title, slug = 422, "Validation failed", "validation-failed"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class FormInvalid(ValidationFailed):
+    title, slug = "Form data is invalid", "form-invalid"
+
+
+class ProcessInvalid(ConcordError):
+    """A BPMN/DMN/form bundle that does not parse or fails the lint; carries every problem found."""
+
+    status, title, slug = 422, "Process definition is invalid", "process-invalid"
+
+    def __init__(self, problems: list[ProblemLocation]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(
+            f"{p.file or '?'}:{p.line or '?'} {p.element_id or ''} {p.message}".strip() for p in problems))
+
+
+class EngineFailure(ConcordError):
+    """The process itself failed (a broken expression at run time). Nothing is saved."""
+
+    status, title, slug = 500, "Process execution failed", "process-failure"

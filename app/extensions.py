@@ -1,0 +1,70 @@
+"""Process-wide objects: the database (engine + sessions) and the scheduler handle.
+
+Services own their transactions: `with db.transaction() as session:` commits on success and rolls
+back on any exception, so every command is one transaction with its audit record.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """SQLite: WAL for concurrent readers, and BEGIN IMMEDIATE so that two writers queue on the
+    database lock up front instead of both reading a version and one failing to upgrade its lock."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    def configure(self, url: str, echo: bool = False) -> None:
+        if self.engine is not None and str(self.engine.url) == url:
+            return
+        self.dispose()
+        if url.startswith("sqlite"):
+            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        assert self.engine is not None, "database not configured"
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        if self._sessions is None:
+            raise RuntimeError("database not configured: call db.configure(url) or create_app()")
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+        self.engine, self._sessions = None, None
+
+
+db = Database()

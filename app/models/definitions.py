@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base
+
+
+class Deployment(Base):
+    """One upload of BPMN/DMN/form files; the source files are kept verbatim."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sources: Mapped[dict[str, Any]]  # file name -> text
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime]
+
+
+class ProcessDefinition(Base):
+    """A deployed version of one process; its parsed spec is stored once, here."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(256))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    start_form: Mapped[str | None] = mapped_column(String(256))
+    elements: Mapped[list[str]]
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime]
+
+    deployment: Mapped[Deployment] = relationship(lazy="joined", innerjoin=True)

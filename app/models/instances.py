@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class ProcessInstance(Base):
+    """A running or finished case process. `state` holds the task tree only (no spec);
+    `version` increases on every save and guards against lost updates."""
+
+    __tablename__ = "process_instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    state: Mapped[str] = mapped_column(Text, deferred=True)
+    serializer_version: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16))  # running, completed
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Timer(Base):
+    """A timer the engine waits on, mirrored so that any node can find what is due with one query."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "state", "fire_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(128))
+    fire_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, fired, cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
