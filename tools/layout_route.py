@@ -55,7 +55,7 @@ node("handle", "task", "userTask", "办理/调解", 2, 1240,
                candidateGroups="handling_group", caseStatus="handling", procedure="mediation"))
 node("gw_outcome", "gateway", "exclusiveGateway", "办理结果", 2, 1370)
 node("refer_to_roadmap", "task", "scriptTask", "转入法治化路线图（登记去向）", 2, 1500, dy=0,
-     script='referral = {"from": outcome, "status": "pending_roadmap"}\nprocedure = "referred"')
+     script='referral = {"from": outcome, "status": "pending_roadmap"}')
 node("gw_handled", "gateway", "exclusiveGateway", "", 0, 1630)
 node("feedback", "task", "userTask", "反馈回访", 0, 1750,
      ext=props(formJsonSchemaFilename="feedback.schema.json", formUiSchemaFilename="feedback.uischema.json",

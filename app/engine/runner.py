@@ -78,6 +78,15 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
     return [_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
 
 
+def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
+    return {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+    task = workflow.get_task_from_id(UUID(task_id))
+    return dict(task.data) if task is not None else {}
+
+
 def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
     """Merge `data` into a READY human task, run it and advance the workflow to its next wait."""
     _refuse_private_keys(data)

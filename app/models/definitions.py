@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
 
@@ -16,7 +16,7 @@ class Deployment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    sources: Mapped[dict[str, Any]]  # file name -> text
+    sources: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # file name -> text
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime]
 
@@ -39,4 +39,3 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime]
 
-    deployment: Mapped[Deployment] = relationship(lazy="joined", innerjoin=True)

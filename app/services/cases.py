@@ -1,0 +1,156 @@
+"""Cases: register (and start the route), list what the caller may see, show one with its timeline."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import FormInvalid, NotFound
+from app.extensions import db, settings
+from app.forms import validate_submission
+from app.models import Case, Counter, Party, TaskRow
+from app.services import audit, definitions, instances, present, projection
+from app.services.auth import Principal
+from app.services.paging import Page, paginate
+
+ROUTE_KEY = "dispute_case"
+# What the route needs to know at start; personal data (parties) stays out of the process state.
+PROCESS_FIELDS = ("source", "category", "urgency", "amount", "risk_level", "willing_to_mediate")
+
+
+def register(principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
+    """Register a case and start its process. Returns (case, created); the same (source, external_id)
+    again returns the existing case with created=False (idempotent intake for the 12345/110 feeds)."""
+    principal.require_role("intake", "integration")
+    with db.transaction() as session:
+        definition = definitions.latest_definition(session, ROUTE_KEY)
+        form = definitions.form_of(session, definition, definition.start_form or "register_case.schema.json")
+    errors = validate_submission(form.schema, body)
+    if errors:
+        raise FormInvalid("the case does not pass the registration form", errors)
+    if body.get("external_id"):
+        existing = _find_external(body["source"], body["external_id"])
+        if existing is not None:
+            return get_case(principal, existing), False
+    try:
+        with db.transaction() as session:
+            case_id = _create(session, principal, body, definition)
+    except IntegrityError:
+        # Two feeds raced on the same work order: the other one created it, answer with that.
+        existing = _find_external(body["source"], body.get("external_id"))
+        if existing is None:
+            raise
+        return get_case(principal, existing), False
+    return get_case(principal, case_id), True
+
+
+def _find_external(source: str, external_id: str | None) -> int | None:
+    with db.transaction() as session:
+        return session.scalar(select(Case.id).where(Case.source == source, Case.external_id == external_id))
+
+
+def _create(session: Session, principal: Principal, body: dict[str, Any],
+            definition: definitions.DefinitionInfo) -> int:
+    now = clock.now()
+    location = body.get("location") or {}
+    case = Case(
+        case_no=_next_case_no(session), title=body["title"], description=body["description"],
+        request=body.get("request"), source=body["source"], external_id=body.get("external_id"),
+        category=body.get("category"), urgency=body.get("urgency", "normal"), risk_level=body.get("risk_level"),
+        amount=Decimal(str(body["amount"])) if body.get("amount") is not None else None,
+        grid=location.get("grid"), address=location.get("address"),
+        willing_to_mediate=body.get("willing_to_mediate"), status="registered",
+        created_by=principal.username, created_at=now, updated_at=now, reopen_count=0,
+        parties=[Party(position=i, name=p["name"], role=p["role"], phone=p.get("phone"),
+                       id_number=(p.get("id_number") or "").upper() or None)
+                 for i, p in enumerate(body["parties"])])
+    session.add(case)
+    session.flush()
+    data = {name: body.get(name) for name in PROCESS_FIELDS}
+    data.update(case_id=case.id, case_no=case.case_no, urgency=body.get("urgency", "normal"))
+    live = instances.start(session, definition, data)
+    case.process_instance_id = live.id
+    audit.record(session, actor=principal.username, action="case.registered", case_id=case.id,
+                 instance_id=live.id, detail={"case_no": case.case_no, "source": case.source,
+                                              "external_id": case.external_id, "category": case.category,
+                                              "process": f"{definition.key}:{definition.version}"})
+    projection.sync(session, live, case, actor=principal.username)
+    return case.id
+
+
+def _next_case_no(session: Session) -> str:
+    year = clock.now().astimezone(ZoneInfo(settings["TIMEZONE"])).year
+    name = f"case_no:{year}"
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(Counter).values(name=name, value=1)
+    statement = statement.on_conflict_do_update(index_elements=[Counter.name],
+                                                set_={"value": Counter.value + 1}).returning(Counter.value)
+    value = session.execute(statement).scalar_one()
+    return f"ZZ-{year}-{value:06d}"
+
+
+def visible_clause(principal: Principal) -> ColumnElement[bool]:
+    """Cases a user may see: supervisors and admins all; others those they registered or whose tasks
+    were in their groups or in their hands."""
+    if principal.has_role("supervisor"):
+        return true()
+    return or_(Case.created_by == principal.username, _touches(principal))
+
+
+def _touches(principal: Principal) -> ColumnElement[bool]:
+    groups = list(principal.groups)
+    involved = or_(TaskRow.group_name.in_(groups) if groups else false(),
+                   TaskRow.assignee == principal.username, TaskRow.completed_by == principal.username)
+    return exists().where(and_(TaskRow.case_id == Case.id, involved))
+
+
+def reveals_personal_data(session: Session, principal: Principal, case: Case) -> bool:
+    """ID numbers and phones are shown to those handling the case (and admins), masked for others."""
+    if "admin" in principal.roles or case.created_by == principal.username:
+        return True
+    return bool(session.scalar(select(_touches(principal)).where(Case.id == case.id)))
+
+
+def list_cases(principal: Principal, *, status: str | None = None, category: str | None = None,
+               source: str | None = None, q: str | None = None, overdue: bool | None = None,
+               procedure: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+    query = select(Case).where(visible_clause(principal))
+    for column, value in ((Case.status, status), (Case.category, category), (Case.source, source),
+                          (Case.procedure, procedure)):
+        if value:
+            query = query.where(column == value)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(or_(Case.case_no.ilike(pattern), Case.title.ilike(pattern)))
+    if overdue is not None:
+        late = exists().where(TaskRow.case_id == Case.id, TaskRow.state == "open", TaskRow.due_at < clock.now())
+        query = query.where(late if overdue else ~late)
+    with db.transaction() as session:
+        return paginate(session, query.order_by(Case.id.desc()), page, per_page, present.case_summary)
+
+
+def get_case(principal: Principal, case_id: int) -> dict[str, Any]:
+    with db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.id == case_id, visible_clause(principal)))
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        open_tasks = session.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "open")
+                                     .order_by(TaskRow.created_at)).all()
+        return present.case_detail(
+            case, reveal=reveals_personal_data(session, principal, case),
+            tasks=[present.task_item(t, case.case_no) for t in open_tasks],
+            timeline=audit.case_timeline(session, case.id))
+
+
+def case_count() -> int:
+    with db.transaction() as session:
+        return int(session.scalar(select(func.count(Case.id))) or 0)

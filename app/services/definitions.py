@@ -1,0 +1,181 @@
+"""Deploy and look up process definitions (designers' use cases) and their forms."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine.loader import SpecCache, parse_bundle
+from app.engine.views import ParsedProcess
+from app.errors import NotFound, ProblemLocation, ProcessInvalid
+from app.extensions import db
+from app.forms import FormBundle, check_schema_file
+from app.models import Deployment, ProcessDefinition
+from app.services import audit, present
+from app.services.auth import Principal
+
+ALLOWED_SUFFIXES = (".bpmn", ".dmn", ".json")
+_specs = SpecCache()
+_forms: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+@dataclass
+class ValidationReport:
+    valid: bool
+    errors: list[ProblemLocation] = field(default_factory=list)
+    warnings: list[ProblemLocation] = field(default_factory=list)
+    processes: list[ParsedProcess] = field(default_factory=list)
+
+
+def _check(files: dict[str, bytes]) -> ValidationReport:
+    errors: list[ProblemLocation] = []
+    if not files:
+        errors.append(ProblemLocation(None, None, None, "no files were sent"))
+    for name in files:
+        if not name.endswith(ALLOWED_SUFFIXES):
+            errors.append(ProblemLocation(name, None, None, "only .bpmn, .dmn and form .json files are accepted"))
+    forms = {name for name in files if name.endswith(".json")}
+    for name in sorted(forms):
+        errors.extend(check_schema_file(name, files[name])[1])
+    processes: list[ParsedProcess] = []
+    try:
+        processes = parse_bundle(files, forms)
+    except ProcessInvalid as exc:
+        errors.extend(exc.problems)
+    return ValidationReport(valid=not errors, errors=errors, processes=processes)
+
+
+def validate(principal: Principal, files: dict[str, bytes]) -> ValidationReport:
+    principal.require_role("designer")
+    return _check(files)
+
+
+def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str, Any]], bool]:
+    """Deploy a new version of every process in `files`. Returns (definitions, created);
+    re-deploying byte-identical files creates nothing and returns the existing versions."""
+    principal.require_role("designer")
+    report = _check(files)
+    if not report.valid:
+        raise ProcessInvalid(report.errors)
+    content_hash = _bundle_hash(files)
+    with db.transaction() as session:
+        existing = session.scalars(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash)
+                                   .order_by(ProcessDefinition.id)).all()
+        if existing:
+            return [_summary(d, latest=None) for d in existing], False
+        now = clock.now()
+        deployment = Deployment(content_hash=content_hash, deployed_by=principal.username, deployed_at=now,
+                                sources={name: content.decode("utf-8") for name, content in sorted(files.items())})
+        session.add(deployment)
+        session.flush()
+        created = []
+        for process in report.processes:
+            # Row lock per key is not needed: (key, version) is unique, a concurrent deploy fails cleanly.
+            version = (session.scalar(select(func.max(ProcessDefinition.version))
+                                      .where(ProcessDefinition.key == process.key)) or 0) + 1
+            definition = ProcessDefinition(
+                key=process.key, version=version, name=process.name, content_hash=content_hash,
+                spec_json=process.spec_json, start_form=process.start_form, elements=list(process.elements),
+                deployment_id=deployment.id, deployed_by=principal.username, deployed_at=now)
+            session.add(definition)
+            created.append(definition)
+        session.flush()
+        audit.record(session, actor=principal.username, action="definitions.deployed",
+                     detail={"files": sorted(files), "processes": [f"{d.key}:{d.version}" for d in created]})
+        return [_summary(d, latest=True) for d in created], True
+
+
+def _bundle_hash(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def _summary(definition: ProcessDefinition, latest: bool | None) -> dict[str, Any]:
+    return {"key": definition.key, "version": definition.version, "name": definition.name,
+            "deployed_at": present.iso(definition.deployed_at), "deployed_by": definition.deployed_by, "is_latest": latest}
+
+
+def list_definitions(principal: Principal) -> list[dict[str, Any]]:
+    principal.require_role("designer", "supervisor")
+    with db.transaction() as session:
+        rows = session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key,
+                                                                  ProcessDefinition.version.desc())).all()
+        latest: dict[str, int] = {}
+        for row in rows:
+            latest.setdefault(row.key, row.version)
+        return [_summary(row, latest=latest[row.key] == row.version) for row in rows]
+
+
+@dataclass(frozen=True)
+class DefinitionInfo:
+    """What the hot path needs of a deployed version; immutable, so cached forever."""
+
+    id: int
+    key: str
+    version: int
+    name: str
+    deployment_id: int
+    start_form: str | None
+
+
+_infos: dict[int, DefinitionInfo] = {}
+
+
+def _info(row: ProcessDefinition) -> DefinitionInfo:
+    info = DefinitionInfo(row.id, row.key, row.version, row.name, row.deployment_id, row.start_form)
+    _infos[row.id] = info
+    return info
+
+
+def latest_definition(session: Session, key: str) -> DefinitionInfo:
+    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                         .order_by(ProcessDefinition.version.desc()).limit(1))
+    if row is None:
+        raise NotFound(f"process {key!r} has not been deployed")
+    return _infos.get(row.id) or _info(row)
+
+
+def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
+    info = _infos.get(definition_id)
+    if info is None:
+        row = session.get(ProcessDefinition, definition_id)
+        if row is None:
+            raise NotFound(f"process definition {definition_id} does not exist")
+        info = _info(row)
+    return info
+
+
+def spec_of(session: Session, definition_id: int) -> Any:
+    def load() -> str:
+        return session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
+    return _specs.get(definition_id, load)
+
+
+def form_of(session: Session, definition: DefinitionInfo, schema_file: str) -> FormBundle:
+    """The form deployed with `definition` (running instances keep the forms of their version)."""
+    ui_file = schema_file.replace(".schema.json", ".uischema.json")
+    return FormBundle(key=schema_file.removesuffix(".schema.json"),
+                      schema=_form_file(session, definition.deployment_id, schema_file, required=True),
+                      ui_schema=_form_file(session, definition.deployment_id, ui_file, required=False))
+
+
+def _form_file(session: Session, deployment_id: int, name: str, required: bool) -> dict[str, Any]:
+    cached = _forms.get((deployment_id, name))
+    if cached is None:
+        sources = session.scalar(select(Deployment.sources).where(Deployment.id == deployment_id)) or {}
+        text = sources.get(name)
+        if text is None:
+            if required:
+                raise NotFound(f"form {name!r} is not part of deployment {deployment_id}")
+            return {}
+        cached, problems = check_schema_file(name, text.encode("utf-8"))
+        if cached is None:
+            raise ProcessInvalid(problems)
+        _forms[(deployment_id, name)] = cached
+    return cached

@@ -1,0 +1,63 @@
+"""Demo users (route.md) and a handful of demo cases at different stages, for `make run`."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from app.services import auth, cases, tasks
+
+DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
+    ("intake1", "窗口受理员", ["intake"], ["intake"]),
+    ("dispatch1", "分流调度员", ["handler"], ["dispatch"]),
+    ("mediator1", "人民调解员", ["handler"], ["mediation"]),
+    ("family1", "婚姻家事调解员", ["handler"], ["family"]),
+    ("labor1", "劳动争议调解员", ["handler"], ["labor"]),
+    ("property1", "物业纠纷调解员", ["handler"], ["property"]),
+    ("consumer1", "消费纠纷调解员", ["handler"], ["consumer"]),
+    ("supervisor1", "督办专员", ["supervisor"], ["supervisor"]),
+    ("designer1", "流程设计员", ["designer"], []),
+    ("admin1", "系统管理员", ["admin"], []),
+)
+
+DEMO_CASES: tuple[dict[str, Any], ...] = (
+    {"title": "楼上漏水引发邻里纠纷", "description": "楼上住户卫生间漏水，多次协商未果。", "source": "walk_in",
+     "category": "neighbor", "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000"},
+                                         {"name": "李四", "role": "respondent"}],
+     "location": {"grid": "城关街道-03网格", "address": "幸福小区5栋"}, "willing_to_mediate": True},
+    {"title": "外卖骑手工资拖欠", "description": "平台合作商拖欠两个月工资。", "source": "hotline_12345",
+     "external_id": "12345-DEMO-0001", "category": "gig_labor", "amount": 8600,
+     "parties": [{"name": "王五", "role": "applicant", "phone": "13900139000"},
+                 {"name": "某配送服务公司", "role": "respondent"}]},
+    {"title": "物业费争议", "description": "业主以服务不达标为由拒交物业费。", "source": "grid",
+     "parties": [{"name": "赵六", "role": "applicant"}, {"name": "某物业公司", "role": "respondent"}]},
+)
+
+
+def seed_users(password: str) -> list[str]:
+    for username, display, roles, groups in DEMO_USERS:
+        auth.upsert_user(username, password, display_name=display, roles=roles, groups=groups, actor="demo-seed")
+    return [u[0] for u in DEMO_USERS]
+
+
+def demo_users_exist() -> bool:
+    with db.transaction() as session:
+        return session.scalar(select(User.id).where(User.username == "intake1")) is not None
+
+
+def seed_cases() -> int:
+    """Register the demo cases once and move the first one to the mediator's desk."""
+    if cases.case_count():
+        return 0
+    intake = auth.find_principal("intake1")
+    dispatcher = auth.find_principal("dispatch1")
+    assert intake is not None and dispatcher is not None, "seed the demo users first"
+    first, _ = cases.register(intake, DEMO_CASES[0])
+    for case in DEMO_CASES[1:]:
+        cases.register(intake, case)
+    dispatch = next(t for t in first["active_tasks"] if t["name"] == "dispatch")
+    tasks.claim(dispatcher, dispatch["id"])
+    tasks.complete(dispatcher, dispatch["id"], {"handling_group": "mediation", "complexity": "simple"})
+    return len(DEMO_CASES)

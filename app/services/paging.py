@@ -1,0 +1,28 @@
+"""The list shape every collection endpoint answers with."""
+from __future__ import annotations
+
+from typing import Any, Callable, TypedDict
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+MAX_PER_PAGE = 200
+
+
+class Page(TypedDict):
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+
+def clamp(page: int, per_page: int) -> tuple[int, int]:
+    return max(1, page), min(max(1, per_page), MAX_PER_PAGE)
+
+
+def paginate(session: Session, query: Select[Any], page: int, per_page: int,
+             render: Callable[..., dict[str, Any]]) -> Page:
+    page, per_page = clamp(page, per_page)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [render(*row) for row in rows], "total": int(total), "page": page, "per_page": per_page}

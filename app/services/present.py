@@ -1,0 +1,75 @@
+"""Turn rows into the API's plain dictionaries: times in the centre's zone, personal data masked."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.extensions import settings
+from app.models import AuditEntry, Case, Party, TaskRow
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(_zone(settings.get("TIMEZONE", "Asia/Shanghai"))).isoformat(timespec="seconds")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone or len(phone) < 7:
+        return phone and "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_id_number(number: str | None) -> str | None:
+    if not number:
+        return number
+    return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+def party(p: Party, reveal: bool) -> dict[str, Any]:
+    return {"name": p.name, "role": p.role,
+            "phone": p.phone if reveal else mask_phone(p.phone),
+            "id_number": p.id_number if reveal else mask_id_number(p.id_number)}
+
+
+def _amount(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    return {"id": case.id, "case_no": case.case_no, "title": case.title, "source": case.source,
+            "external_id": case.external_id, "category": case.category, "urgency": case.urgency,
+            "status": case.status, "procedure": case.procedure, "procedure_since": iso(case.procedure_since),
+            "handling_group": case.handling_group, "outcome": case.outcome,
+            "created_at": iso(case.created_at), "closed_at": iso(case.closed_at)}
+
+
+def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
+                timeline: list[AuditEntry]) -> dict[str, Any]:
+    detail = case_summary(case)
+    detail.update({
+        "description": case.description, "request": case.request, "risk_level": case.risk_level,
+        "amount": _amount(case.amount), "location": {"grid": case.grid, "address": case.address},
+        "willing_to_mediate": case.willing_to_mediate, "complexity": case.complexity,
+        "satisfied": case.satisfied, "reopen_count": case.reopen_count, "created_by": case.created_by,
+        "updated_at": iso(case.updated_at), "process_instance_id": case.process_instance_id,
+        "parties": [party(p, reveal) for p in case.parties], "personal_data_masked": not reveal,
+        "active_tasks": tasks,
+        "timeline": [{"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail} for e in timeline],
+    })
+    return detail
+
+
+def task_item(task: TaskRow, case_no: str) -> dict[str, Any]:
+    return {"id": task.id, "name": task.bpmn_id, "title": task.title, "case_id": task.case_id, "case_no": case_no,
+            "group": task.group_name, "assignee": task.assignee, "state": task.state,
+            "created_at": iso(task.created_at), "due_at": iso(task.due_at), "completed_at": iso(task.completed_at),
+            "escalation_level": task.escalation_level, "form_key": task.form_key}

@@ -1,0 +1,8 @@
+"""JSON API, version 1 (see shared/design/api.md). Views parse input, call one service, shape output."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from app.web.api import auth, cases, definitions, health, openapi, tasks  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from app.errors import BadRequest
+from app.services import definitions as definition_service
+from app.web.api import bp
+from app.web.api.support import authenticated, doc, principal
+
+
+def _files() -> dict[str, bytes]:
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise BadRequest("send one or more files as multipart field 'files'")
+    files: dict[str, bytes] = {}
+    for upload in uploads:
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if not name:
+            raise BadRequest("every uploaded file needs a file name")
+        files[name] = upload.read()
+    return files
+
+
+def _problems(items: list[Any]) -> list[dict[str, Any]]:
+    return [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message} for p in items]
+
+
+@bp.get("/process-definitions")
+@authenticated
+@doc("Deployed process definitions, every version", tag="process-definitions")
+def list_definitions() -> ResponseReturnValue:
+    return jsonify(definition_service.list_definitions(principal()))
+
+
+@bp.post("/process-definitions/validate")
+@authenticated
+@doc("Validate BPMN, DMN and form files without deploying", tag="process-definitions", body="Upload")
+def validate_definitions() -> ResponseReturnValue:
+    report = definition_service.validate(principal(), _files())
+    return jsonify({"valid": report.valid, "errors": _problems(report.errors),
+                    "warnings": _problems(report.warnings)})
+
+
+@bp.post("/process-definitions")
+@authenticated
+@doc("Deploy a new version", tag="process-definitions", body="Upload",
+     responses={201: "Deployed", 200: "Identical files were already deployed", 422: "Invalid files"})
+def deploy_definitions() -> ResponseReturnValue:
+    deployed, is_new = definition_service.deploy(principal(), _files())
+    return jsonify({"definitions": deployed}), 201 if is_new else 200

@@ -1,0 +1,84 @@
+"""The OpenAPI 3.1 document, generated from the registered routes and their @doc notes."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from app.web.api import bp
+from app.web.api.support import OPERATIONS, doc
+
+_OBJECT = {"type": "object"}
+SCHEMAS: dict[str, Any] = {
+    "Problem": {"type": "object", "required": ["type", "title", "status"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}}}},
+    "Login": {"type": "object", "required": ["username", "password"],
+              "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+    "Assign": {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}},
+    "Completion": {"type": "object", "properties": {"data": {"type": "object"}}},
+    "Upload": {"type": "object", "properties": {"files": {"type": "array",
+                                                          "items": {"type": "string", "contentMediaType":
+                                                                    "application/octet-stream"}}}},
+}
+
+
+def _registration_schema() -> dict[str, Any]:
+    path = Path(current_app.config["FORMS_DIR"]) / "register_case.schema.json"
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return dict(_OBJECT)
+    schema.pop("$schema", None)
+    return schema  # type: ignore[no-any-return]
+
+
+def _operation(endpoint: str, method: str, params: list[str]) -> dict[str, Any]:
+    note = OPERATIONS.get(endpoint, {"summary": endpoint, "tag": "misc", "responses": {200: "OK"},
+                                     "body": None, "public": False, "query": ()})
+    op: dict[str, Any] = {"operationId": endpoint.split(".")[-1], "summary": note["summary"], "tags": [note["tag"]],
+                          "responses": {}}
+    for code, text in note["responses"].items():
+        media = "application/json" if code < 400 else "application/problem+json"
+        ref = {"$ref": "#/components/schemas/Problem"} if code >= 400 else _OBJECT
+        op["responses"][str(code)] = {"description": text, "content": {media: {"schema": ref}}}
+    if not note["public"]:
+        op["security"] = [{"bearer": []}]
+        op["responses"].setdefault("401", {"description": "Missing or invalid token"})
+    parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+    parameters += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in note["query"]]
+    if parameters:
+        op["parameters"] = parameters
+    if note["body"] and method in ("post", "put", "patch"):
+        media = "multipart/form-data" if note["body"] == "Upload" else "application/json"
+        op["requestBody"] = {"required": True, "content": {
+            media: {"schema": {"$ref": f"#/components/schemas/{note['body']}"}}}}
+    return op
+
+
+@bp.get("/openapi.json")
+@doc("This document", tag="meta", public=True)
+def openapi() -> ResponseReturnValue:
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in current_app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, method.lower(),
+                                                                    sorted(rule.arguments))
+    schemas = dict(SCHEMAS, CaseRegistration=_registration_schema())
+    return jsonify({
+        "openapi": "3.1.0",
+        "info": {"title": "Concord API", "version": "1.0.0",
+                 "description": "综治中心矛盾纠纷闭环流转平台 — case workflow API"},
+        "servers": [{"url": "/"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    })

@@ -1,0 +1,82 @@
+"""Shared plumbing of the API views: authentication, JSON bodies, query parameters, OpenAPI notes."""
+from __future__ import annotations
+
+import json
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from flask import Response, g, jsonify, request
+
+from app.errors import BadRequest, Unauthenticated, ValidationFailed
+from app.services import auth as auth_service
+from app.services.auth import Principal
+
+F = TypeVar("F", bound=Callable[..., Any])
+# OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.
+OPERATIONS: dict[str, dict[str, Any]] = {}
+
+
+def doc(summary: str, *, tag: str, body: str | None = None, responses: dict[int, str] | None = None,
+        public: bool = False, query: tuple[str, ...] = ()) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        OPERATIONS[f"api.{view.__name__}"] = {"summary": summary, "tag": tag, "body": body,
+                                              "responses": responses or {200: "OK"}, "public": public,
+                                              "query": query}
+        return view
+    return decorate
+
+
+def authenticated(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/login)")
+        g.principal = auth_service.principal_from_token(token.strip())
+        return view(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+def principal() -> Principal:
+    return g.principal  # type: ignore[no-any-return]
+
+
+def json_body(require_object: bool = True) -> Any:
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise BadRequest("the request body is empty; send JSON")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest("the request body is not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    if require_object and not isinstance(value, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return value
+
+
+def int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationFailed(f"query parameter {name} must be an integer") from exc
+
+
+def bool_arg(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ValidationFailed(f"query parameter {name} must be true or false")
+
+
+def created(body: Any) -> tuple[Response, int]:
+    return jsonify(body), 201

@@ -1,0 +1,50 @@
+"""RFC 9457 problem+json for every error on /api: domain errors, HTTP errors, and the unexpected."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, json, request
+from werkzeug.exceptions import HTTPException
+
+from app.errors import ConcordError, ProcessInvalid, ValidationFailed
+
+log = logging.getLogger(__name__)
+TYPE_BASE = "https://concord.example/problems/"
+
+
+def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Response:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def _from_domain(exc: ConcordError) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+    if isinstance(exc, ProcessInvalid):
+        extra["errors"] = [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
+                           for p in exc.problems]
+    if exc.status >= 500:
+        log.error("request failed: %s", exc.detail)
+    return problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
+
+
+def _from_http(exc: HTTPException) -> Response | HTTPException:
+    if not request.path.startswith("/api/"):
+        return exc
+    code = exc.code or 500
+    slug = (exc.name or "error").lower().replace(" ", "-")
+    return problem(code, exc.name or "Error", exc.description or "", slug)
+
+
+def _unexpected(exc: Exception) -> Response:
+    # Never a stack trace to the client; the log has it.
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(ConcordError, _from_domain)
+    app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(Exception, _unexpected)
