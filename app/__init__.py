@@ -23,6 +23,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.configure(values["DATABASE_URL"], echo=values["SQL_ECHO"])
 
+    from app.services import definitions, instances
+
+    # Caches hold rows of one database by id; a (re)configured database starts them afresh.
+    definitions.clear_caches()
+    instances.cache.clear()
+
     from app.web import problems
     from app.web.api import bp as api
 

@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FORMS_DIR", "CONCORD_FORMS_DIR", str(PROJECT_ROOT / "forms"), str,
             "form schemas deployed beside the processes"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
+    Setting("PASSWORD_HASH_METHOD", "CONCORD_PASSWORD_HASH_METHOD", "scrypt", str,
+            "werkzeug.security hash method for passwords (scrypt by default)"),
     Setting("WORKFLOW_CACHE_SIZE", "CONCORD_WORKFLOW_CACHE_SIZE", 2000, int,
             "live workflows kept in memory per process; checked against the row version on every use"),
 )

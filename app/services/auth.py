@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,8 +42,19 @@ def _principal(user: User) -> Principal:
     return Principal(user.username, user.display_name, frozenset(user.roles), frozenset(user.groups))
 
 
+class _ClockSigner(TimestampSigner):
+    """Token timestamps from app.clock, so that expiry follows the same time as everything else."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+class _TokenSerializer(URLSafeTimedSerializer):
+    default_signer = _ClockSigner
+
+
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings["SECRET_KEY"], salt="concord-api-token")
+    return _TokenSerializer(settings["SECRET_KEY"], salt="concord-api-token")
 
 
 def login(username: str, password: str) -> tuple[str, Principal]:
@@ -85,7 +96,7 @@ def upsert_user(username: str, password: str, *, display_name: str, roles: list[
             user = User(username=username, created_at=clock.now(), active=True)
             session.add(user)
         user.display_name, user.roles, user.groups = display_name, roles, groups
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = generate_password_hash(password, method=settings.get("PASSWORD_HASH_METHOD", "scrypt"))
         audit.record(session, actor=actor, action="user.saved",
                      detail={"username": username, "roles": roles, "groups": groups})
 

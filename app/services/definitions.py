@@ -23,6 +23,14 @@ _specs = SpecCache()
 _forms: dict[tuple[int, str], dict[str, Any]] = {}
 
 
+def clear_caches() -> None:
+    """Forget cached specs, forms and definition facts (a different database was configured)."""
+    global _specs
+    _specs = SpecCache()
+    _forms.clear()
+    _infos.clear()
+
+
 @dataclass
 class ValidationReport:
     valid: bool

@@ -1,0 +1,146 @@
+"""Fixtures: a fresh database per test on SQLite and on PostgreSQL, the app, an API client, a clock.
+
+Every test that takes `app` runs once per backend. PostgreSQL comes from CONCORD_TEST_DATABASE_URL;
+without it those runs skip with the reason, except in CI (CI=true) where a missing server fails.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import clock, create_app
+from app.config import PROJECT_ROOT
+from app.services import definitions, demo, schema
+from app.services.auth import Principal
+
+PASSWORD = "test-password-1"
+PG_URL = os.environ.get("CONCORD_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted((PROJECT_ROOT / d).iterdir())
+          if p.suffix in (".bpmn", ".dmn", ".json")}
+OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
+TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
+          "deployments", "counters", "users")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but CONCORD_TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need CONCORD_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    engine = create_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # unreachable server, wrong credentials
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    schema.upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "concord.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_ready")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    frozen = clock.FrozenClock(datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc))  # 09:30 in Shanghai, a Tuesday
+    previous = clock.set_clock(frozen)
+    yield frozen
+    clock.set_clock(previous)
+
+
+@pytest.fixture
+def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
+    application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
+    definitions.deploy(OPERATOR, dict(BUNDLE))
+    demo.seed_users(PASSWORD)
+    yield application
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+class Api:
+    """A thin API driver that logs in as demo users and fails loudly on unexpected statuses."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._tokens: dict[str, str] = {}
+
+    def headers(self, user: str) -> dict[str, str]:
+        if user not in self._tokens:
+            response = self.client.post("/api/v1/auth/login", json={"username": user, "password": PASSWORD})
+            assert response.status_code == 200, response.get_json()
+            self._tokens[user] = response.get_json()["token"]
+        return {"Authorization": f"Bearer {self._tokens[user]}"}
+
+    def call(self, method: str, user: str, path: str, expect: int | None = 200, **kwargs: Any) -> Any:
+        response = self.client.open(f"/api/v1{path}", method=method, headers=self.headers(user), **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, (response.status_code, response.get_json())
+        return response.get_json()
+
+    def get(self, user: str, path: str, expect: int | None = 200, **kw: Any) -> Any:
+        return self.call("GET", user, path, expect, **kw)
+
+    def post(self, user: str, path: str, expect: int | None = 200, **kw: Any) -> Any:
+        return self.call("POST", user, path, expect, **kw)
+
+    # Journeys ------------------------------------------------------------------------------
+    def register(self, user: str = "intake1", expect: int = 201, **fields: Any) -> Any:
+        body = {"title": "邻里噪音纠纷", "description": "楼上夜间噪音扰民。", "source": "walk_in",
+                "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000",
+                             "id_number": "11010519491231002X"}]}
+        body.update(fields)
+        return self.post(user, "/cases", expect, json=body)
+
+    def task(self, case_id: int, name: str) -> dict[str, Any]:
+        case = self.get("admin1", f"/cases/{case_id}")
+        matches = [t for t in case["active_tasks"] if t["name"] == name]
+        assert matches, f"no open {name} task; open: {[t['name'] for t in case['active_tasks']]}"
+        return matches[0]
+
+    def work(self, user: str, case_id: int, name: str, data: dict[str, Any], expect: int = 200) -> Any:
+        """Claim and complete the case's open task `name` as `user`, as an officer would."""
+        task = self.task(case_id, name)
+        self.post(user, f"/tasks/{task['id']}/claim")
+        return self.post(user, f"/tasks/{task['id']}/complete", expect, json={"data": data})
+
+
+@pytest.fixture
+def api(client: Any) -> Api:
+    return Api(client)

@@ -1,0 +1,90 @@
+"""Whole cases driven through the API as the demo users would, through every branch of the route."""
+from __future__ import annotations
+
+from tests.conftest import Api
+
+
+def _open_names(api: Api, case_id: int) -> list[str]:
+    return [t["name"] for t in api.get("admin1", f"/cases/{case_id}")["active_tasks"]]
+
+
+def test_unclassified_case_goes_through_triage_dispatch_mediation_feedback_to_closed(api: Api) -> None:
+    case = api.register()
+    assert case["case_no"].startswith("ZZ-2026-") and case["status"] == "registered"
+    assert [t["name"] for t in case["active_tasks"]] == ["triage"]
+    api.work("intake1", case["id"], "triage", {"category": "neighbor", "risk_level": "low"})
+    dispatch = api.task(case["id"], "dispatch")
+    prefill = api.get("dispatch1", f"/tasks/{dispatch['id']}")["data"]
+    assert prefill == {"handling_group": "mediation", "complexity": "simple"}  # from the routing table
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "simple"})
+    assert api.get("admin1", f"/cases/{case['id']}")["status"] == "dispatched"
+    api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert detail["status"] == "handling" and detail["procedure"] == "mediation"
+    api.work("mediator1", case["id"], "handle", {"outcome": "resolved", "agreement_summary": "赔偿500元"})
+    assert _open_names(api, case["id"]) == ["feedback"]
+    result = api.work("intake1", case["id"], "feedback", {"satisfied": True, "visit_method": "phone"})
+    assert result["case"]["status"] == "closed" and result["next_tasks"] == []
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert detail["outcome"] == "resolved" and detail["satisfied"] is True and detail["closed_at"]
+    completed = [e["detail"]["task"] for e in detail["timeline"] if e["action"] == "task.completed"]
+    assert completed == ["triage", "dispatch", "sign_for", "handle", "feedback"]
+    assert detail["timeline"][-1]["action"] == "case.closed"
+
+
+def test_classified_case_skips_triage_and_lands_in_the_routed_group(api: Api) -> None:
+    case = api.register(category="labor")
+    assert [t["name"] for t in case["active_tasks"]] == ["dispatch"]
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    sign_for = api.task(case["id"], "sign_for")
+    assert sign_for["group"] == "labor"
+    inbox = api.get("labor1", "/tasks?scope=group")["items"]
+    assert [t["id"] for t in inbox] == [sign_for["id"]]
+    assert api.get("mediator1", "/tasks?scope=group")["items"] == []
+
+
+def test_returned_case_goes_back_to_dispatch_with_the_reason(api: Api) -> None:
+    case = api.register(category="labor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "family", "complexity": "general"})
+    api.work("family1", case["id"], "sign_for", {"accepted": False, "return_reason": "不属于婚姻家事，应转劳动争议"})
+    assert _open_names(api, case["id"]) == ["dispatch"]
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert detail["status"] == "registered"
+    returns = [e for e in detail["timeline"] if e["action"] == "task.completed" and e["detail"]["task"] == "sign_for"]
+    assert returns[0]["detail"]["data"]["return_reason"] == "不属于婚姻家事，应转劳动争议"
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    assert api.task(case["id"], "sign_for")["group"] == "labor"
+
+
+def test_unsatisfied_visit_reopens_once_then_closes(api: Api) -> None:
+    case = api.register(category="neighbor")
+    for round_ in range(2):
+        api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "simple"})
+        api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+        api.work("mediator1", case["id"], "handle", {"outcome": "resolved"})
+        result = api.work("intake1", case["id"], "feedback", {"satisfied": False, "visit_note": f"第{round_ + 1}次不满意"})
+        if round_ == 0:
+            assert [t["name"] for t in result["next_tasks"]] == ["dispatch"]
+            assert api.get("admin1", f"/cases/{case['id']}")["reopen_count"] == 1
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert detail["status"] == "closed" and detail["satisfied"] is False and detail["reopen_count"] == 1
+
+
+def test_failed_mediation_is_recorded_and_still_visited_not_silently_closed(api: Api) -> None:
+    case = api.register(category="contract")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "general"})
+    api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    result = api.work("mediator1", case["id"], "handle", {"outcome": "mediation_failed"})
+    assert [t["name"] for t in result["next_tasks"]] == ["feedback"]
+    assert result["case"]["outcome"] == "mediation_failed" and result["case"]["status"] == "feedback"
+
+
+def test_refused_and_withdrawn_outcomes_go_to_feedback(api: Api) -> None:
+    for outcome in ("mediation_refused", "withdrawn"):
+        case = api.register(category="damages")
+        api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "general"})
+        api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+        result = api.work("mediator1", case["id"], "handle", {"outcome": outcome})
+        assert [t["name"] for t in result["next_tasks"]] == ["feedback"], outcome
+        closed = api.work("intake1", case["id"], "feedback", {"satisfied": True})
+        assert closed["case"]["status"] == "closed" and closed["case"]["outcome"] == outcome
