@@ -1,0 +1,73 @@
+"""Designers validate and deploy BPMN/DMN/form files; bad files are refused with file, line and element."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from tests.conftest import BUNDLE, Api
+
+
+def _upload(files: dict[str, bytes]) -> dict[str, Any]:
+    return {"data": {"files": [(io.BytesIO(content), name) for name, content in files.items()]},
+            "content_type": "multipart/form-data"}
+
+
+def test_designer_validates_the_shipped_route(api: Api) -> None:
+    report = api.post("designer1", "/process-definitions/validate", **_upload(BUNDLE))
+    assert report == {"valid": True, "errors": [], "warnings": []}
+
+
+def test_broken_bpmn_is_reported_with_file_line_and_element(api: Api) -> None:
+    files = dict(BUNDLE)
+    files["dispute_case.bpmn"] = files["dispute_case.bpmn"].replace(b"not satisfied and reopen_count &lt; 1",
+                                                                    b"not satisfied and and reopen_count")
+    report = api.post("designer1", "/process-definitions/validate", **_upload(files))
+    [error] = report["errors"]
+    assert report["valid"] is False and error["file"] == "dispute_case.bpmn"
+    assert error["element_id"] == "f_reopen" and error["line"] > 1
+    problem = api.post("designer1", "/process-definitions", expect=422, **_upload(files))
+    assert problem["errors"][0]["element_id"] == "f_reopen"
+    assert [d["version"] for d in api.get("designer1", "/process-definitions")] == [1]
+
+
+def test_xml_with_entities_is_rejected(api: Api) -> None:
+    files = {"evil.bpmn": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "boom">]><d>&x;</d>'}
+    problem = api.post("designer1", "/process-definitions", expect=422, **_upload(files))
+    assert "DOCTYPE" in problem["errors"][0]["message"]
+
+
+def test_deploying_changed_files_makes_a_new_version_and_old_cases_keep_theirs(api: Api) -> None:
+    old_case = api.register(category="labor")
+    files = dict(BUNDLE)
+    files["dispatch.schema.json"] = files["dispatch.schema.json"].replace("交办意见".encode(), "交办意见（新）".encode())
+    deployed = api.post("designer1", "/process-definitions", expect=201, **_upload(files))
+    assert [(d["key"], d["version"]) for d in deployed["definitions"]] == [("dispute_case", 2)]
+    listing = api.get("designer1", "/process-definitions")
+    assert [(d["version"], d["is_latest"]) for d in listing] == [(2, True), (1, False)]
+    old_form = api.get("dispatch1", f"/tasks/{api.task(old_case['id'], 'dispatch')['id']}")["form"]["schema"]
+    assert old_form["properties"]["dispatch_note"]["title"] == "交办意见"
+    new_case = api.register(category="labor")
+    new_form = api.get("dispatch1", f"/tasks/{api.task(new_case['id'], 'dispatch')['id']}")["form"]["schema"]
+    assert new_form["properties"]["dispatch_note"]["title"] == "交办意见（新）"
+
+
+def test_identical_files_deploy_nothing_new(api: Api) -> None:
+    again = api.post("designer1", "/process-definitions", expect=200, **_upload(BUNDLE))
+    assert [d["version"] for d in again["definitions"]] == [1]
+
+
+def test_only_designers_deploy(api: Api) -> None:
+    api.post("mediator1", "/process-definitions", expect=403, **_upload(BUNDLE))
+    api.post("intake1", "/process-definitions/validate", expect=403, **_upload(BUNDLE))
+
+
+def test_upload_without_files_is_400(api: Api) -> None:
+    api.post("designer1", "/process-definitions/validate", expect=400, data={}, content_type="multipart/form-data")
+
+
+def test_unknown_file_types_and_bad_form_json_are_listed(api: Api) -> None:
+    files = dict(BUNDLE)
+    files["notes.txt"] = b"hello"
+    files["handle.schema.json"] = b'{"type": "object", "properties": 5}'
+    report = api.post("designer1", "/process-definitions/validate", **_upload(files))
+    assert {e["file"] for e in report["errors"]} == {"notes.txt", "handle.schema.json"}

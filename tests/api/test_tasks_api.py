@@ -1,0 +1,98 @@
+"""The inbox: scopes, claiming, handing over and completing, with the conflicts users can run into."""
+from __future__ import annotations
+
+from tests.conftest import Api
+
+
+def _dispatch_task(api: Api) -> tuple[dict, dict]:
+    case = api.register(category="labor")
+    return case, api.task(case["id"], "dispatch")
+
+
+def test_group_inbox_shows_open_tasks_of_my_groups_only(api: Api) -> None:
+    case, task = _dispatch_task(api)
+    items = api.get("dispatch1", "/tasks?scope=group")["items"]
+    assert [(t["id"], t["name"], t["title"], t["case_no"]) for t in items] == [
+        (task["id"], "dispatch", "分流交办", case["case_no"])]
+    assert items[0]["escalation_level"] == 0 and items[0]["form_key"] == "dispatch.schema.json"
+    assert api.get("intake1", "/tasks?scope=group")["items"] == []
+    api.get("dispatch1", f"/tasks/{task['id']}")
+    api.get("intake1", f"/tasks/{task['id']}", expect=404)
+
+
+def test_scope_all_is_for_supervisors(api: Api) -> None:
+    _dispatch_task(api)
+    assert api.get("supervisor1", "/tasks?scope=all")["total"] == 1
+    api.get("dispatch1", "/tasks?scope=all", expect=403)
+    api.get("dispatch1", "/tasks?scope=everything", expect=422)
+
+
+def test_claim_puts_the_task_in_my_inbox_and_blocks_others(api: Api, app) -> None:
+    from app.services import auth
+
+    auth.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
+    _, task = _dispatch_task(api)
+    api.post("dispatch1", f"/tasks/{task['id']}/claim")
+    assert [t["id"] for t in api.get("dispatch1", "/tasks?scope=mine")["items"]] == [task["id"]]
+    problem = api.post("dispatch2", f"/tasks/{task['id']}/claim", expect=409)
+    assert "dispatch1" in problem["detail"]
+    api.post("dispatch2", f"/tasks/{task['id']}/complete", expect=409, json={"data": {}})
+    api.post("dispatch1", f"/tasks/{task['id']}/unclaim")
+    api.post("dispatch2", f"/tasks/{task['id']}/claim")
+
+
+def test_completing_needs_the_claim(api: Api) -> None:
+    _, task = _dispatch_task(api)
+    problem = api.post("dispatch1", f"/tasks/{task['id']}/complete", expect=409,
+                       json={"data": {"handling_group": "labor", "complexity": "general"}})
+    assert "claim" in problem["detail"]
+
+
+def test_supervisor_assigns_to_a_group_member_only(api: Api) -> None:
+    _, task = _dispatch_task(api)
+    api.post("supervisor1", f"/tasks/{task['id']}/assign", json={"username": "mediator1"}, expect=422)
+    api.post("supervisor1", f"/tasks/{task['id']}/assign", json={"username": "nobody"}, expect=422)
+    assigned = api.post("supervisor1", f"/tasks/{task['id']}/assign", json={"username": "dispatch1"})
+    assert assigned["assignee"] == "dispatch1"
+    api.post("dispatch1", f"/tasks/{task['id']}/assign", json={"username": "dispatch1"}, expect=403)
+
+
+def test_form_errors_are_422_per_field_and_change_nothing(api: Api) -> None:
+    case, task = _dispatch_task(api)
+    api.post("dispatch1", f"/tasks/{task['id']}/claim")
+    problem = api.post("dispatch1", f"/tasks/{task['id']}/complete", expect=422, json={"data": {
+        "handling_group": "astrology", "routing_override": "x", "__builtins__": {}}})
+    fields = {e["field"] for e in problem["errors"]}
+    assert {"handling_group", "complexity", "routing_override", "__builtins__"} <= fields
+    assert api.task(case["id"], "dispatch")["id"] == task["id"]
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert not [e for e in detail["timeline"] if e["action"] == "task.completed"]
+
+
+def test_return_without_reason_is_refused(api: Api) -> None:
+    case, _ = _dispatch_task(api)
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    problem = api.work("labor1", case["id"], "sign_for", {"accepted": False}, expect=422)
+    assert [e["field"] for e in problem["errors"]] == ["return_reason"]
+
+
+def test_completed_task_cannot_be_completed_again(api: Api) -> None:
+    case, task = _dispatch_task(api)
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    problem = api.post("dispatch1", f"/tasks/{task['id']}/complete", expect=409,
+                       json={"data": {"handling_group": "labor", "complexity": "general"}})
+    assert problem["title"] == "Task is not open"
+    api.post("dispatch1", f"/tasks/{task['id']}/claim", expect=409)
+
+
+def test_unknown_task_is_404(api: Api) -> None:
+    api.get("dispatch1", "/tasks/00000000-0000-0000-0000-000000000000", expect=404)
+    api.post("dispatch1", "/tasks/not-a-uuid/claim", expect=404)
+
+
+def test_task_view_carries_form_schema_and_ui_schema(api: Api) -> None:
+    _, task = _dispatch_task(api)
+    view = api.get("dispatch1", f"/tasks/{task['id']}")
+    assert view["form"]["schema"]["title"] == "分流交办"
+    assert view["form"]["ui_schema"]["ui:order"][0] == "handling_group"
+    assert view["data"] == {"handling_group": "labor", "complexity": "general"}

@@ -1,0 +1,132 @@
+"""The engine adapter on a small fixture diagram: parse, lint, run, serialize without the spec."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.engine import loader, runner, serializer
+from app.errors import EngineFailure, ProcessInvalid, TaskNotOpen, ValidationFailed
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+BPMN = (DATA / "two_step.bpmn").read_bytes()
+
+
+def _parse(bpmn: bytes = BPMN, forms: frozenset[str] = frozenset({"ask.schema.json"})) -> loader.ParsedProcess:
+    return loader.parse_bundle({"two_step.bpmn": bpmn}, set(forms))[0]
+
+
+def _problems(bpmn: bytes, forms: frozenset[str] = frozenset({"ask.schema.json"})) -> list:
+    with pytest.raises(ProcessInvalid) as caught:
+        _parse(bpmn, forms)
+    return caught.value.problems
+
+
+def _start(data: dict | None = None):
+    spec, subs = loader.spec_from_json(_parse().spec_json)
+    return runner.start(spec, subs, data or {"reviewer_group": "beta"}), spec, subs
+
+
+def test_parsed_process_lists_its_forms_and_elements() -> None:
+    parsed = _parse()
+    assert parsed.key == "two_step" and parsed.forms == ("ask.schema.json",)
+    assert {"ask", "review", "gw", "f5"} <= set(parsed.elements)
+
+
+def test_ready_tasks_carry_lane_group_and_form() -> None:
+    workflow, *_ = _start()
+    [ask] = runner.ready_human_tasks(workflow)
+    assert (ask.bpmn_id, ask.title, ask.group, ask.form_schema) == ("ask", "Ask", "alpha", "ask.schema.json")
+
+
+def test_candidate_groups_expression_binds_the_lane_at_run_time() -> None:
+    workflow, *_ = _start({"reviewer_group": "gamma"})
+    runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 20})
+    [review] = runner.ready_human_tasks(workflow)
+    assert review.bpmn_id == "review" and review.group == "gamma" and review.data["amount"] == 40
+
+
+def test_gateway_loops_back_and_the_workflow_completes() -> None:
+    workflow, *_ = _start()
+    runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 1})
+    runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {})
+    assert runner.ready_human_tasks(workflow)[0].bpmn_id == "ask"  # 2 < 10: back to ask
+    runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 7})
+    runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {})
+    assert runner.is_completed(workflow) and runner.latest_data(workflow)["amount"] == 14
+
+
+def test_completing_a_task_twice_is_refused() -> None:
+    workflow, *_ = _start()
+    task_id = runner.ready_human_tasks(workflow)[0].id
+    runner.complete_task(workflow, task_id, {"amount": 20})
+    with pytest.raises(TaskNotOpen):
+        runner.complete_task(workflow, task_id, {"amount": 20})
+
+
+def test_private_keys_never_enter_task_data() -> None:
+    workflow, *_ = _start()
+    with pytest.raises(ValidationFailed):
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"__builtins__": {}})
+
+
+def test_a_failing_script_is_an_engine_failure() -> None:
+    workflow, *_ = _start()
+    with pytest.raises(EngineFailure, match="double|amount"):
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": None})
+
+
+def test_scripts_cannot_import_or_open_files() -> None:
+    bad = BPMN.replace(b"amount = amount * 2", b"amount = len(open('/etc/passwd').read())")
+    spec, subs = loader.spec_from_json(_parse(bad).spec_json)
+    workflow = runner.start(spec, subs, {"reviewer_group": "beta"})
+    with pytest.raises(EngineFailure, match="open"):
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 1})
+
+
+def test_state_round_trips_without_the_spec() -> None:
+    workflow, spec, subs = _start()
+    runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 20})
+    state = serializer.dump_state(workflow)
+    assert '"spec"' not in state and "Double" not in state
+    restored = serializer.load_state(state, spec, subs)
+    [review] = runner.ready_human_tasks(restored)
+    runner.complete_task(restored, review.id, {})
+    assert runner.is_completed(restored)
+
+
+def test_bad_condition_fails_at_deploy_with_line_and_element() -> None:
+    [problem] = _problems(BPMN.replace(b"amount &lt; 10", b"amount &lt;&lt;&lt; 10"))
+    assert problem.element_id == "f5" and problem.line and problem.file == "two_step.bpmn"
+    assert "condition" in problem.message
+
+
+def test_bad_script_and_bad_timer_fail_at_deploy() -> None:
+    timer = (b'<bpmn:boundaryEvent id="late" attachedToRef="review" cancelActivity="false">'
+             b'<bpmn:timerEventDefinition id="late_def"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">'
+             b'"P7X"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
+    bad = BPMN.replace(b"amount * 2", b"amount *").replace(b'<bpmn:endEvent id="end">', timer + b'<bpmn:endEvent id="end">')
+    messages = {p.element_id: p.message for p in _problems(bad)}
+    assert "script" in messages["double"] and "ISO 8601" in messages["late_def"]
+
+
+def test_missing_form_fails_at_deploy() -> None:
+    [problem] = _problems(BPMN, forms=frozenset())
+    assert problem.element_id == "ask" and "ask.schema.json" in problem.message
+
+
+def test_xml_that_does_not_parse_names_the_line() -> None:
+    [problem] = _problems(BPMN.replace(b"</bpmn:process>", b"</bpmn:proces>"))
+    assert problem.line == BPMN.count(b"\n", 0, BPMN.index(b"</bpmn:process>")) + 1 and "does not parse" in problem.message
+
+
+def test_schema_violation_names_line_and_element() -> None:
+    [problem] = _problems(BPMN.replace(b'<bpmn:endEvent id="end">', b'<bpmn:endEvent id="end" bogus="1">'))
+    assert problem.line and "bogus" in problem.message
+
+
+def test_doctype_and_entities_are_rejected() -> None:
+    evil = BPMN.replace(b'<?xml version="1.0" encoding="UTF-8"?>',
+                        b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
+    [problem] = _problems(evil)
+    assert "DOCTYPE" in problem.message

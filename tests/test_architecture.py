@@ -1,0 +1,48 @@
+"""The dependency rule of architecture.md, checked mechanically so that it cannot rot."""
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+from importlinter.cli import lint_imports
+
+from app.config import PROJECT_ROOT
+
+APP = PROJECT_ROOT / "app"
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _modules(under: Path) -> list[Path]:
+    return sorted(under.rglob("*.py"))
+
+
+def test_only_the_engine_imports_spiffworkflow() -> None:
+    offenders = [str(p.relative_to(PROJECT_ROOT)) for p in _modules(APP)
+                 if "engine" not in p.relative_to(APP).parts
+                 and any(n.split(".")[0] == "SpiffWorkflow" for n in _imports(p))]
+    assert offenders == []
+
+
+def test_web_code_never_imports_models_or_the_orm() -> None:
+    offenders = [str(p.relative_to(PROJECT_ROOT)) for p in _modules(APP / "web")
+                 if any(n.startswith(("app.models", "sqlalchemy")) for n in _imports(p))]
+    assert offenders == []
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    cwd = os.getcwd()
+    os.chdir(PROJECT_ROOT)
+    try:
+        assert lint_imports(config_filename=str(PROJECT_ROOT / "setup.cfg")) == 0
+    finally:
+        os.chdir(cwd)
