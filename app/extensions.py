@@ -1,15 +1,16 @@
 """Process-wide objects: the database (engine + sessions) and the scheduler handle.
 
-Services own their transactions: `with db.transaction() as session:` commits on success and rolls
-back on any exception, so every command is one transaction with its audit record.
+Services own their transactions: `with db.transaction() as session:` (ORM, for queries) and
+`with db.command() as connection:` (Core, for state changes) commit on success and roll back on any
+exception, so every command is one transaction with its audit record.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -30,6 +31,14 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_AFTER_COMMIT = "concord.after_commit"
+
+
+def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
+    """Run `callback` after the command transaction of `connection` commits (never on rollback)."""
+    connection.info[_AFTER_COMMIT].append(callback)
 
 
 class Database:
@@ -60,6 +69,23 @@ class Database:
             raise RuntimeError("database not configured: call db.configure(url) or create_app()")
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def command(self) -> Iterator[Connection]:
+        """A write transaction on a plain connection, for commands on the hot path (prebuilt Core
+        statements; the ORM session's bookkeeping would cost more than the statements themselves).
+        `after_commit(connection, fn)` registers work to run only once the commit succeeded."""
+        if self.engine is None:
+            raise RuntimeError("database not configured: call db.configure(url) or create_app()")
+        callbacks: list[Callable[[], None]] = []
+        with self.engine.begin() as connection:
+            connection.info[_AFTER_COMMIT] = callbacks
+            try:
+                yield connection
+            finally:
+                connection.info.pop(_AFTER_COMMIT, None)
+        for callback in callbacks:
+            callback()
 
     def dispose(self) -> None:
         if self.engine is not None:

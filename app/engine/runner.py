@@ -129,12 +129,14 @@ def fire_due_timers(workflow: BpmnWorkflow) -> None:
 
 
 def is_completed(workflow: BpmnWorkflow) -> bool:
-    return bool(workflow.is_completed())
+    # The engine sets `completed` when the End task runs (or the process is cancelled);
+    # is_completed() would rescan the whole task tree on every call to find the same answer.
+    return bool(workflow.completed)
 
 
 def latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The process variables as of the most recently completed task."""
-    if workflow.is_completed():
+    if workflow.completed:
         return dict(workflow.data)
     task = workflow.last_task
     return dict(task.data) if task is not None else {}

@@ -12,8 +12,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from app.engine.scripts import SCRIPT_ENGINE
 
@@ -39,8 +41,29 @@ class _SlimWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _FinishedTaskMemoConverter(TaskConverter):
+    """Finished tasks do not change, yet every save converts the whole task tree, which grows with
+    every step. Their dictionaries are kept on the live workflow and reused; the key includes what
+    could still move (state, timestamp, children, trigger), so any change is converted afresh."""
+
+    MEMO = "_concord_finished_task_dicts"
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        if not task.state & TaskState.FINISHED_MASK:
+            return super().to_dict(task)  # type: ignore[no-any-return]
+        memo = task.workflow.__dict__.setdefault(self.MEMO, {})
+        key = (task.state, task.last_state_change, len(task._children), task.triggered)
+        hit = memo.get(task.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]  # type: ignore[no-any-return]
+        dct = super().to_dict(task)
+        memo[task.id] = (key, dct)
+        return dct  # type: ignore[no-any-return]
+
+
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = _SlimWorkflowConverter
+_config[Task] = _FinishedTaskMemoConverter
 REGISTRY = BpmnWorkflowSerializer.configure(_config)
 SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 ENGINE_FORMAT_VERSION: str = SERIALIZER.VERSION

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -17,6 +17,15 @@ class FormBundle:
     key: str
     schema: dict[str, Any]
     ui_schema: dict[str, Any]
+    validator: Any = field(default=None, compare=False, repr=False)
+
+    def validate(self, data: Any) -> list[FieldError]:
+        return validate_submission(self.schema, data, self.validator)
+
+
+def compile_validator(schema: dict[str, Any]) -> Any:
+    """Building a validator is far costlier than running it: build once per deployed form."""
+    return Draft202012Validator(schema, format_checker=checker)
 
 
 def _path(parts: Any) -> str:
@@ -36,7 +45,7 @@ def _message(error: Any) -> str:
     return str(error.message)
 
 
-def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
+def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None) -> list[FieldError]:
     """Every problem of `data` against `schema`. Top-level fields the form does not declare, and keys
     starting with `__`, are refused here whatever the schema says: they would otherwise become
     process variables (and overwrite a time limit or a routing decision)."""
@@ -49,7 +58,7 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
             errors.append(FieldError(str(key), "不允许的字段名 / field names may not start with '__'"))
         elif key not in declared:
             errors.append(FieldError(key, "表单未声明此字段 / the form does not declare this field"))
-    validator = Draft202012Validator(schema, format_checker=checker)
+    validator = validator or compile_validator(schema)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         if error.validator == "required":

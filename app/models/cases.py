@@ -43,8 +43,7 @@ class Case(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 
-    parties: Mapped[list[Party]] = relationship(order_by="Party.position", cascade="all, delete-orphan",
-                                                lazy="selectin")
+    parties: Mapped[list[Party]] = relationship(order_by="Party.position", cascade="all, delete-orphan")
 
 
 class Party(Base):

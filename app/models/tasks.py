@@ -21,6 +21,7 @@ class TaskRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task uuid
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_no: Mapped[str] = mapped_column(String(32))  # denormalized (never changes): inbox rows need no join
     bpmn_id: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(200))
     group_name: Mapped[str | None] = mapped_column(String(64))

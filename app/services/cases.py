@@ -5,14 +5,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, false, func, insert, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import FormInvalid, NotFound
 from app.extensions import db, settings
-from app.forms import validate_submission
 from app.models import Case, Counter, Party, TaskRow
 from app.services import audit, definitions, instances, present, projection
 from app.services.auth import Principal
@@ -27,75 +27,82 @@ def register(principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
     """Register a case and start its process. Returns (case, created); the same (source, external_id)
     again returns the existing case with created=False (idempotent intake for the 12345/110 feeds)."""
     principal.require_role("intake", "integration")
-    with db.transaction() as session:
-        definition = definitions.latest_definition(session, ROUTE_KEY)
-        form = definitions.form_of(session, definition, definition.start_form or "register_case.schema.json")
-    errors = validate_submission(form.schema, body)
-    if errors:
-        raise FormInvalid("the case does not pass the registration form", errors)
-    if body.get("external_id"):
-        existing = _find_external(body["source"], body["external_id"])
-        if existing is not None:
-            return get_case(principal, existing), False
     try:
-        with db.transaction() as session:
-            case_id = _create(session, principal, body, definition)
+        with db.command() as session:
+            definition = definitions.latest_definition(session, ROUTE_KEY)
+            form = definitions.form_of(session, definition, definition.start_form or "register_case.schema.json")
+            errors = form.validate(body)
+            if errors:
+                raise FormInvalid("the case does not pass the registration form", errors)
+            existing = body.get("external_id") and session.execute(
+                _BY_EXTERNAL, {"b_source": body["source"], "b_external": body["external_id"]}).scalar()
+            if not existing:
+                return _create(session, principal, body, definition), True
+        return get_case(principal, existing), False
     except IntegrityError:
         # Two feeds raced on the same work order: the other one created it, answer with that.
         existing = _find_external(body["source"], body.get("external_id"))
         if existing is None:
             raise
         return get_case(principal, existing), False
-    return get_case(principal, case_id), True
+
+
+_BY_EXTERNAL = select(Case.id).where(Case.source == bindparam("b_source"), Case.external_id == bindparam("b_external"))
 
 
 def _find_external(source: str, external_id: str | None) -> int | None:
     with db.transaction() as session:
-        return session.scalar(select(Case.id).where(Case.source == source, Case.external_id == external_id))
+        return session.execute(_BY_EXTERNAL, {"b_source": source, "b_external": external_id}).scalar()
 
 
-def _create(session: Session, principal: Principal, body: dict[str, Any],
-            definition: definitions.DefinitionInfo) -> int:
+def _create(session: Connection, principal: Principal, body: dict[str, Any],
+            definition: definitions.DefinitionInfo) -> dict[str, Any]:
     now = clock.now()
     location = body.get("location") or {}
-    case = Case(
-        case_no=_next_case_no(session), title=body["title"], description=body["description"],
-        request=body.get("request"), source=body["source"], external_id=body.get("external_id"),
-        category=body.get("category"), urgency=body.get("urgency", "normal"), risk_level=body.get("risk_level"),
-        amount=Decimal(str(body["amount"])) if body.get("amount") is not None else None,
-        grid=location.get("grid"), address=location.get("address"),
-        willing_to_mediate=body.get("willing_to_mediate"), status="registered",
-        created_by=principal.username, created_at=now, updated_at=now, reopen_count=0,
-        parties=[Party(position=i, name=p["name"], role=p["role"], phone=p.get("phone"),
-                       id_number=(p.get("id_number") or "").upper() or None)
-                 for i, p in enumerate(body["parties"])])
-    session.add(case)
-    session.flush()
+    case_no = _next_case_no(session)
+    case_id = session.execute(_INSERT_CASE, {
+        "case_no": case_no, "title": body["title"], "description": body["description"],
+        "request": body.get("request"), "source": body["source"], "external_id": body.get("external_id"),
+        "category": body.get("category"), "urgency": body.get("urgency", "normal"),
+        "risk_level": body.get("risk_level"),
+        "amount": Decimal(str(body["amount"])) if body.get("amount") is not None else None,
+        "grid": location.get("grid"), "address": location.get("address"),
+        "willing_to_mediate": body.get("willing_to_mediate"), "status": "registered", "procedure": None,
+        "procedure_since": None, "handling_group": None, "complexity": None, "outcome": None, "satisfied": None,
+        "reopen_count": 0, "process_instance_id": None, "created_by": principal.username, "created_at": now,
+        "updated_at": now, "closed_at": None}).scalar_one()
+    session.execute(_INSERT_PARTIES, [
+        {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
+         "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])
     data = {name: body.get(name) for name in PROCESS_FIELDS}
-    data.update(case_id=case.id, case_no=case.case_no, urgency=body.get("urgency", "normal"))
+    data.update(case_id=case_id, case_no=case_no, urgency=body.get("urgency", "normal"))
     live = instances.start(session, definition, data)
-    case.process_instance_id = live.id
-    audit.record(session, actor=principal.username, action="case.registered", case_id=case.id,
-                 instance_id=live.id, detail={"case_no": case.case_no, "source": case.source,
-                                              "external_id": case.external_id, "category": case.category,
-                                              "process": f"{definition.key}:{definition.version}"})
-    projection.sync(session, live, case, actor=principal.username)
-    return case.id
+    registered = audit.entry(actor=principal.username, action="case.registered", case_id=case_id,
+                             instance_id=live.id, detail={
+                                 "case_no": case_no, "source": body["source"], "external_id": body.get("external_id"),
+                                 "category": body.get("category"), "process": f"{definition.key}:{definition.version}"})
+    outcome = projection.sync(session, live, case_id, actor=principal.username, entries=[registered])
+    return {**outcome.case, "active_tasks": outcome.open_tasks}
 
 
-def _next_case_no(session: Session) -> str:
+def _next_case_no(session: Connection) -> str:
     year = clock.now().astimezone(ZoneInfo(settings["TIMEZONE"])).year
-    name = f"case_no:{year}"
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Counter).values(name=name, value=1)
-    statement = statement.on_conflict_do_update(index_elements=[Counter.name],
-                                                set_={"value": Counter.value + 1}).returning(Counter.value)
-    value = session.execute(statement).scalar_one()
+    statement = _COUNTER_UPSERT.get(session.dialect.name)
+    if statement is None:
+        raise RuntimeError("case numbers need SQLite or PostgreSQL")
+    value = session.execute(statement, {"b_name": f"case_no:{year}"}).scalar_one()
     return f"ZZ-{year}-{value:06d}"
+
+
+def _counter_upsert(insert: Any) -> Any:
+    return (insert(Counter.__table__).values(name=bindparam("b_name"), value=1)
+            .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.__table__.c.value + 1})
+            .returning(Counter.__table__.c.value))
+
+
+_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert), "sqlite": _counter_upsert(sqlite.insert)}
+_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+_INSERT_PARTIES = insert(Party.__table__)
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:

@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -13,14 +13,16 @@ from app.engine.loader import SpecCache, parse_bundle
 from app.engine.views import ParsedProcess
 from app.errors import NotFound, ProblemLocation, ProcessInvalid
 from app.extensions import db
-from app.forms import FormBundle, check_schema_file
+from app.forms import FormBundle, check_schema_file, compile_validator
 from app.models import Deployment, ProcessDefinition
 from app.services import audit, present
 from app.services.auth import Principal
 
+Executor = Session | Connection  # the look-ups below work on either
 ALLOWED_SUFFIXES = (".bpmn", ".dmn", ".json")
 _specs = SpecCache()
 _forms: dict[tuple[int, str], dict[str, Any]] = {}
+_bundles: dict[tuple[int, str], FormBundle] = {}
 
 
 def clear_caches() -> None:
@@ -28,6 +30,7 @@ def clear_caches() -> None:
     global _specs
     _specs = SpecCache()
     _forms.clear()
+    _bundles.clear()
     _infos.clear()
 
 
@@ -135,45 +138,59 @@ class DefinitionInfo:
 _infos: dict[int, DefinitionInfo] = {}
 
 
-def _info(row: ProcessDefinition) -> DefinitionInfo:
+def _info(row: Any) -> DefinitionInfo:
     info = DefinitionInfo(row.id, row.key, row.version, row.name, row.deployment_id, row.start_form)
     _infos[row.id] = info
     return info
 
 
-def latest_definition(session: Session, key: str) -> DefinitionInfo:
-    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                         .order_by(ProcessDefinition.version.desc()).limit(1))
-    if row is None:
+_LATEST_ID = (select(ProcessDefinition.id).where(ProcessDefinition.key == bindparam("b_key"))
+              .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def latest_definition(session: Executor, key: str) -> DefinitionInfo:
+    definition_id = session.execute(_LATEST_ID, {"b_key": key}).scalar()
+    if definition_id is None:
         raise NotFound(f"process {key!r} has not been deployed")
-    return _infos.get(row.id) or _info(row)
+    return definition_info(session, definition_id)
 
 
-def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
+_T = ProcessDefinition.__table__
+_INFO = select(_T.c.id, _T.c.key, _T.c.version, _T.c.name, _T.c.deployment_id, _T.c.start_form).where(
+    _T.c.id == bindparam("b_id"))
+
+
+def definition_info(session: Executor, definition_id: int) -> DefinitionInfo:
     info = _infos.get(definition_id)
     if info is None:
-        row = session.get(ProcessDefinition, definition_id)
+        row = session.execute(_INFO, {"b_id": definition_id}).one_or_none()
         if row is None:
             raise NotFound(f"process definition {definition_id} does not exist")
         info = _info(row)
     return info
 
 
-def spec_of(session: Session, definition_id: int) -> Any:
+def spec_of(session: Executor, definition_id: int) -> Any:
     def load() -> str:
         return session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
     return _specs.get(definition_id, load)
 
 
-def form_of(session: Session, definition: DefinitionInfo, schema_file: str) -> FormBundle:
+def form_of(session: Executor, definition: DefinitionInfo, schema_file: str) -> FormBundle:
     """The form deployed with `definition` (running instances keep the forms of their version)."""
-    ui_file = schema_file.replace(".schema.json", ".uischema.json")
-    return FormBundle(key=schema_file.removesuffix(".schema.json"),
-                      schema=_form_file(session, definition.deployment_id, schema_file, required=True),
-                      ui_schema=_form_file(session, definition.deployment_id, ui_file, required=False))
+    key = (definition.deployment_id, schema_file)
+    bundle = _bundles.get(key)
+    if bundle is None:
+        ui_file = schema_file.replace(".schema.json", ".uischema.json")
+        schema = _form_file(session, definition.deployment_id, schema_file, required=True)
+        bundle = FormBundle(key=schema_file.removesuffix(".schema.json"), schema=schema,
+                            ui_schema=_form_file(session, definition.deployment_id, ui_file, required=False),
+                            validator=compile_validator(schema))
+        _bundles[key] = bundle
+    return bundle
 
 
-def _form_file(session: Session, deployment_id: int, name: str, required: bool) -> dict[str, Any]:
+def _form_file(session: Executor, deployment_id: int, name: str, required: bool) -> dict[str, Any]:
     cached = _forms.get((deployment_id, name))
     if cached is None:
         sources = session.scalar(select(Deployment.sources).where(Deployment.id == deployment_id)) or {}

@@ -14,43 +14,26 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import runner, serializer
 from app.errors import ConcurrentUpdate, NotFound
-from app.extensions import settings
+from app.extensions import after_commit, settings
 from app.models import ProcessInstance
 from app.services import definitions
 from app.services.definitions import DefinitionInfo
 
-_PENDING_KEY = "concord.workflows_to_cache"
-
-
-class WorkflowCache:
-    def __init__(self) -> None:
-        self._items: OrderedDict[int, tuple[int, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def take(self, instance_id: int, version: int) -> Any | None:
-        with self._lock:
-            item = self._items.pop(instance_id, None)
-        return item[1] if item is not None and item[0] == version else None
-
-    def put(self, instance_id: int, version: int, workflow: Any) -> None:
-        with self._lock:
-            self._items[instance_id] = (version, workflow)
-            self._items.move_to_end(instance_id)
-            while len(self._items) > settings.get("WORKFLOW_CACHE_SIZE", 2000):
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-cache = WorkflowCache()
+_PI = ProcessInstance.__table__
+# Statements built once (building them per call costs more than executing them).
+_INSERT = insert(_PI).returning(_PI.c.id)
+_LOCK = select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id")).with_for_update()
+_HEAD = select(_PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
+_STATE = select(_PI.c.state).where(_PI.c.id == bindparam("b_id"))
+_SAVE = (update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"))
+         .values(state=bindparam("b_state"), version=bindparam("b_version"), status=bindparam("b_status"),
+                 serializer_version=bindparam("b_format"), updated_at=bindparam("b_now")))
 
 
 @dataclass
@@ -63,58 +46,80 @@ class LiveInstance:
     timers_before: set[tuple[str, str]] = field(default_factory=set)
 
 
-def start(session: Session, definition: DefinitionInfo, data: dict[str, Any]) -> LiveInstance:
+class WorkflowCache:
+    def __init__(self) -> None:
+        self._items: OrderedDict[int, tuple[int, LiveInstance]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, version: int) -> LiveInstance | None:
+        with self._lock:
+            item = self._items.pop(instance_id, None)
+        return item[1] if item is not None and item[0] == version else None
+
+    def put(self, live: LiveInstance) -> None:
+        with self._lock:
+            self._items[live.id] = (live.version, live)
+            self._items.move_to_end(live.id)
+            while len(self._items) > settings.get("WORKFLOW_CACHE_SIZE", 2000):
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+cache = WorkflowCache()
+
+
+def start(session: Connection, definition: DefinitionInfo, data: dict[str, Any]) -> LiveInstance:
     spec, subprocess_specs = definitions.spec_of(session, definition.id)
     workflow = runner.start(spec, subprocess_specs, data)
     now = clock.now()
-    row = ProcessInstance(definition_id=definition.id, state=serializer.dump_state(workflow),
-                          serializer_version=serializer.ENGINE_FORMAT_VERSION, version=1,
-                          status=_status(workflow), created_at=now, updated_at=now)
-    session.add(row)
-    session.flush()
-    live = LiveInstance(row.id, 1, definition, workflow)
+    instance_id = session.execute(_INSERT, {
+        "definition_id": definition.id, "state": serializer.dump_state(workflow),
+        "serializer_version": serializer.ENGINE_FORMAT_VERSION, "version": 1, "status": _status(workflow),
+        "created_at": now, "updated_at": now}).scalar_one()
+    live = LiveInstance(instance_id, 1, definition, workflow)
     _cache_after_commit(session, live)
     return live
 
 
-def lock(session: Session, instance_id: int) -> LiveInstance:
+def lock(session: Connection, instance_id: int) -> LiveInstance:
     """Lock the instance row for this transaction and return its live workflow."""
-    head = session.execute(select(ProcessInstance.version, ProcessInstance.definition_id)
-                           .where(ProcessInstance.id == instance_id).with_for_update()).one_or_none()
+    head = session.execute(_LOCK, {"b_id": instance_id}).one_or_none()
     if head is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     version, definition_id = head
-    workflow = cache.take(instance_id, version)
-    if workflow is None:
-        workflow = _load(session, instance_id, definition_id)
+    cached = cache.take(instance_id, version)
+    if cached is not None:
+        return cached
+    workflow = _load(session, instance_id, definition_id)
     return LiveInstance(instance_id, version, definitions.definition_info(session, definition_id), workflow,
                         ready_before=runner.ready_task_ids(workflow),
                         timers_before={(t.task_id, t.fire_at) for t in runner.waiting_timers(workflow)})
 
 
-def read(session: Session, instance_id: int) -> tuple[Any, DefinitionInfo]:
+def read(session: Session | Connection, instance_id: int) -> tuple[Any, DefinitionInfo]:
     """A private copy of the workflow for read-only use (never cached, never saved)."""
-    definition_id = session.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id))
+    definition_id = session.execute(_HEAD, {"b_id": instance_id}).scalar()
     if definition_id is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     return _load(session, instance_id, definition_id), definitions.definition_info(session, definition_id)
 
 
-def _load(session: Session, instance_id: int, definition_id: int) -> Any:
-    state = session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
+def _load(session: Session | Connection, instance_id: int, definition_id: int) -> Any:
+    state = session.execute(_STATE, {"b_id": instance_id}).scalar_one()
     spec, subprocess_specs = definitions.spec_of(session, definition_id)
     return serializer.load_state(state, spec, subprocess_specs)
 
 
-def save(session: Session, live: LiveInstance) -> None:
-    """Write the workflow back; lose the race (409) if someone saved this instance meanwhile."""
-    result = session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == live.id, ProcessInstance.version == live.version)
-        .values(state=serializer.dump_state(live.workflow), version=live.version + 1,
-                serializer_version=serializer.ENGINE_FORMAT_VERSION,
-                status=_status(live.workflow), updated_at=clock.now())
-        .execution_options(synchronize_session=False))
+def save(session: Connection, live: LiveInstance) -> None:
+    """Write the workflow back; lose the race (409) if someone saved this instance meanwhile.
+    Callers then run projection.sync, which also brings `live`'s ready/timer sets up to date."""
+    result = session.execute(_SAVE, {
+        "b_id": live.id, "b_expected": live.version, "b_version": live.version + 1,
+        "b_state": serializer.dump_state(live.workflow), "b_status": _status(live.workflow),
+        "b_format": serializer.ENGINE_FORMAT_VERSION, "b_now": clock.now()})
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"process instance {live.id} was changed by another request; reload and retry")
     live.version += 1
@@ -125,16 +130,5 @@ def _status(workflow: Any) -> str:
     return "completed" if runner.is_completed(workflow) else "running"
 
 
-def _cache_after_commit(session: Session, live: LiveInstance) -> None:
-    session.info.setdefault(_PENDING_KEY, {})[live.id] = live
-
-
-@event.listens_for(Session, "after_commit")
-def _publish(session: Session) -> None:
-    for live in session.info.pop(_PENDING_KEY, {}).values():
-        cache.put(live.id, live.version, live.workflow)
-
-
-@event.listens_for(Session, "after_rollback")
-def _discard(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+def _cache_after_commit(connection: Connection, live: LiveInstance) -> None:
+    after_commit(connection, lambda: cache.put(live))

@@ -2,95 +2,133 @@
 
 Runs inside the caller's transaction, right after the engine moved, so that the case state, the
 inbox and the audit log can never disagree. Work is derived from what changed in memory (ready tasks
-and timers before vs after the step), so a step costs a handful of statements, not a reload.
+and timers before vs after the step), so a step costs a handful of prebuilt statements, not a reload.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from app import clock
 from app.engine import runner
 from app.engine.views import HumanTask
 from app.models import Case, TaskRow, Timer
-from app.services import audit
+from app.services import audit, present
 from app.services.instances import LiveInstance
 
 # Decision fields of the route (route.md) that the case row mirrors for lists, filters and reports.
 CASE_FIELDS = ("category", "risk_level", "handling_group", "complexity", "outcome", "satisfied", "reopen_count")
 
+_T, _C, _TM = TaskRow.__table__, Case.__table__, Timer.__table__
+_OPEN_TASKS = insert(_T)
+_COMPLETE_TASK = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
+                  .values(state="completed", completed_by=bindparam("b_actor"), completed_at=bindparam("b_now")))
+# A task that left the ready set without being the one completed was withdrawn by the process
+# (an interrupting event, a cancelled branch).
+_CANCEL_TASKS = (update(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)), _T.c.state == "open")
+                 .values(state="cancelled", completed_at=bindparam("b_now")))
+_TASKS_BY_ID = select(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)))
+_CASE_NO = select(_C.c.case_no, _C.c.status).where(_C.c.id == bindparam("b_id"))
+_NEW_PROCEDURE = and_(bindparam("b_procedure").is_not(None), _C.c.procedure.is_distinct_from(bindparam("b_procedure")))
+_WRITE_CASE = update(_C).where(_C.c.id == bindparam("b_id")).values({
+    **{name: sql_case((bindparam(f"k_{name}"), bindparam(f"v_{name}")), else_=_C.c[name]) for name in CASE_FIELDS},
+    "status": func.coalesce(bindparam("b_status"), _C.c.status),
+    "procedure": func.coalesce(bindparam("b_procedure"), _C.c.procedure),
+    "procedure_since": sql_case((_NEW_PROCEDURE, bindparam("b_now")), else_=_C.c.procedure_since),
+    "closed_at": func.coalesce(bindparam("b_closed"), _C.c.closed_at),
+    "updated_at": bindparam("b_now"), "process_instance_id": bindparam("b_instance"),
+}).returning(*_C.c)
+_INSERT_TIMERS = insert(_TM)
+_CANCEL_TIMERS = (update(_TM).where(_TM.c.instance_id == bindparam("b_instance"),
+                                    _TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
+                                    _TM.c.state == "waiting").values(state="cancelled"))
 
-def sync(session: Session, live: LiveInstance, case: Case, *, actor: str,
-         completed_task_id: str | None = None) -> list[HumanTask]:
-    """Apply the engine's new state; returns the human tasks that are open now."""
+
+@dataclass
+class StepOutcome:
+    ready: list[HumanTask]
+    case: dict[str, Any]  # the case summary after the step
+    open_tasks: list[dict[str, Any]]  # inbox items of the tasks open now
+
+
+def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, completed_task_id: str | None = None,
+         entries: list[dict[str, Any]] | None = None) -> StepOutcome:
+    """Apply the engine's new state and write `entries` plus the step's own audit records."""
     now = clock.now()
+    entries = list(entries or [])
+    case_no, status_before = session.execute(_CASE_NO, {"b_id": case_id}).one()
     ready = runner.ready_human_tasks(live.workflow)
     ready_ids = {task.id for task in ready}
-    _close_tasks(session, live.ready_before - ready_ids, completed_task_id, actor, now)
-    opened = [task for task in ready if task.id not in live.ready_before]
+    gone = live.ready_before - ready_ids
+    if completed_task_id in gone:
+        session.execute(_COMPLETE_TASK, {"b_id": completed_task_id, "b_actor": actor, "b_now": now})
+    cancelled = gone - {completed_task_id}
+    if cancelled:
+        session.execute(_CANCEL_TASKS, {"b_ids": sorted(cancelled), "b_now": now})
+    opened = [_task_row(task, live.id, case_id, case_no, now) for task in ready if task.id not in live.ready_before]
     if opened:
-        session.execute(insert(TaskRow), [
-            {"id": t.id, "instance_id": live.id, "case_id": case.id, "bpmn_id": t.bpmn_id, "title": t.title,
-             "group_name": t.group, "state": "open", "form_key": t.form_schema, "created_at": now,
-             "escalation_level": 0} for t in opened])
-        for task in opened:
-            audit.record(session, actor="system", action="task.opened", case_id=case.id, instance_id=live.id,
-                         task_id=task.id, detail={"task": task.bpmn_id, "title": task.title, "group": task.group})
+        session.execute(_OPEN_TASKS, opened)
+        entries += [audit.entry(actor="system", action="task.opened", case_id=case_id, instance_id=live.id,
+                                task_id=row["id"], detail={"task": row["bpmn_id"], "title": row["title"],
+                                                           "group": row["group_name"]}) for row in opened]
     _sync_timers(session, live)
-    _project_case(case, live, ready, now)
+    case = _project_case(session, case_id, live, ready, now)
+    if case.status == "closed" and status_before != "closed":
+        entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id,
+                                   detail={"outcome": case.outcome, "satisfied": case.satisfied}))
+    audit.record_many(session, entries)
     live.ready_before = ready_ids
-    return ready
+    items = [present.task_item(SimpleNamespace(**row), case.case_no) for row in opened]
+    still_open = ready_ids - {row["id"] for row in opened}
+    if still_open:
+        items += [present.task_item(row, row.case_no) for row in session.execute(_TASKS_BY_ID, {"b_ids": list(still_open)})]
+    summary = present.case_summary(case)
+    summary["process_instance_id"] = live.id
+    return StepOutcome(ready=ready, case=summary, open_tasks=items)
 
 
-def _close_tasks(session: Session, gone: set[str], completed_task_id: str | None, actor: str,
-                 now: datetime) -> None:
-    if not gone:
-        return
-    # A task that left the ready set without being the one completed was withdrawn by the process
-    # (an interrupting event, a cancelled branch).
-    state = sql_case((TaskRow.id == completed_task_id, "completed"), else_="cancelled")
-    by = sql_case((TaskRow.id == completed_task_id, actor), else_=None)
-    session.execute(update(TaskRow).where(TaskRow.id.in_(gone), TaskRow.state == "open")
-                    .values(state=state, completed_by=by, completed_at=now)
-                    .execution_options(synchronize_session=False))
+def _task_row(task: HumanTask, instance_id: int, case_id: int, case_no: str, now: datetime) -> dict[str, Any]:
+    return {"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
+            "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
+            "state": "open", "form_key": task.form_schema, "created_at": now, "due_at": None,
+            "completed_at": None, "completed_by": None, "escalation_level": 0}
 
 
-def _sync_timers(session: Session, live: LiveInstance) -> None:
+def _sync_timers(session: Connection, live: LiveInstance) -> None:
     after = {(t.task_id, t.fire_at): t for t in runner.waiting_timers(live.workflow)}
     if set(after) == live.timers_before:
         return
     gone = {task_id for task_id, _ in live.timers_before - set(after)}
     if gone:
-        session.execute(update(Timer).where(Timer.instance_id == live.id, Timer.task_id.in_(gone),
-                                            Timer.state == "waiting").values(state="cancelled")
-                        .execution_options(synchronize_session=False))
+        session.execute(_CANCEL_TIMERS, {"b_instance": live.id, "b_tasks": list(gone)})
     new = [t for key, t in after.items() if key not in live.timers_before]
     if new:
-        session.execute(insert(Timer), [
-            {"instance_id": live.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id,
-             "fire_at": _utc(t.fire_at), "state": "waiting", "attempts": 0} for t in new])
+        session.execute(_INSERT_TIMERS, [
+            {"instance_id": live.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "fire_at": _utc(t.fire_at),
+             "state": "waiting", "attempts": 0, "last_error": None} for t in new])
     live.timers_before = set(after)
 
 
-def _project_case(case: Case, live: LiveInstance, ready: list[HumanTask], now: datetime) -> None:
+def _project_case(session: Connection, case_id: int, live: LiveInstance, ready: list[HumanTask],
+                  now: datetime) -> Any:
+    """One UPDATE ... RETURNING: the engine decides the values, the row keeps what the engine does
+    not speak about, and `procedure_since` moves only when the procedure changes."""
     data: dict[str, Any] = runner.latest_data(live.workflow)
-    for name in CASE_FIELDS:
-        if name in data and getattr(case, name) != data[name]:
-            setattr(case, name, data[name])
-    if runner.is_completed(live.workflow):
-        case.status, case.closed_at = "closed", now
-    else:
-        status = next((t.properties["caseStatus"] for t in ready if "caseStatus" in t.properties), None)
-        if status:
-            case.status = status
+    values: dict[str, Any] = {f"v_{n}": data.get(n) for n in CASE_FIELDS}
+    values.update({f"k_{n}": n in data for n in CASE_FIELDS})
+    completed = runner.is_completed(live.workflow)
+    status = "closed" if completed else next(
+        (t.properties["caseStatus"] for t in ready if "caseStatus" in t.properties), None)
     procedure = next((t.properties["procedure"] for t in ready if "procedure" in t.properties), None)
-    if procedure and procedure != case.procedure:
-        case.procedure, case.procedure_since = procedure, now
-    case.updated_at = now
+    return session.execute(_WRITE_CASE, {
+        **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,
+        "b_closed": now if completed else None, "b_instance": live.id}).one()
 
 
 def _utc(iso: str) -> datetime:

@@ -168,6 +168,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('case_no', sa.String(length=32), nullable=False),
     sa.Column('bpmn_id', sa.String(length=128), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('group_name', sa.String(length=64), nullable=True),

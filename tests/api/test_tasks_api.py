@@ -41,11 +41,16 @@ def test_claim_puts_the_task_in_my_inbox_and_blocks_others(api: Api, app) -> Non
     api.post("dispatch2", f"/tasks/{task['id']}/claim")
 
 
-def test_completing_needs_the_claim(api: Api) -> None:
-    _, task = _dispatch_task(api)
-    problem = api.post("dispatch1", f"/tasks/{task['id']}/complete", expect=409,
-                       json={"data": {"handling_group": "labor", "complexity": "general"}})
-    assert "claim" in problem["detail"]
+def test_a_group_member_may_complete_an_unclaimed_task_and_it_records_who(api: Api) -> None:
+    case, task = _dispatch_task(api)
+    api.post("mediator1", f"/tasks/{task['id']}/complete", expect=404,
+             json={"data": {"handling_group": "labor", "complexity": "general"}})
+    api.post("supervisor1", f"/tasks/{task['id']}/complete", expect=403,
+             json={"data": {"handling_group": "labor", "complexity": "general"}})
+    api.post("dispatch1", f"/tasks/{task['id']}/complete",
+             json={"data": {"handling_group": "labor", "complexity": "general"}})
+    done = [e for e in api.get("admin1", f"/cases/{case['id']}")["timeline"] if e["action"] == "task.completed"]
+    assert [(e["actor"], e["detail"]["task"]) for e in done] == [("dispatch1", "dispatch")]
 
 
 def test_supervisor_assigns_to_a_group_member_only(api: Api) -> None:

@@ -130,3 +130,13 @@ def test_doctype_and_entities_are_rejected() -> None:
                         b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
     [problem] = _problems(evil)
     assert "DOCTYPE" in problem.message
+
+
+def test_reused_finished_task_dicts_serialize_exactly_like_a_fresh_conversion() -> None:
+    workflow, spec, subs = _start()
+    for amount in (1, None, 20, None):
+        ready = runner.ready_human_tasks(workflow)
+        runner.complete_task(workflow, ready[0].id, {} if amount is None else {"amount": amount})
+        memoized = serializer.dump_state(workflow)
+        fresh = serializer.dump_state(serializer.load_state(memoized, spec, subs))
+        assert memoized == fresh

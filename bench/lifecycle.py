@@ -1,0 +1,113 @@
+"""Throughput of the dispute route: the raw engine in memory vs Concord's service layer with persistence.
+
+Both drive the same cases through `dispute_case` (registered with a category: dispatch, sign_for,
+handle, feedback, closed). Concord persists every step durably (SQLite file in WAL mode by default, or
+CONCORD_BENCH_DATABASE_URL) with its inbox projection, timers and audit log, exactly as the API does.
+
+    .venv/bin/python bench/lifecycle.py [--cases N] [--database-url URL]
+
+Prints cases/s for both and the ratio (Concord / raw); the target is >= 0.5.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+STEPS = (
+    ("dispatch", "dispatch1", {"handling_group": "mediation", "complexity": "simple"}),
+    ("sign_for", "mediator1", {"accepted": True}),
+    ("handle", "mediator1", {"outcome": "resolved"}),
+    ("feedback", "intake1", {"satisfied": True}),
+)
+START = {"source": "walk_in", "category": "neighbor", "urgency": "normal", "amount": None,
+         "risk_level": None, "willing_to_mediate": True}
+CASE = {"title": "基准测试案件", "description": "邻里纠纷基准", "source": "walk_in", "category": "neighbor",
+        "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000"}]}
+
+
+def raw_engine(cases: int) -> float:
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_file(str(ROOT / "processes" / "dispute_case.bpmn"))
+    parser.add_dmn_file(str(ROOT / "processes" / "routing.dmn"))
+    spec, subs = parser.get_spec("dispute_case"), parser.get_subprocess_specs("dispute_case")
+    began = time.perf_counter()
+    for n in range(cases):
+        workflow = BpmnWorkflow(spec, subs)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(START, case_id=n, case_no=f"ZZ-{n}")
+        workflow.do_engine_steps()
+        for name, _user, data in STEPS:
+            [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
+            assert task.task_spec.bpmn_id == name
+            task.data.update(data)
+            task.run()
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        assert workflow.is_completed()
+    return cases / (time.perf_counter() - began)
+
+
+def concord(cases: int, url: str) -> float:
+    from app import create_app
+    from app.services import auth, cases as case_service, definitions, demo, schema, tasks
+    from app.services.auth import Principal
+
+    schema.upgrade(url)
+    create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    operator = Principal("bench", "bench", frozenset({"admin"}), frozenset())
+    files = {p.name: p.read_bytes() for d in ("processes", "forms") for p in (ROOT / d).iterdir()}
+    definitions.deploy(operator, files)
+    demo.seed_users("bench-password")
+    users = {name: auth.find_principal(name) for name in ("intake1", "dispatch1", "mediator1")}
+    began = time.perf_counter()
+    for _ in range(cases):
+        case, _created = case_service.register(users["intake1"], CASE)
+        next_tasks = case["active_tasks"]
+        for name, user, data in STEPS:
+            [task] = next_tasks
+            assert task["name"] == name
+            result = tasks.complete(users[user], task["id"], data)
+            next_tasks = result["next_tasks"]
+        assert result["case"]["status"] == "closed"
+    return cases / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", default=os.environ.get("CONCORD_BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    raw_engine(20)  # warm up imports and caches
+    raws, ours = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        concord(10, url)
+        for _ in range(args.rounds):
+            raws.append(raw_engine(args.cases))
+            ours.append(concord(args.cases, url))
+    raw, our = statistics.median(raws), statistics.median(ours)
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{'SQLite (file, WAL)' if not args.database_url else args.database_url.split('://')[0]}")
+    print(f"route: dispute_case, {len(STEPS)} human tasks per case, {args.cases} cases x {args.rounds} rounds (median)")
+    print(f"raw SpiffWorkflow in memory : {raw:8.1f} cases/s  ({1000 / raw:6.2f} ms/case)")
+    print(f"Concord services, persisted : {our:8.1f} cases/s  ({1000 / our:6.2f} ms/case, "
+          f"{len(STEPS) + 1} transactions/case)")
+    print(f"ratio Concord / raw         : {our / raw:8.2f}  (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
