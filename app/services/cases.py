@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, false, func, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -87,20 +87,21 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
 
 def _next_case_no(session: Connection) -> str:
     year = clock.now().astimezone(ZoneInfo(settings["TIMEZONE"])).year
-    statement = _COUNTER_UPSERT.get(session.dialect.name)
-    if statement is None:
-        raise RuntimeError("case numbers need SQLite or PostgreSQL")
-    value = session.execute(statement, {"b_name": f"case_no:{year}"}).scalar_one()
+    name = f"case_no:{year}"
+    value = session.execute(_BUMP_COUNTER, {"b_name": name}).scalar()
+    if value is None:  # the year's first case: create the counter (a racing node may do the same)
+        session.execute(_CREATE_COUNTER[session.dialect.name], {"b_name": name})
+        value = session.execute(_BUMP_COUNTER, {"b_name": name}).scalar_one()
     return f"ZZ-{year}-{value:06d}"
 
 
-def _counter_upsert(insert: Any) -> Any:
-    return (insert(Counter.__table__).values(name=bindparam("b_name"), value=1)
-            .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.__table__.c.value + 1})
-            .returning(Counter.__table__.c.value))
-
-
-_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert), "sqlite": _counter_upsert(sqlite.insert)}
+_COUNTERS = Counter.__table__
+# UPDATE ... RETURNING is cacheable; an upsert with a SET clause is not (it recompiles every time).
+_BUMP_COUNTER = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("b_name"))
+                 .values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value))
+_CREATE_COUNTER = {name: dialect.insert(_COUNTERS).values(name=bindparam("b_name"), value=0)
+                   .on_conflict_do_nothing(index_elements=["name"])
+                   for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERT_PARTIES = insert(Party.__table__)
 
