@@ -83,8 +83,9 @@ def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
     if not config.get("SECRET_KEY_FROM_ENV"):
         print("warning: CONCORD_SECRET_KEY is not set; login tokens will not survive a restart", file=sys.stderr)
-    print(f"Concord serving on http://{args.host}:{args.port}/ (API under /api/v1)")
-    run_simple(args.host, args.port, create_app(), threaded=True, use_reloader=False)
+    host, port = args.host or config["HOST"], args.port or config["PORT"]
+    print(f"Concord serving on http://{host}:{port}/ (API under /api/v1)")
+    run_simple(host, port, create_app(), threaded=True, use_reloader=False)
     return 0
 
 
@@ -102,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="password of every demo user (default: CONCORD_DEMO_PASSWORD or random)")
     p.set_defaults(run=cmd_demo_seed)
     p = sub.add_parser("serve", help="serve the web application")
-    p.add_argument("--host", default=os.environ.get("CONCORD_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("CONCORD_PORT", "5000")))
+    p.add_argument("--host", help="default: CONCORD_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default: CONCORD_PORT or 5000")
     p.set_defaults(run=cmd_serve)
     return parser
 

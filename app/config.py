@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
             "BPMN/DMN files deployed by `make run`"),
     Setting("FORMS_DIR", "CONCORD_FORMS_DIR", str(PROJECT_ROOT / "forms"), str,
             "form schemas deployed beside the processes"),
+    Setting("HOST", "CONCORD_HOST", "127.0.0.1", str, "address `concord serve` listens on"),
+    Setting("PORT", "CONCORD_PORT", 5000, int, "port `concord serve` listens on"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
     Setting("PASSWORD_HASH_METHOD", "CONCORD_PASSWORD_HASH_METHOD", "scrypt", str,
             "werkzeug.security hash method for passwords (scrypt by default)"),

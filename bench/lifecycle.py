@@ -62,7 +62,8 @@ def raw_engine(cases: int) -> float:
 
 def concord(cases: int, url: str) -> float:
     from app import create_app
-    from app.services import auth, cases as case_service, definitions, demo, schema, tasks
+    from app.services import auth, definitions, demo, schema, tasks
+    from app.services import cases as case_service
     from app.services.auth import Principal
 
     schema.upgrade(url)

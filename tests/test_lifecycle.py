@@ -62,7 +62,8 @@ def test_unsatisfied_visit_reopens_once_then_closes(api: Api) -> None:
         api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "simple"})
         api.work("mediator1", case["id"], "sign_for", {"accepted": True})
         api.work("mediator1", case["id"], "handle", {"outcome": "resolved"})
-        result = api.work("intake1", case["id"], "feedback", {"satisfied": False, "visit_note": f"第{round_ + 1}次不满意"})
+        visit = {"satisfied": False, "visit_note": f"第{round_ + 1}次不满意"}
+        result = api.work("intake1", case["id"], "feedback", visit)
         if round_ == 0:
             assert [t["name"] for t in result["next_tasks"]] == ["dispatch"]
             assert api.get("admin1", f"/cases/{case['id']}")["reopen_count"] == 1

@@ -29,7 +29,7 @@ def parse_bundle(files: dict[str, bytes], available_forms: set[str]) -> list[Par
     Raises ProcessInvalid listing every problem found (not only the first)."""
     problems: list[ProblemLocation] = []
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    bpmn_roots = {}
+    bpmn_roots: dict[str, Any] = {}
     for name in sorted(files):
         if not name.endswith((".bpmn", ".dmn")):
             continue

@@ -50,15 +50,15 @@ class _FinishedTaskMemoConverter(TaskConverter):
 
     def to_dict(self, task: Task) -> dict[str, Any]:
         if not task.state & TaskState.FINISHED_MASK:
-            return super().to_dict(task)  # type: ignore[no-any-return]
+            return super().to_dict(task)
         memo = task.workflow.__dict__.setdefault(self.MEMO, {})
         key = (task.state, task.last_state_change, len(task._children), task.triggered)
         hit = memo.get(task.id)
         if hit is not None and hit[0] == key:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         dct = super().to_dict(task)
         memo[task.id] = (key, dct)
-        return dct  # type: ignore[no-any-return]
+        return dct
 
 
 _config = dict(SPIFF_CONFIG)

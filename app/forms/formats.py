@@ -31,7 +31,7 @@ def is_id_number(value: object) -> bool:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
     return _CHECK[total % 11] == value[17]
 
 

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models only; no business rules here."""
 from app.models.audit import AuditEntry
-from app.models.base import Base
+from app.models.base import Base, table_of
 from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
 from app.models.instances import ProcessInstance, Timer
@@ -8,4 +8,4 @@ from app.models.tasks import TaskRow
 from app.models.users import User
 
 __all__ = ["AuditEntry", "Base", "Case", "Counter", "Deployment", "Party", "ProcessDefinition",
-           "ProcessInstance", "TaskRow", "Timer", "User"]
+           "ProcessInstance", "TaskRow", "Timer", "User", "table_of"]

@@ -7,10 +7,10 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import AuditEntry
+from app.models import AuditEntry, table_of
 
 # Built once: constructing statements costs more than running them on the hot path.
-_INSERT = insert(AuditEntry.__table__)
+_INSERT = insert(table_of(AuditEntry))
 
 
 def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: int | None = None,

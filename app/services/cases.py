@@ -5,7 +5,20 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, false, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,7 +26,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import FormInvalid, NotFound
 from app.extensions import db, settings
-from app.models import Case, Counter, Party, TaskRow
+from app.models import Case, Counter, Party, TaskRow, table_of
 from app.services import audit, definitions, instances, present, projection
 from app.services.auth import Principal
 from app.services.paging import Page, paginate
@@ -95,15 +108,15 @@ def _next_case_no(session: Connection) -> str:
     return f"ZZ-{year}-{value:06d}"
 
 
-_COUNTERS = Counter.__table__
+_COUNTERS = table_of(Counter)
 # UPDATE ... RETURNING is cacheable; an upsert with a SET clause is not (it recompiles every time).
 _BUMP_COUNTER = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("b_name"))
                  .values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value))
 _CREATE_COUNTER = {name: dialect.insert(_COUNTERS).values(name=bindparam("b_name"), value=0)
                    .on_conflict_do_nothing(index_elements=["name"])
                    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
-_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
-_INSERT_PARTIES = insert(Party.__table__)
+_INSERT_CASE = insert(table_of(Case)).returning(table_of(Case).c.id)
+_INSERT_PARTIES = insert(table_of(Party))
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:

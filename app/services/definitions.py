@@ -14,7 +14,7 @@ from app.engine.views import ParsedProcess
 from app.errors import NotFound, ProblemLocation, ProcessInvalid
 from app.extensions import db
 from app.forms import FormBundle, check_schema_file, compile_validator
-from app.models import Deployment, ProcessDefinition
+from app.models import Deployment, ProcessDefinition, table_of
 from app.services import audit, present
 from app.services.auth import Principal
 
@@ -109,7 +109,8 @@ def _bundle_hash(files: dict[str, bytes]) -> str:
 
 def _summary(definition: ProcessDefinition, latest: bool | None) -> dict[str, Any]:
     return {"key": definition.key, "version": definition.version, "name": definition.name,
-            "deployed_at": present.iso(definition.deployed_at), "deployed_by": definition.deployed_by, "is_latest": latest}
+            "deployed_at": present.iso(definition.deployed_at), "deployed_by": definition.deployed_by,
+            "is_latest": latest}
 
 
 def list_definitions(principal: Principal) -> list[dict[str, Any]]:
@@ -155,7 +156,7 @@ def latest_definition(session: Executor, key: str) -> DefinitionInfo:
     return definition_info(session, definition_id)
 
 
-_T = ProcessDefinition.__table__
+_T = table_of(ProcessDefinition)
 _INFO = select(_T.c.id, _T.c.key, _T.c.version, _T.c.name, _T.c.deployment_id, _T.c.start_form).where(
     _T.c.id == bindparam("b_id"))
 
@@ -172,7 +173,10 @@ def definition_info(session: Executor, definition_id: int) -> DefinitionInfo:
 
 def spec_of(session: Executor, definition_id: int) -> Any:
     def load() -> str:
-        return session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
+        text = session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
+        if text is None:
+            raise NotFound(f"process definition {definition_id} does not exist")
+        return text
     return _specs.get(definition_id, load)
 
 

@@ -21,11 +21,11 @@ from app import clock
 from app.engine import runner, serializer
 from app.errors import ConcurrentUpdate, NotFound
 from app.extensions import after_commit, settings
-from app.models import ProcessInstance
+from app.models import ProcessInstance, table_of
 from app.services import definitions
 from app.services.definitions import DefinitionInfo
 
-_PI = ProcessInstance.__table__
+_PI = table_of(ProcessInstance)
 # Statements built once (building them per call costs more than executing them).
 _INSERT = insert(_PI).returning(_PI.c.id)
 _LOCK = select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id")).with_for_update()

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.extensions import settings
-from app.models import AuditEntry, Case, Party, TaskRow
+from app.models import AuditEntry, Case, Party
 
 
 @lru_cache(maxsize=8)
@@ -68,7 +68,7 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
     return detail
 
 
-def task_item(task: TaskRow, case_no: str) -> dict[str, Any]:
+def task_item(task: Any, case_no: str) -> dict[str, Any]:
     return {"id": task.id, "name": task.bpmn_id, "title": task.title, "case_id": task.case_id, "case_no": case_no,
             "group": task.group_name, "assignee": task.assignee, "state": task.state,
             "created_at": iso(task.created_at), "due_at": iso(task.due_at), "completed_at": iso(task.completed_at),

@@ -11,21 +11,20 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import Connection
 
 from app import clock
 from app.engine import runner
 from app.engine.views import HumanTask
-from app.models import Case, TaskRow, Timer
+from app.models import Case, TaskRow, Timer, table_of
 from app.services import audit, present
 from app.services.instances import LiveInstance
 
 # Decision fields of the route (route.md) that the case row mirrors for lists, filters and reports.
 CASE_FIELDS = ("category", "risk_level", "handling_group", "complexity", "outcome", "satisfied", "reopen_count")
 
-_T, _C, _TM = TaskRow.__table__, Case.__table__, Timer.__table__
+_T, _C, _TM = table_of(TaskRow), table_of(Case), table_of(Timer)
 _OPEN_TASKS = insert(_T)
 _COMPLETE_TASK = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
                   .values(state="completed", completed_by=bindparam("b_actor"), completed_at=bindparam("b_now")))
@@ -87,7 +86,8 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
     items = [present.task_item(SimpleNamespace(**row), case.case_no) for row in opened]
     still_open = ready_ids - {row["id"] for row in opened}
     if still_open:
-        items += [present.task_item(row, row.case_no) for row in session.execute(_TASKS_BY_ID, {"b_ids": list(still_open)})]
+        rows = session.execute(_TASKS_BY_ID, {"b_ids": sorted(still_open)})
+        items += [present.task_item(row, row.case_no) for row in rows]
     summary = present.case_summary(case)
     summary["process_instance_id"] = live.id
     return StepOutcome(ready=ready, case=summary, open_tasks=items)

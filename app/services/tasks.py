@@ -3,21 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, false, select, update
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, false, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import runner
 from app.errors import Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
 from app.extensions import db
-from app.models import TaskRow
+from app.models import TaskRow, table_of
 from app.services import audit, definitions, instances, present, projection
 from app.services.auth import Principal, find_principal
 from app.services.paging import Page, paginate
 
 SCOPES = ("mine", "group", "all")
-_T = TaskRow.__table__
+_T = table_of(TaskRow)
 _TASK = select(_T).where(_T.c.id == bindparam("b_id"))
 _SET_ASSIGNEE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
                  .values(assignee=bindparam("b_assignee")))
@@ -134,7 +133,8 @@ def _guarded_assign(session: Connection, statement: Any, task: Any, assignee: st
         raise TaskHeldByOther(f"task {task.id} is held by {task.assignee or 'nobody'}")
 
 
-def _assigned(session: Connection, principal: Principal, task: Any, assignee: str | None, action: str) -> dict[str, Any]:
+def _assigned(session: Connection, principal: Principal, task: Any, assignee: str | None,
+              action: str) -> dict[str, Any]:
     audit.record(session, actor=principal.username, action=action, case_id=task.case_id,
                  instance_id=task.instance_id, task_id=task.id,
                  detail={"task": task.bpmn_id, "title": task.title, "assignee": assignee, "previous": task.assignee})

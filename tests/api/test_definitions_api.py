@@ -39,7 +39,8 @@ def test_xml_with_entities_is_rejected(api: Api) -> None:
 def test_deploying_changed_files_makes_a_new_version_and_old_cases_keep_theirs(api: Api) -> None:
     old_case = api.register(category="labor")
     files = dict(BUNDLE)
-    files["dispatch.schema.json"] = files["dispatch.schema.json"].replace("交办意见".encode(), "交办意见（新）".encode())
+    old, new = "交办意见".encode(), "交办意见（新）".encode()
+    files["dispatch.schema.json"] = files["dispatch.schema.json"].replace(old, new)
     deployed = api.post("designer1", "/process-definitions", expect=201, **_upload(files))
     assert [(d["key"], d["version"]) for d in deployed["definitions"]] == [("dispute_case", 2)]
     listing = api.get("designer1", "/process-definitions")

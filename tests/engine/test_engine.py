@@ -105,7 +105,8 @@ def test_bad_script_and_bad_timer_fail_at_deploy() -> None:
     timer = (b'<bpmn:boundaryEvent id="late" attachedToRef="review" cancelActivity="false">'
              b'<bpmn:timerEventDefinition id="late_def"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">'
              b'"P7X"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
-    bad = BPMN.replace(b"amount * 2", b"amount *").replace(b'<bpmn:endEvent id="end">', timer + b'<bpmn:endEvent id="end">')
+    end = b'<bpmn:endEvent id="end">'
+    bad = BPMN.replace(b"amount * 2", b"amount *").replace(end, timer + end)
     messages = {p.element_id: p.message for p in _problems(bad)}
     assert "script" in messages["double"] and "ISO 8601" in messages["late_def"]
 
@@ -117,7 +118,8 @@ def test_missing_form_fails_at_deploy() -> None:
 
 def test_xml_that_does_not_parse_names_the_line() -> None:
     [problem] = _problems(BPMN.replace(b"</bpmn:process>", b"</bpmn:proces>"))
-    assert problem.line == BPMN.count(b"\n", 0, BPMN.index(b"</bpmn:process>")) + 1 and "does not parse" in problem.message
+    assert problem.line == BPMN.count(b"\n", 0, BPMN.index(b"</bpmn:process>")) + 1
+    assert "does not parse" in problem.message
 
 
 def test_schema_violation_names_line_and_element() -> None:

@@ -35,7 +35,7 @@ def _registration_schema() -> dict[str, Any]:
     except (OSError, ValueError):
         return dict(_OBJECT)
     schema.pop("$schema", None)
-    return schema  # type: ignore[no-any-return]
+    return schema
 
 
 def _operation(endpoint: str, method: str, params: list[str]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def authenticated(view: F) -> F:
 
 
 def principal() -> Principal:
-    return g.principal  # type: ignore[no-any-return]
+    return g.principal
 
 
 def json_body(require_object: bool = True) -> Any:
