@@ -1,0 +1,208 @@
+"""Read a BPMN file's diagram interchange into plain shapes and edges, joined to their semantic elements."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from app.diagram.xml import BPMN, BPMNDI, NS, DiagramError, local, parse
+
+__all__ = ["Bounds", "Diagram", "DiagramError", "Edge", "Shape", "load_diagram", "process_ids"]
+
+@dataclass(frozen=True)
+class Bounds:
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.height / 2
+
+
+@dataclass
+class Shape:
+    element_id: str
+    kind: str  # the BPMN element's local name: userTask, startEvent, exclusiveGateway, lane, participant, ...
+    name: str
+    bounds: Bounds
+    label: Bounds | None = None
+    horizontal: bool = True
+    expanded: bool = False
+    marker_visible: bool = False
+    event: str | None = None  # timer, message, ... for events
+    interrupting: bool = True
+    throwing: bool = False
+    loop: str | None = None  # "parallel", "sequential" or "standard"
+
+
+@dataclass
+class Edge:
+    element_id: str
+    kind: str  # sequenceFlow, messageFlow, association, dataInputAssociation, ...
+    name: str
+    points: list[tuple[float, float]]
+    label: Bounds | None = None
+    source: str | None = None
+    target: str | None = None
+    is_default: bool = False
+    conditional: bool = False
+
+
+@dataclass
+class Diagram:
+    shapes: list[Shape] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+    def extent(self) -> Bounds:
+        xs: list[float] = []
+        ys: list[float] = []
+        for shape in self.shapes:
+            for box in (shape.bounds, shape.label):
+                if box is not None:
+                    xs += [box.x, box.x + box.width]
+                    ys += [box.y, box.y + box.height]
+        for edge in self.edges:
+            xs += [p[0] for p in edge.points]
+            ys += [p[1] for p in edge.points]
+            if edge.label is not None:
+                xs += [edge.label.x, edge.label.x + edge.label.width]
+                ys += [edge.label.y, edge.label.y + edge.label.height]
+        if not xs:
+            return Bounds(0, 0, 100, 100)
+        return Bounds(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+
+def _bounds(node: etree._Element | None) -> Bounds | None:
+    if node is None:
+        return None
+    try:
+        return Bounds(float(node.get("x", 0)), float(node.get("y", 0)),
+                      float(node.get("width", 0)), float(node.get("height", 0)))
+    except ValueError:
+        return None
+
+
+def process_ids(source: str | bytes) -> list[str]:
+    """The ids of the processes a BPMN file defines."""
+    return [p.get("id", "") for p in parse(source).iterfind("bpmn:process", NS)]
+
+
+def _pick_plane(root: etree._Element, process_id: str | None) -> etree._Element:
+    planes = list(root.iter(f"{{{BPMNDI}}}BPMNPlane"))
+    if not planes:
+        raise DiagramError("the file has no diagram interchange (BPMN DI): open and save it in a modeler")
+    if process_id is None:
+        return planes[0]
+    owners = {process_id}
+    for participant in root.iter(f"{{{BPMN}}}participant"):
+        if participant.get("processRef") == process_id:
+            collaboration = participant.getparent()
+            if collaboration is not None and collaboration.get("id"):
+                owners.add(collaboration.get("id", ""))
+    for plane in planes:
+        if plane.get("bpmnElement") in owners:
+            return plane
+    return planes[0]
+
+
+def _semantic_index(root: etree._Element) -> dict[str, etree._Element]:
+    index: dict[str, etree._Element] = {}
+    for element in root.iter():
+        if not isinstance(element.tag, str) or etree.QName(element).namespace != BPMN:
+            continue
+        element_id = element.get("id")
+        if element_id:
+            index[element_id] = element
+    return index
+
+
+def _event_details(element: etree._Element) -> tuple[str | None, bool]:
+    for child in element:
+        name = local(child)
+        if name.endswith("EventDefinition"):
+            return name.removesuffix("EventDefinition"), True
+    return None, True
+
+
+def _loop(element: etree._Element) -> str | None:
+    for child in element:
+        name = local(child)
+        if name == "multiInstanceLoopCharacteristics":
+            return "sequential" if child.get("isSequential") == "true" else "parallel"
+        if name == "standardLoopCharacteristics":
+            return "standard"
+    return None
+
+
+def _shape(node: etree._Element, element: etree._Element | None, element_id: str) -> Shape | None:
+    bounds = _bounds(node.find("dc:Bounds", NS))
+    if bounds is None:
+        return None
+    kind = local(element) if element is not None else "unknown"
+    name = (element.get("name") or "") if element is not None else ""
+    if kind == "textAnnotation" and element is not None:
+        name = "".join(element.findtext("bpmn:text", default="", namespaces=NS).split("\n")).strip()
+    label = _bounds(node.find("bpmndi:BPMNLabel/dc:Bounds", NS))
+    shape = Shape(element_id, kind, name, bounds, label=label,
+                  horizontal=node.get("isHorizontal", "true") != "false",
+                  expanded=node.get("isExpanded") == "true",
+                  marker_visible=node.get("isMarkerVisible") == "true")
+    if element is not None and kind.endswith("Event"):
+        shape.event, _ = _event_details(element)
+        shape.interrupting = (element.get("cancelActivity", "true") != "false"
+                              and element.get("isInterrupting", "true") != "false")
+        shape.throwing = kind in ("endEvent", "intermediateThrowEvent")
+    if element is not None:
+        shape.loop = _loop(element)
+        if kind == "subProcess" and node.get("isExpanded") is None:
+            shape.expanded = bounds.width > 200 or bounds.height > 150
+    return shape
+
+
+def _edge(node: etree._Element, element: etree._Element | None, element_id: str) -> Edge:
+    points = []
+    for point in node.iterfind("di:waypoint", NS):
+        try:
+            points.append((float(point.get("x", 0)), float(point.get("y", 0))))
+        except ValueError:
+            continue
+    kind = local(element) if element is not None else "unknown"
+    edge = Edge(element_id, kind, (element.get("name") or "") if element is not None else "", points,
+                label=_bounds(node.find("bpmndi:BPMNLabel/dc:Bounds", NS)))
+    if element is not None:
+        edge.source, edge.target = element.get("sourceRef"), element.get("targetRef")
+        edge.conditional = element.find("bpmn:conditionExpression", NS) is not None
+    return edge
+
+
+def load_diagram(source: str | bytes, process_id: str | None = None) -> Diagram:
+    """The shapes and edges of the diagram that shows `process_id` (or of the file's first diagram)."""
+    root = parse(source)
+    plane = _pick_plane(root, process_id)
+    index = _semantic_index(root)
+    diagram = Diagram()
+    for node in plane:
+        element_id = node.get("bpmnElement") or ""
+        element = index.get(element_id)
+        if node.tag == f"{{{BPMNDI}}}BPMNShape":
+            shape = _shape(node, element, element_id)
+            if shape is not None:
+                diagram.shapes.append(shape)
+        elif node.tag == f"{{{BPMNDI}}}BPMNEdge":
+            diagram.edges.append(_edge(node, element, element_id))
+    defaults = {el.get("default") for el in index.values() if el.get("default")}
+    kinds = {shape.element_id: shape.kind for shape in diagram.shapes}
+    for edge in diagram.edges:
+        edge.is_default = edge.element_id in defaults
+        # A condition on a flow leaving a gateway is drawn by the gateway; leaving an activity, by a diamond.
+        edge.conditional = edge.conditional and not kinds.get(edge.source or "", "").endswith("Gateway")
+    if not diagram.shapes and not diagram.edges:
+        raise DiagramError("the diagram interchange (BPMN DI) is empty")
+    return diagram
+
