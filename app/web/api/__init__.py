@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.web.api import auth, cases, definitions, health, openapi, tasks  # noqa: E402,F401  (routes register on import)
+from app.web.api import auth, cases, definitions, diagrams, health, openapi, tasks  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,48 @@
+"""The diagram endpoints: a case's route as it stands, a deployed version, and who may see them."""
+from __future__ import annotations
+
+from lxml import etree
+
+from tests.conftest import Api
+
+
+def _classes(svg_bytes: bytes) -> dict[str, str]:
+    root = etree.fromstring(svg_bytes)
+    return {g.get("data-element-id"): g.get("class") for g in root.iter("{http://www.w3.org/2000/svg}g")
+            if g.get("data-element-id")}
+
+
+def test_case_diagram_marks_what_is_done_and_what_waits(api: Api) -> None:
+    case = api.register(category="labor")
+    response = api.client.get(f"/api/v1/cases/{case['id']}/diagram.svg", headers=api.headers("intake1"))
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    classes = _classes(response.data)
+    assert classes["registered"] == "el startEvent done"
+    assert classes["route_case"] == "el businessRuleTask done"
+    assert classes["dispatch"] == "el userTask active"
+    assert classes["f_start"] == "el sequenceFlow done"
+    assert classes["triage"] == "el userTask"  # classified at registration: never visited
+
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    classes = _classes(api.client.get(f"/api/v1/cases/{case['id']}/diagram.svg",
+                                      headers=api.headers("labor1")).data)
+    assert classes["dispatch"] == "el userTask done" and classes["sign_for"] == "el userTask active"
+
+
+def test_case_diagram_is_404_for_those_who_may_not_see_the_case(api: Api) -> None:
+    case = api.register(category="labor")
+    assert api.client.get(f"/api/v1/cases/{case['id']}/diagram.svg",
+                          headers=api.headers("family1")).status_code == 404
+    assert api.client.get("/api/v1/cases/999/diagram.svg", headers=api.headers("admin1")).status_code == 404
+    assert api.client.get(f"/api/v1/cases/{case['id']}/diagram.svg").status_code == 401
+
+
+def test_definition_diagram_for_designers_and_supervisors(api: Api) -> None:
+    response = api.client.get("/api/v1/process-definitions/dispute_case/1/diagram.svg",
+                              headers=api.headers("designer1"))
+    assert response.status_code == 200 and b"data-element-id=\"dispatch\"" in response.data
+    assert "done" not in "".join(_classes(response.data).values())
+    assert api.client.get("/api/v1/process-definitions/dispute_case/1/diagram.svg",
+                          headers=api.headers("intake1")).status_code == 403
+    assert api.client.get("/api/v1/process-definitions/dispute_case/9/diagram.svg",
+                          headers=api.headers("designer1")).status_code == 404
