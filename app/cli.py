@@ -5,12 +5,17 @@ import argparse
 import os
 import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
+from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
-from app.services import definitions, demo, schema
+from app.services import calendars, definitions, demo, schema, timers
 from app.services.auth import Principal
 
 OPERATOR = Principal("cli", "命令行操作员", frozenset({"admin"}), frozenset())
@@ -36,7 +41,8 @@ def _print_problems(problems: list[Any]) -> None:
 
 def cmd_init_db(args: argparse.Namespace, config: dict[str, Any]) -> int:
     schema.upgrade(config["DATABASE_URL"])
-    print(f"database ready: {config['DATABASE_URL']}")
+    years = calendars.import_shipped()
+    print(f"database ready: {config['DATABASE_URL']}" + (f" (calendars imported: {years})" if years else ""))
     return 0
 
 
@@ -78,14 +84,65 @@ def cmd_demo_seed(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_timers_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from app import jobs
+
+    now = _instant(args.now) if args.now else None
+    if args.once or now is not None:
+        report = timers.run_once(now=now, worker=args.worker)
+        print(f"fired {report.fired}, retried later {report.failed}, incidents {report.incidents}, "
+              f"busy (next pass) {report.skipped}")
+        return 0
+    print(f"timer worker {args.worker or timers.default_worker_name()} polling every "
+          f"{config['TIMER_POLL_SECONDS']} s (Ctrl+C to stop)")
+    jobs.run_forever(config["TIMER_POLL_SECONDS"], worker=args.worker)
+    return 0
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConcordError(f"--now {text!r} is not an ISO 8601 instant such as 2026-12-01T09:30:00+08:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(load_config()["TIMEZONE"]))
+
+
+def cmd_calendar_import(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConcordError(f"cannot read {args.file}: {exc}") from exc
+    result = calendars.import_year(OPERATOR, text)
+    print(f"imported {result['year']}: {result['holidays']} holiday dates, {result['make_up_workdays']} make-up "
+          f"working days; {result['recomputed_tasks']} provisional due dates recomputed ({result['source']})")
+    return 0
+
+
+def cmd_calendar_show(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    year = calendars.show_year(OPERATOR, args.year)
+    print(f"{year['year']} — {year['source']} (imported by {year['imported_by']} at {year['imported_at']})")
+    print("holidays:          " + ", ".join(year["holidays"]))
+    print("make-up workdays:  " + ", ".join(year["make_up_workdays"]))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from werkzeug.serving import run_simple
 
     if not config.get("SECRET_KEY_FROM_ENV"):
         print("warning: CONCORD_SECRET_KEY is not set; login tokens will not survive a restart", file=sys.stderr)
+    from app import jobs
+
     host, port = args.host or config["HOST"], args.port or config["PORT"]
+    app = create_app()
+    if config["TIMERS_IN_PROCESS"]:
+        jobs.start_scheduler(config["TIMER_POLL_SECONDS"])
+        print(f"timer service running in this process (every {config['TIMER_POLL_SECONDS']} s)")
     print(f"Concord serving on http://{host}:{port}/ (API under /api/v1)")
-    run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        jobs.stop_scheduler()
     return 0
 
 
@@ -102,6 +159,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-seed", help="create the demo users and demo cases")
     p.add_argument("--password", help="password of every demo user (default: CONCORD_DEMO_PASSWORD or random)")
     p.set_defaults(run=cmd_demo_seed)
+    timer_parser = sub.add_parser("timers", help="the timer service").add_subparsers(dest="action", required=True)
+    p = timer_parser.add_parser("run", help="fire due timers (a worker for multi-node deployments)")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument("--now", help="fire what would be due at this ISO instant (drills and tests); implies --once")
+    p.add_argument("--worker", help="name recorded on fired timers (default host:pid)")
+    p.set_defaults(run=cmd_timers_run)
+    calendar_parser = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
+        dest="action", required=True)
+    p = calendar_parser.add_parser("import", help="import one year's holiday arrangements (JSON)")
+    p.add_argument("file")
+    p.set_defaults(run=cmd_calendar_import)
+    p = calendar_parser.add_parser("show", help="show an imported year")
+    p.add_argument("year", type=int)
+    p.set_defaults(run=cmd_calendar_show)
     p = sub.add_parser("serve", help="serve the web application")
     p.add_argument("--host", help="default: CONCORD_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, help="default: CONCORD_PORT or 5000")
@@ -118,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConcordError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"error: the database at {app.config['DATABASE_URL']} is not usable ({reason}); "
+              "is it running, and did `concord init-db` run?", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

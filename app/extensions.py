@@ -87,6 +87,21 @@ class Database:
         for callback in callbacks:
             callback()
 
+    @contextmanager
+    def savepoint(self, connection: Connection) -> Iterator[None]:
+        """A nested transaction whose failure undoes only its own work, including the after-commit
+        callbacks it registered (a rolled-back step must not publish its workflow to the cache)."""
+        callbacks: list[Callable[[], None]] = connection.info[_AFTER_COMMIT]
+        mark = len(callbacks)
+        nested = connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del callbacks[mark:]
+            raise
+        nested.commit()
+
     def dispose(self) -> None:
         if self.engine is not None:
             self.engine.dispose()

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import clock, create_app
 from app.config import PROJECT_ROOT
-from app.services import definitions, demo, schema
+from app.extensions import db
+from app.services import calendars, definitions, demo, schema
 from app.services.auth import Principal
 
 PASSWORD = "test-password-1"
@@ -27,7 +29,7 @@ BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted
           if p.suffix in (".bpmn", ".dmn", ".json")}
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
-          "deployments", "counters", "users")
+          "deployments", "counters", "users", "notifications", "calendar_years")
 
 
 @pytest.fixture(scope="session")
@@ -38,24 +40,30 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_ready() -> str:
+def postgres_ready() -> Iterator[str]:
+    """A private database for this test session (created next to CONCORD_TEST_DATABASE_URL's and dropped
+    afterwards), so that concurrent runs on one server never see each other's rows."""
     if not PG_URL:
         if IN_CI:
             pytest.fail("CI=true but CONCORD_TEST_DATABASE_URL is not set")
         pytest.skip("PostgreSQL tests need CONCORD_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    engine = create_engine(PG_URL)
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"concord_test_{uuid.uuid4().hex[:12]}"
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # unreachable server, wrong credentials
+        admin.dispose()
         if IN_CI:
             pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
         pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
-    finally:
-        engine.dispose()
-    schema.upgrade(PG_URL)
-    return PG_URL
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    schema.upgrade(url)
+    yield url
+    db.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -84,6 +92,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
+    calendars.import_shipped()
     definitions.deploy(OPERATOR, dict(BUNDLE))
     demo.seed_users(PASSWORD)
     yield application
@@ -110,6 +119,9 @@ class Api:
 
     def call(self, method: str, user: str, path: str, expect: int | None = 200, **kwargs: Any) -> Any:
         response = self.client.open(f"/api/v1{path}", method=method, headers=self.headers(user), **kwargs)
+        if response.status_code == 401 and "expired" in (response.get_json() or {}).get("detail", ""):
+            self._tokens.pop(user)  # the test moved the clock past the token's lifetime: log in again
+            response = self.client.open(f"/api/v1{path}", method=method, headers=self.headers(user), **kwargs)
         if expect is not None:
             assert response.status_code == expect, (response.status_code, response.get_json())
         return response.get_json()

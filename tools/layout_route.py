@@ -16,8 +16,15 @@ LANES = [  # (id, name = group code or binding, label)
     ("lane_intake", "intake", "窗口受理 intake"),
     ("lane_dispatch", "dispatch", "分流交办 dispatch"),
     ("lane_department", "department", "承办部门 department（运行时绑定 handling_group）"),
+    ("lane_supervisor", "supervisor", "督办 supervisor"),
 ]
-SIZES = {"task": (110, 80), "gateway": (50, 50), "event": (36, 36)}
+SIZES = {"task": (110, 80), "gateway": (50, 50), "event": (36, 36), "boundary": (36, 36)}
+# Time limits (working days unless timeLimitCalendar says "calendar"), read by Concord to compute due
+# instants and the escalation ladder. Python expressions evaluated in the task's data.
+HANDLE_LIMIT = ('"P15D" if handling_group == "labor" else '
+                '{"simple": "P1D", "general": "P7D", "complex": "P20D"}[complexity]')
+HANDLE_CALENDAR = '"calendar" if handling_group == "labor" else "working"'
+MESSAGES = ("overdue_sign_for", "overdue_handle", "overdue_feedback")
 
 # id: (kind, bpmn tag, name, lane index, x centre, y offset in lane, extras)
 NODES: dict[str, dict] = {}
@@ -27,8 +34,12 @@ def node(id_, kind, tag, name, lane, x, dy=0, **extra):
     NODES[id_] = dict(kind=kind, tag=tag, name=name, lane=lane, x=x, dy=dy, **extra)
 
 
+def quoteattr_value(value):
+    return escape(value, {'"': "&quot;"})
+
+
 def props(**kv):
-    body = "".join(f'<spiffworkflow:property name="{k}" value="{escape(v)}" />' for k, v in kv.items())
+    body = "".join(f'<spiffworkflow:property name="{k}" value="{quoteattr_value(v)}" />' for k, v in kv.items())
     return f"<spiffworkflow:properties>{body}</spiffworkflow:properties>"
 
 
@@ -38,31 +49,44 @@ node("init_case", "task", "scriptTask", "登记初始化", 0, 220, script="reope
 node("gw_classified", "gateway", "exclusiveGateway", "已分类？", 0, 350)
 node("triage", "task", "userTask", "分类研判", 0, 470,
      ext=props(formJsonSchemaFilename="triage.schema.json", formUiSchemaFilename="triage.uischema.json",
-               caseStatus="registered"))
+               caseStatus="registered", timeLimit='"P1D"'))
 node("gw_triaged", "gateway", "exclusiveGateway", "", 0, 590)
 node("route_case", "task", "businessRuleTask", "路由规则", 1, 590,
      ext="<spiffworkflow:calledDecisionId>routing</spiffworkflow:calledDecisionId>")
 node("gw_to_dispatch", "gateway", "exclusiveGateway", "", 1, 720)
 node("dispatch", "task", "userTask", "分流交办", 1, 840,
      ext=props(formJsonSchemaFilename="dispatch.schema.json", formUiSchemaFilename="dispatch.uischema.json",
-               caseStatus="registered"))
+               caseStatus="registered", timeLimit='"P1D"'))
 node("sign_for", "task", "userTask", "签收", 2, 980,
      ext=props(formJsonSchemaFilename="sign_for.schema.json", formUiSchemaFilename="sign_for.uischema.json",
-               candidateGroups="handling_group", caseStatus="dispatched"))
+               candidateGroups="handling_group", caseStatus="dispatched", timeLimit='"P1D"'))
 node("gw_accepted", "gateway", "exclusiveGateway", "签收？", 2, 1110)
 node("handle", "task", "userTask", "办理/调解", 2, 1240,
      ext=props(formJsonSchemaFilename="handle.schema.json", formUiSchemaFilename="handle.uischema.json",
-               candidateGroups="handling_group", caseStatus="handling", procedure="mediation"))
+               candidateGroups="handling_group", caseStatus="handling", procedure="mediation",
+               timeLimit=HANDLE_LIMIT, timeLimitCalendar=HANDLE_CALENDAR))
 node("gw_outcome", "gateway", "exclusiveGateway", "办理结果", 2, 1370)
 node("refer_to_roadmap", "task", "scriptTask", "转入法治化路线图（登记去向）", 2, 1500, dy=0,
      script='referral = {"from": outcome, "status": "pending_roadmap"}')
 node("gw_handled", "gateway", "exclusiveGateway", "", 0, 1630)
 node("feedback", "task", "userTask", "反馈回访", 0, 1750,
      ext=props(formJsonSchemaFilename="feedback.schema.json", formUiSchemaFilename="feedback.uischema.json",
-               caseStatus="feedback"))
+               caseStatus="feedback", timeLimit='"P5D"'))
 node("gw_satisfied", "gateway", "exclusiveGateway", "满意？", 0, 1880)
 node("reopen_case", "task", "scriptTask", "重新交办（限一次）", 1, 1880, script="reopen_count = reopen_count + 1")
-node("closed", "event", "endEvent", "办结归档", 0, 2010)
+node("closed", "event", "endEvent", "办结归档", 0, 2010, terminate=True)
+# The escalation ladder: when Concord's timer service finds a node overdue (its working-day limit passed)
+# it sends the message overdue_<task id>; the non-interrupting boundary event opens a supervision task
+# while the handler keeps working. Completing the task it watches withdraws the boundary event.
+for watched, x in (("sign_for", 980), ("handle", 1240), ("feedback", 1750)):
+    lane = NODES[watched]["lane"]
+    node(f"overdue_{watched}", "boundary", "boundaryEvent", "超期督办", lane, x + 30, dy=40,
+         attached=watched, message=f"overdue_{watched}")
+node("gw_supervise", "gateway", "exclusiveGateway", "", 3, 1400)
+node("supervise", "task", "userTask", "督办", 3, 1560,
+     ext=props(formJsonSchemaFilename="supervise.schema.json", formUiSchemaFilename="supervise.uischema.json",
+               onComplete="supervision", timeLimit='"P1D"'))
+node("supervised", "event", "endEvent", "督办完成", 3, 1700)
 
 # (id, source, target, name, condition or None, is_default, route) route: None = auto, or list of extra points
 FLOWS = [
@@ -88,6 +112,11 @@ FLOWS = [
     ("f_reopen", "gw_satisfied", "reopen_case", "不满意（首次）", "not satisfied and reopen_count < 1", False),
     ("f_reopened", "reopen_case", "gw_to_dispatch", "", None, False),
     ("f_close", "gw_satisfied", "closed", "满意或已重办", None, True),
+    ("f_overdue_sign_for", "overdue_sign_for", "gw_supervise", "", None, False),
+    ("f_overdue_handle", "overdue_handle", "gw_supervise", "", None, False),
+    ("f_overdue_feedback", "overdue_feedback", "gw_supervise", "", None, False),
+    ("f_supervise", "gw_supervise", "supervise", "", None, False),
+    ("f_supervised", "supervise", "supervised", "", None, False),
 ]
 
 
@@ -104,6 +133,13 @@ def centre(nid):
 
 
 def waypoints(src, dst):
+    if NODES[src]["kind"] == "boundary":
+        (scx, _), (tcx, tcy) = centre(src), centre(dst)
+        sx, sy, sw, sh = box(src)
+        tx = box(dst)[0]
+        if abs(scx - tcx) < 1:
+            return [(scx, sy + sh), (tcx, box(dst)[1])]
+        return [(scx, sy + sh), (scx, tcy), (tx if tcx > scx else tx + box(dst)[2], tcy)]
     sx, sy, sw, sh = box(src)
     tx, ty, tw, th = box(dst)
     (scx, scy), (tcx, tcy) = centre(src), centre(dst)
@@ -144,6 +180,13 @@ def semantic():
         if n.get("script"):
             body += f"<bpmn:script>{escape(n['script'])}</bpmn:script>"
             attrs += ' scriptFormat="python"'
+        if n.get("attached"):
+            attrs += f' attachedToRef="{n["attached"]}" cancelActivity="false"'
+            body += (f'<bpmn:messageEventDefinition id="{nid}_def" messageRef="msg_{n["message"]}">'
+                     "<bpmn:extensionElements><spiffworkflow:messageVariable>overdue</spiffworkflow:messageVariable>"
+                     "</bpmn:extensionElements></bpmn:messageEventDefinition>")
+        if n.get("terminate"):
+            body += f'<bpmn:terminateEventDefinition id="{nid}_def" />'
         out.append(f"    <bpmn:{n['tag']} {attrs}>{body}</bpmn:{n['tag']}>")
     for fid, s, t, name, cond, _ in FLOWS:
         nm = f' name="{escape(name)}"' if name else ""
@@ -214,7 +257,8 @@ def main():
         '  <bpmn:process id="dispute_case" name="矛盾纠纷闭环流转" isExecutable="true">',
     ]
     body = lanes() + semantic()
-    lines = head + body + ["  </bpmn:process>"] + diagram() + ["</bpmn:definitions>"]
+    messages = [f'  <bpmn:message id="msg_{m}" name="{m}" />' for m in MESSAGES]
+    lines = head[:-1] + messages + head[-1:] + body + ["  </bpmn:process>"] + diagram() + ["</bpmn:definitions>"]
     sys.stdout.write("\n".join(lines) + "\n")
 
 

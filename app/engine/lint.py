@@ -10,11 +10,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.errors import ProblemLocation
+from app.workdays import Limit, LimitError
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+ON_COMPLETE_EFFECTS = ("supervision",)  # what the platform does when such a task completes
 
 
 def _owner_id(node: etree._Element) -> str | None:
@@ -59,6 +61,16 @@ def _check_timer(text: str, kind: str) -> str | None:
     return None
 
 
+def _check_limits(expression: str) -> Iterator[str]:
+    """Every duration written in a timeLimit expression must parse (P7D, PT4H, P3M)."""
+    for node in ast.walk(ast.parse(expression, mode="eval")):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("P"):
+            try:
+                Limit.parse(node.value)
+            except LimitError as exc:
+                yield f"timeLimit: {exc}"
+
+
 def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Iterator[ProblemLocation]:
     for cond in root.iterfind(".//bpmn:conditionExpression", NS):
         error = _compile((cond.text or "").strip() or "True", "eval")
@@ -80,12 +92,16 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
                 yield _problem(file, timer, error)
     for prop in root.iterfind(".//spiffworkflow:property", NS):
         name, value = prop.get("name"), prop.get("value") or ""
+        if name == "onComplete" and value not in ON_COMPLETE_EFFECTS:
+            yield _problem(file, prop, f"onComplete {value!r} is not one of: {', '.join(ON_COMPLETE_EFFECTS)}")
         if name in FORM_PROPERTIES and value not in available_forms:
             yield _problem(file, prop, f"form file {value!r} is not part of the deployment")
-        if name == "candidateGroups":
+        if name in ("candidateGroups", "timeLimit", "timeLimitCalendar"):
             error = _compile(value, "eval")
             if error:
-                yield _problem(file, prop, f"candidateGroups {error}")
+                yield _problem(file, prop, f"{name} {error}")
+            elif name == "timeLimit":
+                yield from (_problem(file, prop, message) for message in _check_limits(value))
     lanes_of = {ref.text: lane for lane in root.iterfind(".//bpmn:lane", NS)
                 for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
     for task in root.iterfind(".//bpmn:userTask", NS):

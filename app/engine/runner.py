@@ -53,15 +53,16 @@ def start(spec: Spec, subprocess_specs: dict[str, Spec], data: dict[str, Any]) -
     return workflow
 
 
-def _group_of(task: Any) -> str | None:
-    expression = task.task_spec.extensions.get("properties", {}).get(GROUP_PROPERTY)
-    if expression:
-        try:
-            value = SCRIPT_ENGINE.evaluate(task, expression)
-        except Exception as exc:
-            raise EngineFailure(f"{GROUP_PROPERTY} of {task.task_spec.bpmn_id} failed: {exc}") from exc
-        return str(value) if value else None
-    return task.task_spec.lane
+def _property(task: Any, name: str) -> str | None:
+    """Evaluate the task property `name` (a Python expression over the task's data)."""
+    expression = task.task_spec.extensions.get("properties", {}).get(name)
+    if not expression:
+        return None
+    try:
+        value = SCRIPT_ENGINE.evaluate(task, expression)
+    except Exception as exc:
+        raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}") from exc
+    return str(value) if value not in (None, "") else None
 
 
 def _view(task: Any) -> HumanTask:
@@ -69,8 +70,11 @@ def _view(task: Any) -> HumanTask:
     properties = dict(spec.extensions.get("properties", {}))
     return HumanTask(
         id=str(task.id), bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-        group=_group_of(task), form_schema=properties.get("formJsonSchemaFilename"),
+        group=_property(task, GROUP_PROPERTY) if GROUP_PROPERTY in properties else spec.lane,
+        form_schema=properties.get("formJsonSchemaFilename"),
         form_ui_schema=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
+        time_limit=_property(task, "timeLimit"),
+        working_days=(_property(task, "timeLimitCalendar") or "working") != "calendar",
     )
 
 
@@ -85,6 +89,11 @@ def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
     task = workflow.get_task_from_id(UUID(task_id))
     return dict(task.data) if task is not None else {}
+
+
+def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
+    task = workflow.get_task_from_id(UUID(task_id))
+    return dict(task.task_spec.extensions.get("properties", {})) if task is not None else {}
 
 
 def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
@@ -123,9 +132,22 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     return timers
 
 
-def fire_due_timers(workflow: BpmnWorkflow) -> None:
-    """Let the engine fire what it considers due, then run on to the next wait."""
+def fire_timer(workflow: BpmnWorkflow, task_id: str) -> bool:
+    """Fire the waiting timer event `task_id` now, whatever the engine's own clock says: Concord's timer
+    table and its injectable clock decide what is due (drills and tests move time). False when the
+    event is no longer waiting."""
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.WAITING:
+        return False
+    if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+        return False
+    task._set_internal_data(event_fired=True)
+    try:
+        task.task_spec._update(task)
+    except SpiffWorkflowException as exc:
+        raise EngineFailure(_describe(exc)) from exc
     _engine_steps(workflow)
+    return True
 
 
 def is_completed(workflow: BpmnWorkflow) -> bool:

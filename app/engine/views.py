@@ -16,6 +16,8 @@ class HumanTask:
     form_ui_schema: str | None
     properties: dict[str, str]
     data: dict[str, Any] = field(repr=False, default_factory=dict)
+    time_limit: str | None = None  # ISO 8601 duration, evaluated from the task's timeLimit property
+    working_days: bool = True  # timeLimitCalendar: "working" (default) or "calendar"
 
 
 @dataclass(frozen=True)

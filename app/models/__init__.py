@@ -1,11 +1,14 @@
 """SQLAlchemy 2 typed models only; no business rules here."""
 from app.models.audit import AuditEntry
 from app.models.base import Base, table_of
+from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
 from app.models.instances import ProcessInstance, Timer
+from app.models.notifications import Notification
 from app.models.tasks import TaskRow
 from app.models.users import User
 
-__all__ = ["AuditEntry", "Base", "Case", "Counter", "Deployment", "Party", "ProcessDefinition",
+__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "Notification", "Party",
+           "ProcessDefinition",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of"]

@@ -32,9 +32,15 @@ class Timer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    task_id: Mapped[str] = mapped_column(String(36))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
     bpmn_id: Mapped[str] = mapped_column(String(128))
+    # engine: a BPMN timer the engine waits on; warning / overdue / listed: a rung of the escalation ladder
+    kind: Mapped[str] = mapped_column(String(16), default="engine")
     fire_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, fired, cancelled
+    provisional: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, fired, cancelled, failed
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    fired_at: Mapped[datetime | None]
+    fired_by: Mapped[str | None] = mapped_column(String(64))

@@ -30,6 +30,9 @@ class TaskRow(Base):
     form_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
+    due_provisional: Mapped[bool] = mapped_column(default=False)  # counted in a year without calendar data
+    time_limit: Mapped[str | None] = mapped_column(String(32))  # ISO 8601 duration from the diagram
+    limit_working: Mapped[bool] = mapped_column(default=True)  # working days (else calendar days)
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     escalation_level: Mapped[int] = mapped_column(default=0)

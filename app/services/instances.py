@@ -29,6 +29,8 @@ _PI = table_of(ProcessInstance)
 # Statements built once (building them per call costs more than executing them).
 _INSERT = insert(_PI).returning(_PI.c.id)
 _LOCK = select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id")).with_for_update()
+_TRY_LOCK = (select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
+             .with_for_update(skip_locked=True))
 _HEAD = select(_PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
 _STATE = select(_PI.c.state).where(_PI.c.id == bindparam("b_id"))
 _SAVE = (update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"))
@@ -84,10 +86,17 @@ def start(session: Connection, definition: DefinitionInfo, data: dict[str, Any])
     return live
 
 
-def lock(session: Connection, instance_id: int) -> LiveInstance:
-    """Lock the instance row for this transaction and return its live workflow."""
-    head = session.execute(_LOCK, {"b_id": instance_id}).one_or_none()
+class Busy(Exception):
+    """The instance is locked by another transaction (only raised by lock(..., wait=False))."""
+
+
+def lock(session: Connection, instance_id: int, *, wait: bool = True) -> LiveInstance:
+    """Lock the instance row for this transaction and return its live workflow. Background work passes
+    wait=False: it skips a busy instance instead of waiting behind a command (no lock cycles)."""
+    head = session.execute(_LOCK if wait else _TRY_LOCK, {"b_id": instance_id}).one_or_none()
     if head is None:
+        if not wait and session.execute(_HEAD, {"b_id": instance_id}).scalar() is not None:
+            raise Busy(instance_id)
         raise NotFound(f"process instance {instance_id} does not exist")
     version, definition_id = head
     cached = cache.take(instance_id, version)

@@ -71,5 +71,6 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
 def task_item(task: Any, case_no: str) -> dict[str, Any]:
     return {"id": task.id, "name": task.bpmn_id, "title": task.title, "case_id": task.case_id, "case_no": case_no,
             "group": task.group_name, "assignee": task.assignee, "state": task.state,
-            "created_at": iso(task.created_at), "due_at": iso(task.due_at), "completed_at": iso(task.completed_at),
+            "created_at": iso(task.created_at), "due_at": iso(task.due_at),
+            "due_provisional": bool(getattr(task, "due_provisional", False)), "completed_at": iso(task.completed_at),
             "escalation_level": task.escalation_level, "form_key": task.form_key}

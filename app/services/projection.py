@@ -6,6 +6,7 @@ and timers before vs after the step), so a step costs a handful of prebuilt stat
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -17,10 +18,13 @@ from sqlalchemy import case as sql_case
 from app import clock
 from app.engine import runner
 from app.engine.views import HumanTask
+from app.errors import EngineFailure
 from app.models import Case, TaskRow, Timer, table_of
-from app.services import audit, present
+from app.services import audit, calendars, present
 from app.services.instances import LiveInstance
+from app.workdays import LimitError
 
+log = logging.getLogger(__name__)
 # Decision fields of the route (route.md) that the case row mirrors for lists, filters and reports.
 CASE_FIELDS = ("category", "risk_level", "handling_group", "complexity", "outcome", "satisfied", "reopen_count")
 
@@ -44,6 +48,9 @@ _WRITE_CASE = update(_C).where(_C.c.id == bindparam("b_id")).values({
     "updated_at": bindparam("b_now"), "process_instance_id": bindparam("b_instance"),
 }).returning(*_C.c)
 _INSERT_TIMERS = insert(_TM)
+# Escalation rungs of tasks that closed, whatever their kind (the ladder stops when the work is done).
+_CANCEL_TASK_TIMERS = (update(_TM).where(_TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
+                                         _TM.c.state == "waiting").values(state="cancelled"))
 _CANCEL_TIMERS = (update(_TM).where(_TM.c.instance_id == bindparam("b_instance"),
                                     _TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
                                     _TM.c.state == "waiting").values(state="cancelled"))
@@ -70,13 +77,18 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
     cancelled = gone - {completed_task_id}
     if cancelled:
         session.execute(_CANCEL_TASKS, {"b_ids": sorted(cancelled), "b_now": now})
-    opened = [_task_row(task, live.id, case_id, case_no, now) for task in ready if task.id not in live.ready_before]
+    opened, rungs = _open_rows(session, [t for t in ready if t.id not in live.ready_before], live.id, case_id,
+                               case_no, now)
+    if gone:
+        session.execute(_CANCEL_TASK_TIMERS, {"b_tasks": sorted(gone)})
     if opened:
         session.execute(_OPEN_TASKS, opened)
+        if rungs:
+            session.execute(_INSERT_TIMERS, rungs)
         entries += [audit.entry(actor="system", action="task.opened", case_id=case_id, instance_id=live.id,
                                 task_id=row["id"], detail={"task": row["bpmn_id"], "title": row["title"],
                                                            "group": row["group_name"]}) for row in opened]
-    _sync_timers(session, live)
+    _sync_timers(session, live, case_id)
     case = _project_case(session, case_id, live, ready, now)
     if case.status == "closed" and status_before != "closed":
         entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id,
@@ -93,14 +105,34 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
     return StepOutcome(ready=ready, case=summary, open_tasks=items)
 
 
-def _task_row(task: HumanTask, instance_id: int, case_id: int, case_no: str, now: datetime) -> dict[str, Any]:
-    return {"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
-            "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
-            "state": "open", "form_key": task.form_schema, "created_at": now, "due_at": None,
-            "completed_at": None, "completed_by": None, "escalation_level": 0}
+def _open_rows(session: Connection, tasks: list[HumanTask], instance_id: int, case_id: int, case_no: str,
+               now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Inbox rows of newly opened tasks, with their due instants and escalation rungs."""
+    rows, rungs = [], []
+    calendar = calendars.current(session) if any(t.time_limit for t in tasks) else None
+    for task in tasks:
+        due_at, provisional = None, False
+        if task.time_limit and calendar is not None:
+            try:
+                due, ladder = calendars.ladder(calendar, now, task.time_limit, task.working_days)
+            except LimitError as exc:
+                raise EngineFailure(f"timeLimit of {task.bpmn_id}: {exc}") from exc
+            due_at, provisional = due.at, due.provisional
+            if provisional:
+                log.info("due instant of %s on %s is provisional (no calendar for its year yet)", task.bpmn_id,
+                         case_no)
+            rungs += [{"instance_id": instance_id, "case_id": case_id, "task_id": task.id, "bpmn_id": task.bpmn_id,
+                       "kind": kind, "fire_at": at, "provisional": provisional, "state": "waiting", "attempts": 0,
+                       "last_error": None, "fired_at": None, "fired_by": None} for kind, at in ladder.items()]
+        rows.append({"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
+                     "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
+                     "state": "open", "form_key": task.form_schema, "created_at": now, "due_at": due_at,
+                     "due_provisional": provisional, "time_limit": task.time_limit, "limit_working": task.working_days,
+                     "completed_at": None, "completed_by": None, "escalation_level": 0})
+    return rows, rungs
 
 
-def _sync_timers(session: Connection, live: LiveInstance) -> None:
+def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
     after = {(t.task_id, t.fire_at): t for t in runner.waiting_timers(live.workflow)}
     if set(after) == live.timers_before:
         return
@@ -110,8 +142,9 @@ def _sync_timers(session: Connection, live: LiveInstance) -> None:
     new = [t for key, t in after.items() if key not in live.timers_before]
     if new:
         session.execute(_INSERT_TIMERS, [
-            {"instance_id": live.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "fire_at": _utc(t.fire_at),
-             "state": "waiting", "attempts": 0, "last_error": None} for t in new])
+            {"instance_id": live.id, "case_id": case_id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "kind": "engine",
+             "fire_at": _utc(t.fire_at), "provisional": False, "state": "waiting", "attempts": 0, "last_error": None,
+             "fired_at": None, "fired_by": None} for t in new])
     live.timers_before = set(after)
 
 

@@ -11,7 +11,7 @@ from app.engine import runner
 from app.errors import Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
 from app.extensions import db
 from app.models import TaskRow, table_of
-from app.services import audit, definitions, instances, present, projection
+from app.services import audit, definitions, instances, present, projection, supervision
 from app.services.auth import Principal, find_principal
 from app.services.paging import Page, paginate
 
@@ -170,6 +170,8 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
                 raise FormInvalid(f"the {task.title} form has errors", errors)
         elif submitted:
             raise FormInvalid("this task takes no form data")
+        effect = runner.task_properties(live.workflow, task_id).get("onComplete")
+        watched = runner.task_data(live.workflow, task_id).get("overdue") if effect else None
         runner.complete_task(live.workflow, task_id, submitted or {})
         instances.save(session, live)
         completed = audit.entry(actor=principal.username, action="task.completed", case_id=task.case_id,
@@ -177,4 +179,6 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
                                 detail={"task": task.bpmn_id, "title": task.title, "data": submitted or {}})
         outcome = projection.sync(session, live, task.case_id, actor=principal.username,
                                   completed_task_id=task_id, entries=[completed])
+        if effect == "supervision":
+            supervision.apply_supervision_task(session, principal, task.case_id, submitted or {}, watched)
         return {"case": outcome.case, "next_tasks": outcome.open_tasks}

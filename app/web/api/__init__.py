@@ -5,4 +5,14 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.web.api import auth, cases, definitions, diagrams, health, openapi, tasks  # noqa: E402,F401  (routes register on import)
+# Routes register on import.
+from app.web.api import (  # noqa: E402,F401
+    auth,
+    cases,
+    definitions,
+    diagrams,
+    health,
+    openapi,
+    supervision,
+    tasks,
+)

@@ -21,6 +21,7 @@ SCHEMAS: dict[str, Any] = {
     "Login": {"type": "object", "required": ["username", "password"],
               "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
     "Assign": {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}},
+    "Note": {"type": "object", "required": ["note"], "properties": {"note": {"type": "string"}}},
     "Completion": {"type": "object", "properties": {"data": {"type": "object"}}},
     "Upload": {"type": "object", "properties": {"files": {"type": "array",
                                                           "items": {"type": "string", "contentMediaType":

@@ -1,0 +1,155 @@
+"""The timer service: find due timers in the database, fire each exactly once, retry failures.
+
+Any number of workers (the in-process scheduler of each web node, `concord timers run` processes)
+may run at once: due rows are claimed with FOR UPDATE SKIP LOCKED, fired and marked in the same
+transaction, so a timer fires once however many workers race for it. Each timer fires in a savepoint:
+one broken timer is retried with back-off and, after TIMER_MAX_ATTEMPTS, becomes an incident instead of
+blocking the others. Background work never waits for a case's lock (it skips a busy case and comes
+back on the next pass), so it cannot deadlock with officers' commands.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from app import clock
+from app.engine import runner
+from app.errors import ConcordError, NotFound
+from app.extensions import db, settings
+from app.models import TaskRow, Timer, table_of
+from app.services import audit, instances, notifications, projection
+
+log = logging.getLogger(__name__)
+_TM, _T = table_of(Timer), table_of(TaskRow)
+_DUE = (select(_TM).where(_TM.c.state == "waiting", _TM.c.fire_at <= bindparam("b_now"))
+        .order_by(_TM.c.fire_at, _TM.c.id).limit(bindparam("b_limit")).with_for_update(skip_locked=True))
+_MARK = update(_TM).where(_TM.c.id == bindparam("b_id")).values(
+    state=bindparam("b_state"), fired_at=bindparam("b_now"), fired_by=bindparam("b_worker"))
+_RETRY = update(_TM).where(_TM.c.id == bindparam("b_id")).values(
+    attempts=bindparam("b_attempts"), last_error=bindparam("b_error"), fire_at=bindparam("b_next"),
+    state=bindparam("b_state"))
+_TASK = select(_T).where(_T.c.id == bindparam("b_id"))
+_RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.escalation_level < bindparam("b_level"))
+                .values(escalation_level=bindparam("b_level")))
+LEVELS = {"warning": 1, "overdue": 2, "listed": 3}
+ACTIONS = {"warning": "task.warning", "overdue": "task.overdue", "listed": "task.listed"}
+
+
+@dataclass
+class PassReport:
+    fired: int = 0
+    skipped: int = 0  # busy cases, fired on a later pass
+    failed: int = 0
+    incidents: int = 0
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_once(*, now: datetime | None = None, worker: str | None = None, batch: int | None = None) -> PassReport:
+    """Fire everything due at `now` (default: the clock), batch by batch, until nothing due is left."""
+    now, worker = now or clock.now(), worker or default_worker_name()
+    batch = batch or settings.get("TIMER_BATCH", 50)
+    report, skipped_ids = PassReport(), set[int]()
+    while True:
+        with db.command() as conn:
+            rows = [r for r in conn.execute(_DUE, {"b_now": now, "b_limit": batch + len(skipped_ids)})
+                    if r.id not in skipped_ids][:batch]
+            if not rows:
+                return report
+            for row in rows:
+                outcome = _fire_safely(conn, row, now, worker)
+                if outcome == "skipped":
+                    skipped_ids.add(row.id)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+        if report.skipped and len(rows) <= report.skipped:
+            return report  # only busy cases left: the next pass takes them
+
+
+def _fire_safely(conn: Connection, row: Any, now: datetime, worker: str) -> str:
+    try:
+        with db.savepoint(conn):
+            state = _fire(conn, row, now)
+            conn.execute(_MARK, {"b_id": row.id, "b_state": state, "b_now": now, "b_worker": worker})
+        return "fired"
+    except instances.Busy:
+        return "skipped"
+    except Exception as exc:  # a broken expression, a bug: retry later, never block the others
+        return _record_failure(conn, row, exc, now)
+
+
+def _record_failure(conn: Connection, row: Any, exc: Exception, now: datetime) -> str:
+    attempts = row.attempts + 1
+    error = exc.detail if isinstance(exc, ConcordError) else f"{type(exc).__name__}: {exc}"
+    gave_up = attempts >= settings.get("TIMER_MAX_ATTEMPTS", 5)
+    conn.execute(_RETRY, {"b_id": row.id, "b_attempts": attempts, "b_error": error[:2000],
+                          "b_next": now + timedelta(seconds=min(3600, 10 * 2 ** attempts)),
+                          "b_state": "failed" if gave_up else "waiting"})
+    log.warning("timer %s (%s of %s) failed, attempt %d: %s", row.id, row.kind, row.bpmn_id, attempts, error)
+    if gave_up:
+        audit.record(conn, actor="system", action="timer.incident", case_id=row.case_id,
+                     instance_id=row.instance_id, task_id=row.task_id,
+                     detail={"timer": row.id, "kind": row.kind, "task": row.bpmn_id, "error": error[:500]})
+        return "incidents"
+    return "failed"
+
+
+def _fire(conn: Connection, row: Any, now: datetime) -> str:
+    """Fire one timer; returns the state to record ('fired', or 'cancelled' when it no longer applies)."""
+    if row.kind == "engine":
+        return _fire_engine_timer(conn, row)
+    task = conn.execute(_TASK, {"b_id": row.task_id}).one_or_none()
+    if task is None or task.state != "open":
+        return "cancelled"  # the work was done (or withdrawn) before the rung came due
+    level = LEVELS[row.kind]
+    conn.execute(_RAISE_LEVEL, {"b_id": task.id, "b_level": level})
+    entries = [audit.entry(actor="system", action=ACTIONS[row.kind], case_id=task.case_id,
+                           instance_id=task.instance_id, task_id=task.id,
+                           detail={"task": task.bpmn_id, "title": task.title, "level": level, "timer": row.id,
+                                   "due_at": task.due_at.isoformat() if task.due_at else None})]
+    if row.kind in ("overdue", "listed"):
+        notifications.notify_handler(conn, task, kind="reminder" if row.kind == "overdue" else "listed",
+                                     message=_reminder_text(row.kind, task), actor="system")
+    if row.kind == "overdue":
+        _open_supervision(conn, task)
+    audit.record_many(conn, entries)
+    return "fired"
+
+
+def _reminder_text(kind: str, task: Any) -> str:
+    if kind == "overdue":
+        return f"【催办】{task.case_no}「{task.title}」已超过办理时限，请尽快办理。"
+    return f"【挂牌督办】{task.case_no}「{task.title}」超期已达挂牌标准，请书面说明办理情况。"
+
+
+def _open_supervision(conn: Connection, task: Any) -> None:
+    """Tell the process the node is overdue; a boundary event on it opens the supervision task."""
+    live = instances.lock(conn, task.instance_id, wait=False)
+    payload = {"task": task.bpmn_id, "task_id": task.id, "title": task.title, "group": task.group_name,
+               "assignee": task.assignee, "due_at": task.due_at.isoformat() if task.due_at else None}
+    try:
+        runner.deliver_message(live.workflow, f"overdue_{task.bpmn_id}", payload)
+    except NotFound:
+        instances.cache.put(live)  # untouched: nothing in this diagram watches the node
+        return
+    instances.save(conn, live)
+    projection.sync(conn, live, task.case_id, actor="system")
+
+
+def _fire_engine_timer(conn: Connection, row: Any) -> str:
+    live = instances.lock(conn, row.instance_id, wait=False)
+    if not runner.fire_timer(live.workflow, row.task_id):
+        instances.cache.put(live)
+        return "cancelled"
+    instances.save(conn, live)
+    projection.sync(conn, live, row.case_id, actor="system",
+                    entries=[audit.entry(actor="system", action="timer.fired", case_id=row.case_id,
+                                         instance_id=row.instance_id, detail={"event": row.bpmn_id})])
+    return "fired"

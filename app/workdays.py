@@ -1,0 +1,222 @@
+"""Working-day arithmetic in the centre's calendar: time limits count working days, skipping weekends
+and public holidays, and counting official make-up working days (调休) as working days.
+
+Pure domain code: no database, no engine. A year without calendar data counts weekends only and
+every result that touched such a year is marked provisional, so it can be recomputed once the year's
+calendar is imported.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_DURATION = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
+_MONTHS = re.compile(r"^P(?P<months>\d+)M$")
+DAY = timedelta(days=1)
+
+
+class LimitError(ValueError):
+    """A time limit that is not an ISO 8601 duration this calendar can count."""
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    year: int
+    holidays: frozenset[date]
+    make_up_workdays: frozenset[date]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime  # aware, UTC
+    provisional: bool  # a year without calendar data was counted with weekends only
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A parsed time limit: whole days/hours, or calendar months (statutory limits such as 3 months)."""
+
+    days: int = 0
+    seconds: int = 0
+    months: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        text = (text or "").strip().upper()
+        months = _MONTHS.match(text)
+        if months:
+            return cls(months=int(months["months"]))
+        match = _DURATION.match(text)
+        if not match or text in ("P", "PT") or not any(match.groupdict().values()):
+            raise LimitError(f"{text!r} is not an ISO 8601 duration such as P7D, PT4H or P3M")
+        parts = {k: int(v or 0) for k, v in match.groupdict().items()}
+        return cls(days=parts["weeks"] * 7 + parts["days"], seconds=parts["hours"] * 3600 + parts["minutes"] * 60)
+
+
+class WorkCalendar:
+    def __init__(self, years: dict[int, YearCalendar], zone: str | ZoneInfo) -> None:
+        self.years = dict(years)
+        self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+
+    def knows(self, year: int) -> bool:
+        return year in self.years
+
+    def is_working_day(self, day: date) -> bool:
+        known = self.years.get(day.year)
+        if known is not None:
+            if day in known.make_up_workdays:
+                return True
+            if day in known.holidays:
+                return False
+        return day.weekday() < 5
+
+    def add(self, start: datetime, limit: str | Limit, *, working: bool = True) -> Due:
+        """The due instant of `limit` counted from `start`.
+
+        Days: the limit ends at the end (24:00) of the N-th (working) day after the start day — the
+        day of registration is not counted, as in administrative time limits. Hours: elapsed hours,
+        counting only the hours of working days when `working`. Months: calendar months, end of day."""
+        limit = limit if isinstance(limit, Limit) else Limit.parse(limit)
+        local = start.astimezone(self.zone)
+        provisional = False
+        if limit.months:
+            if working:
+                raise LimitError("month limits are calendar limits; use days for working-day limits")
+            end_day = _add_months(local.date(), limit.months)
+            provisional = not self.knows(end_day.year)
+            return Due(self._end_of(end_day), provisional)
+        day = local.date()
+        if limit.days:
+            remaining = limit.days
+            while remaining:
+                day += DAY
+                provisional |= working and not self.knows(day.year)
+                if not working or self.is_working_day(day):
+                    remaining -= 1
+            at = self._end_of(day)
+            if limit.seconds:
+                due = self._add_seconds(at, limit.seconds, working)
+                return Due(due.at, provisional or due.provisional)
+            return Due(at, provisional)
+        return self._add_seconds(start, limit.seconds, working)
+
+    def point_between(self, start: datetime, due: datetime, fraction: float, *, working: bool = True) -> datetime:
+        """The instant at which `fraction` of the time from `start` to `due` has been used, counting only
+        working-day time when `working` (80% of a 7-working-day limit does not fall on a Sunday)."""
+        if not working:
+            return start + (due - start) * fraction
+        total = self._working_seconds(start, due)
+        return self._add_seconds(start, int(total * fraction), True).at
+
+    def _end_of(self, day: date) -> datetime:
+        return datetime.combine(day + DAY, time(0), self.zone).astimezone(ZoneInfo("UTC"))
+
+    def _add_seconds(self, start: datetime, seconds: int, working: bool) -> Due:
+        if not working:
+            return Due(start + timedelta(seconds=seconds), False)
+        local, provisional, left = start.astimezone(self.zone), False, float(seconds)
+        while True:
+            day = local.date()
+            provisional |= not self.knows(day.year)
+            next_midnight = datetime.combine(day + DAY, time(0), self.zone)
+            if self.is_working_day(day):
+                room = (next_midnight - local).total_seconds()
+                if left <= room:
+                    return Due((local + timedelta(seconds=left)).astimezone(ZoneInfo("UTC")), provisional)
+                left -= room
+            local = next_midnight
+
+    def _working_seconds(self, start: datetime, end: datetime) -> float:
+        local, end_local, total = start.astimezone(self.zone), end.astimezone(self.zone), 0.0
+        while local < end_local:
+            next_midnight = datetime.combine(local.date() + DAY, time(0), self.zone)
+            stop = min(next_midnight, end_local)
+            if self.is_working_day(local.date()):
+                total += (stop - local).total_seconds()
+            local = stop
+        return total
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):  # the same day of the month, or the month's last day
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class CalendarFileError(ValueError):
+    """A calendar file that cannot be imported; names the line (1-based) when it can."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _date(text: str, raw: object, where: str) -> date:
+    if not isinstance(raw, str):
+        raise CalendarFileError(f"{where}: dates are written as YYYY-MM-DD text", _line_of(text, where))
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise CalendarFileError(f"{where}: {raw!r} is not a valid date", _line_of(text, f'"{raw}"')) from None
+
+
+def parse_year_file(text: str) -> YearCalendar:
+    """Parse and check one year's arrangements (the format of shared/data/calendar): every date valid and
+    inside the year, holiday ranges in order and not overlapping, make-up days outside the holidays,
+    no unknown keys. Nothing is partially accepted."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CalendarFileError(f"not valid JSON: {exc.msg}", exc.lineno) from None
+    if not isinstance(data, dict):
+        raise CalendarFileError("the file must contain one JSON object", 1)
+    unknown = set(data) - {"year", "source", "holidays", "make_up_workdays", "notes"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise CalendarFileError(f"unknown entry {key!r}", _line_of(text, f'"{key}"'))
+    year = data.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise CalendarFileError("'year' must be a year such as 2027", _line_of(text, '"year"'))
+    holidays: set[date] = set()
+    spans: list[tuple[date, date, str]] = []
+    for item in data.get("holidays", []):
+        allowed = {"name", "from", "to"}
+        if not isinstance(item, dict) or set(item) - allowed:
+            extra = sorted(set(item) - allowed)[0] if isinstance(item, dict) else str(item)
+            raise CalendarFileError(f"unknown holiday entry {extra!r}", _line_of(text, f'"{extra}"'))
+        name = str(item.get("name", "?"))
+        first, last = _date(text, item.get("from"), name), _date(text, item.get("to"), name)
+        if last < first or first.year != year or last.year != year:
+            raise CalendarFileError(f"{name}: {first}..{last} is not a range inside {year}",
+                                    _line_of(text, f'"{item.get("to")}"'))
+        for other_first, other_last, other in spans:
+            if first <= other_last and other_first <= last:
+                raise CalendarFileError(f"{name} overlaps {other}", _line_of(text, f'"{item.get("from")}"'))
+        spans.append((first, last, name))
+        holidays.update(first + DAY * i for i in range((last - first).days + 1))
+    workdays: set[date] = set()
+    for item in data.get("make_up_workdays", []):
+        if not isinstance(item, dict) or set(item) - {"name", "date"}:
+            raise CalendarFileError(f"unknown make-up day entry {item!r}", None)
+        name = str(item.get("name", "?"))
+        day = _date(text, item.get("date"), name)
+        if day.year != year or day in holidays or day in workdays:
+            raise CalendarFileError(f"{name}: {day} is outside {year}, inside a holiday or listed twice",
+                                    _line_of(text, f'"{item.get("date")}"'))
+        workdays.add(day)
+    return YearCalendar(year, frozenset(holidays), frozenset(workdays), str(data.get("source", "")))

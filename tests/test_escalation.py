@@ -1,0 +1,174 @@
+"""The escalation ladder driven by moving the clock: due dates in working days, warning, overdue with a
+supervision task and a reminder, listed supervision, urging, and timers that stop when the work is done."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.services import timers
+from tests.conftest import Api
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SH)
+
+
+def fire(frozen_clock: Any, when: datetime) -> timers.PassReport:
+    frozen_clock.set(when)
+    return timers.run_once()
+
+
+def _task(api: Api, case_id: int, name: str) -> dict[str, Any]:
+    return next(t for t in api.get("supervisor1", "/tasks?scope=all")["items"]
+                if t["case_id"] == case_id and t["name"] == name)
+
+
+def _to_sign_for(api: Api, group: str = "mediation", complexity: str = "general") -> dict[str, Any]:
+    case = api.register(category="neighbor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": group, "complexity": complexity})
+    return case
+
+
+def test_due_dates_count_working_days_from_registration(api: Api) -> None:
+    case = api.register(category="labor")  # Tuesday 1 December 2026, 09:30
+    dispatch = api.task(case["id"], "dispatch")
+    assert dispatch["due_at"] == "2026-12-03T00:00:00+08:00" and dispatch["due_provisional"] is False
+
+
+@pytest.mark.parametrize("group, complexity, due", [
+    ("mediation", "simple", "2026-12-03T00:00:00+08:00"),
+    ("mediation", "general", "2026-12-11T00:00:00+08:00"),
+    ("mediation", "complex", "2026-12-30T00:00:00+08:00"),
+    ("labor", "general", "2026-12-17T00:00:00+08:00"),  # labour mediation: 15 calendar days
+])
+def test_handling_limit_depends_on_complexity_and_room(api: Api, group: str, complexity: str, due: str) -> None:
+    case = _to_sign_for(api, group, complexity)
+    user = {"mediation": "mediator1", "labor": "labor1"}[group]
+    api.work(user, case["id"], "sign_for", {"accepted": True})
+    assert api.task(case["id"], "handle")["due_at"] == due
+
+
+def test_dispatch_climbs_the_whole_ladder_while_nobody_acts(api: Api, frozen_clock: Any) -> None:
+    case = api.register(category="labor")  # dispatch due Thursday 3 December 00:00
+    assert fire(frozen_clock, at(2026, 12, 2, 12)).fired == 0
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 0
+    fire(frozen_clock, at(2026, 12, 2, 17))  # past 80% of the working time
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 1
+    assert api.get("supervisor1", "/escalations")["items"][0]["case_no"] == case["case_no"]
+    fire(frozen_clock, at(2026, 12, 3, 0, 1))
+    dispatch = _task(api, case["id"], "dispatch")
+    assert dispatch["escalation_level"] == 2
+    reminders = api.get("dispatch1", "/notifications")["items"]
+    assert reminders[0]["kind"] == "reminder" and case["case_no"] in reminders[0]["message"]
+    fire(frozen_clock, at(2026, 12, 3, 19))  # 150% of 38.5 working hours is Thursday 19:15
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 2
+    fire(frozen_clock, at(2026, 12, 3, 20))
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 3
+    board = api.get("supervisor1", "/escalations?level=3")["items"]
+    assert [t["id"] for t in board] == [dispatch["id"]] and board[0]["overdue_seconds"] == 20 * 3600
+    timeline = [e["action"] for e in api.get("admin1", f"/cases/{case['id']}")["timeline"]]
+    assert [a for a in timeline if a.startswith("task.") and a != "task.opened"] == [
+        "task.warning", "task.overdue", "task.listed"]
+
+
+@pytest.mark.parametrize("node", ["sign_for", "handle", "feedback"])
+def test_overdue_node_opens_a_supervision_task_for_the_supervisors(api: Api, frozen_clock: Any, node: str) -> None:
+    case = _to_sign_for(api, complexity="simple")
+    if node in ("handle", "feedback"):
+        api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    if node == "feedback":
+        api.work("mediator1", case["id"], "handle", {"outcome": "resolved"})
+    watched = _task(api, case["id"], node)
+    due = datetime.fromisoformat(watched["due_at"])
+    fire(frozen_clock, due + timedelta(minutes=1))
+    supervise = [t for t in api.get("supervisor1", "/tasks?scope=group")["items"] if t["case_id"] == case["id"]]
+    assert [t["name"] for t in supervise] == ["supervise"] and supervise[0]["title"] == "督办"
+    assert _task(api, case["id"], node)["escalation_level"] == 2  # the handler keeps working meanwhile
+    assert api.get("supervisor1", f"/tasks/{supervise[0]['id']}")["data"] == {}
+
+
+def test_supervision_task_can_list_the_late_node(api: Api, frozen_clock: Any) -> None:
+    case = _to_sign_for(api)
+    sign_for = _task(api, case["id"], "sign_for")
+    fire(frozen_clock, datetime.fromisoformat(sign_for["due_at"]) + timedelta(hours=1))
+    supervise = next(t for t in api.get("supervisor1", "/tasks?scope=group")["items"] if t["name"] == "supervise")
+    api.post("supervisor1", f"/tasks/{supervise['id']}/claim")
+    api.post("supervisor1", f"/tasks/{supervise['id']}/complete", json={"data": {
+        "action": "list", "note": "三日内书面说明未签收原因"}})
+    assert _task(api, case["id"], "sign_for")["escalation_level"] == 3
+    notes = api.get("mediator1", "/notifications")["items"]
+    assert notes[0]["kind"] == "listed" and "三日内书面说明" in notes[0]["message"]
+
+
+def test_supervisor_urges_a_late_task_and_the_handler_sees_it(api: Api, frozen_clock: Any) -> None:
+    case = _to_sign_for(api)
+    sign_for = _task(api, case["id"], "sign_for")
+    api.post("mediator1", f"/tasks/{sign_for['id']}/claim")
+    api.post("supervisor1", f"/tasks/{sign_for['id']}/urge", json={"note": "请尽快签收"}, expect=409)
+    fire(frozen_clock, datetime.fromisoformat(sign_for["due_at"]) - timedelta(hours=2))
+    api.post("mediator1", f"/tasks/{sign_for['id']}/urge", json={"note": "x"}, expect=403)
+    api.post("supervisor1", f"/tasks/{sign_for['id']}/urge", json={}, expect=422)
+    api.post("supervisor1", f"/tasks/{sign_for['id']}/urge", json={"note": "请尽快签收"})
+    [note] = [n for n in api.get("mediator1", "/notifications")["items"] if n["kind"] == "urge"]
+    assert note["recipient"] == "mediator1" and "请尽快签收" in note["message"]
+    assert any(e["action"] == "task.urged" for e in api.get("admin1", f"/cases/{case['id']}")["timeline"])
+
+
+def test_completing_the_task_cancels_its_pending_rungs(api: Api, frozen_clock: Any) -> None:
+    case = api.register(category="labor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    report = fire(frozen_clock, at(2026, 12, 3, 12))  # dispatch's rungs would all be due by now
+    assert api.get("supervisor1", "/escalations")["items"][0]["name"] == "sign_for"
+    ladder = [(e["action"], e["detail"]["task"]) for e in api.get("admin1", f"/cases/{case['id']}")["timeline"]
+              if e["action"] in ("task.warning", "task.overdue", "task.listed")]
+    assert ladder == [("task.warning", "sign_for"), ("task.overdue", "sign_for")]
+    assert report.fired == 2
+
+
+def test_urging_a_closed_task_is_409(api: Api) -> None:
+    case = api.register(category="labor")
+    dispatch = api.task(case["id"], "dispatch")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    api.post("supervisor1", f"/tasks/{dispatch['id']}/urge", json={"note": "催"}, expect=409)
+    api.post("supervisor1", "/tasks/00000000-0000-0000-0000-000000000000/urge", json={"note": "催"}, expect=404)
+
+
+def test_timers_due_while_the_service_was_down_fire_on_the_first_pass(api: Api, app: Any,
+                                                                      frozen_clock: Any) -> None:
+    from app import create_app
+
+    case = api.register(category="labor")
+    frozen_clock.set(at(2026, 12, 7, 9))  # the service was down for the whole ladder
+    create_app(dict(app.config))  # a restart: fresh process state, same database
+    report = timers.run_once()
+    assert report.fired == 3
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 3
+    assert timers.run_once().fired == 0  # each fired once
+
+
+def test_a_timer_that_keeps_failing_becomes_an_incident_without_blocking_others(
+        api: Api, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = api.register(category="labor")
+    healthy = api.register(category="labor")
+    real_fire = timers._fire
+
+    def flaky(conn: Any, row: Any, now: datetime) -> str:
+        if row.case_id == broken["id"]:
+            raise RuntimeError("expression failed")
+        return real_fire(conn, row, now)
+
+    monkeypatch.setattr(timers, "_fire", flaky)
+    report = fire(frozen_clock, at(2026, 12, 2, 17))
+    assert report.failed == 1 and report.fired == 1
+    assert _task(api, healthy["id"], "dispatch")["escalation_level"] == 1
+    for hours in range(1, 200):
+        fire(frozen_clock, at(2026, 12, 2, 17) + timedelta(hours=hours))
+    incidents = api.get("supervisor1", "/escalations")["incidents"]
+    assert incidents and incidents[0]["case_id"] == broken["id"] and "expression failed" in incidents[0]["error"]
+    timeline = api.get("admin1", f"/cases/{broken['id']}")["timeline"]
+    assert any(e["action"] == "timer.incident" for e in timeline)
