@@ -86,6 +86,17 @@ def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
     return {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
+def ready_task_properties(workflow: BpmnWorkflow) -> dict[str, dict[str, str]]:
+    """The ready human tasks' static properties by task id: one scan, no expression evaluated."""
+    return {str(task.id): task.task_spec.extensions.get("properties", {})
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def describe(workflow: BpmnWorkflow, task_ids: list[str]) -> list[HumanTask]:
+    """Full views (group, form, time limit evaluated) of the given tasks, e.g. the ones that just opened."""
+    return [_view(workflow.get_task_from_id(UUID(task_id))) for task_id in task_ids]
+
+
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
     task = workflow.get_task_from_id(UUID(task_id))
     return dict(task.data) if task is not None else {}

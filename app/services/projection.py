@@ -51,6 +51,8 @@ _INSERT_TIMERS = insert(_TM)
 # Escalation rungs of tasks that closed, whatever their kind (the ladder stops when the work is done).
 _CANCEL_TASK_TIMERS = (update(_TM).where(_TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
                                          _TM.c.state == "waiting").values(state="cancelled"))
+_CANCEL_ONE_TASK_TIMERS = (update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.state == "waiting")
+                           .values(state="cancelled"))
 _CANCEL_TIMERS = (update(_TM).where(_TM.c.instance_id == bindparam("b_instance"),
                                     _TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
                                     _TM.c.state == "waiting").values(state="cancelled"))
@@ -58,7 +60,6 @@ _CANCEL_TIMERS = (update(_TM).where(_TM.c.instance_id == bindparam("b_instance")
 
 @dataclass
 class StepOutcome:
-    ready: list[HumanTask]
     case: dict[str, Any]  # the case summary after the step
     open_tasks: list[dict[str, Any]]  # inbox items of the tasks open now
 
@@ -69,17 +70,19 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
     now = clock.now()
     entries = list(entries or [])
     case_no, status_before = session.execute(_CASE_NO, {"b_id": case_id}).one()
-    ready = runner.ready_human_tasks(live.workflow)
-    ready_ids = {task.id for task in ready}
+    ready = runner.ready_task_properties(live.workflow)
+    ready_ids = set(ready)
     gone = live.ready_before - ready_ids
     if completed_task_id in gone:
         session.execute(_COMPLETE_TASK, {"b_id": completed_task_id, "b_actor": actor, "b_now": now})
     cancelled = gone - {completed_task_id}
     if cancelled:
         session.execute(_CANCEL_TASKS, {"b_ids": sorted(cancelled), "b_now": now})
-    opened, rungs = _open_rows(session, [t for t in ready if t.id not in live.ready_before], live.id, case_id,
-                               case_no, now)
-    if gone:
+    new_tasks = runner.describe(live.workflow, [task_id for task_id in ready if task_id not in live.ready_before])
+    opened, rungs = _open_rows(session, new_tasks, live.id, case_id, case_no, now)
+    if len(gone) == 1:
+        session.execute(_CANCEL_ONE_TASK_TIMERS, {"b_task": next(iter(gone))})
+    elif gone:
         session.execute(_CANCEL_TASK_TIMERS, {"b_tasks": sorted(gone)})
     if opened:
         session.execute(_OPEN_TASKS, opened)
@@ -102,7 +105,7 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
         items += [present.task_item(row, row.case_no) for row in rows]
     summary = present.case_summary(case)
     summary["process_instance_id"] = live.id
-    return StepOutcome(ready=ready, case=summary, open_tasks=items)
+    return StepOutcome(case=summary, open_tasks=items)
 
 
 def _open_rows(session: Connection, tasks: list[HumanTask], instance_id: int, case_id: int, case_no: str,
@@ -148,7 +151,7 @@ def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
     live.timers_before = set(after)
 
 
-def _project_case(session: Connection, case_id: int, live: LiveInstance, ready: list[HumanTask],
+def _project_case(session: Connection, case_id: int, live: LiveInstance, ready: dict[str, dict[str, str]],
                   now: datetime) -> Any:
     """One UPDATE ... RETURNING: the engine decides the values, the row keeps what the engine does
     not speak about, and `procedure_since` moves only when the procedure changes."""
@@ -156,9 +159,8 @@ def _project_case(session: Connection, case_id: int, live: LiveInstance, ready: 
     values: dict[str, Any] = {f"v_{n}": data.get(n) for n in CASE_FIELDS}
     values.update({f"k_{n}": n in data for n in CASE_FIELDS})
     completed = runner.is_completed(live.workflow)
-    status = "closed" if completed else next(
-        (t.properties["caseStatus"] for t in ready if "caseStatus" in t.properties), None)
-    procedure = next((t.properties["procedure"] for t in ready if "procedure" in t.properties), None)
+    status = "closed" if completed else next((p["caseStatus"] for p in ready.values() if "caseStatus" in p), None)
+    procedure = next((p["procedure"] for p in ready.values() if "procedure" in p), None)
     return session.execute(_WRITE_CASE, {
         **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,
         "b_closed": now if completed else None, "b_instance": live.id}).one()
