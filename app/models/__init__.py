@@ -5,10 +5,11 @@ from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
 from app.models.instances import ProcessInstance, Timer
+from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification
 from app.models.tasks import TaskRow
 from app.models.users import User
 
 __all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "Notification", "Party",
-           "ProcessDefinition",
+           "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of"]
