@@ -1,0 +1,24 @@
+"""Server-rendered pages for officers, supervisors and designers (Chinese first, English switchable).
+
+Views parse the form, call the same services as the JSON API and render a template; no business rules here.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui-static")
+
+
+def init_app(app: Flask) -> None:
+    from app.web.ui import i18n, support
+
+    i18n.init_app(app)
+    support.init_app(app)
+    app.register_blueprint(bp)
+
+
+from app.errors import ConcordError  # noqa: E402
+from app.web.ui import account, cases, designer, inbox, supervisor  # noqa: E402,F401  (routes register on import)
+from app.web.ui.support import on_domain_error  # noqa: E402
+
+bp.register_error_handler(ConcordError, on_domain_error)

@@ -1,0 +1,69 @@
+"""Chinese first, English on request. Messages are English in the code and templates; the Chinese catalog
+(translations/zh/LC_MESSAGES/messages.po) is compiled in memory at start-up, so there is no build step."""
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel import support
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request, session
+from flask_babel import Babel, Domain, get_locale
+
+LANGUAGES = ("zh", "en")
+DEFAULT = "zh"
+_DIR = Path(__file__).parent / "translations"
+_cache: dict[str, support.Translations | support.NullTranslations] = {}
+
+
+def _load(language: str) -> support.Translations | support.NullTranslations:
+    path = _DIR / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return support.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return support.Translations(fp=buffer)
+
+
+class _PoDomain(Domain):
+    def get_translations(self) -> Any:
+        language = str(get_locale() or DEFAULT).split("_")[0]
+        if language not in _cache:
+            _cache[language] = _load(language)
+        return _cache[language]
+
+
+class _Babel(Babel):
+    @property
+    def domain_instance(self) -> Domain:
+        return _DOMAIN
+
+
+_DOMAIN = _PoDomain()
+
+
+def select_language() -> str:
+    chosen = session.get("lang") or request.cookies.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT).split("_")[0]
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Shanghai"))
+    _Babel(app, locale_selector=select_language, default_locale=DEFAULT)
+
+
+def localise(message: str) -> str:
+    """Domain messages come as "中文 / English": show the half of the current language."""
+    if " / " not in message:
+        return message
+    chinese, _, english = message.partition(" / ")
+    return english if current_language() == "en" else chinese

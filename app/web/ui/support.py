@@ -1,0 +1,161 @@
+"""Sessions, CSRF, the current user, page errors and the small formatting helpers templates share."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from functools import wraps
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime, format_timedelta, gettext
+from werkzeug.exceptions import HTTPException
+
+from app import clock
+from app.errors import ConcordError, Unauthenticated
+from app.services import auth as auth_service
+from app.services.auth import Principal
+from app.web import problems
+from app.web.ui.i18n import current_language, localise
+
+F = TypeVar("F", bound=Callable[..., Any])
+CSRF_FIELD = "csrf_token"
+LEVEL_CLASSES = {0: "on-time", 1: "warning", 2: "overdue", 3: "listed"}
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect would let a link send users anywhere after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return None
+    return target
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = session.get("token")
+        try:
+            if not token:
+                raise Unauthenticated("not logged in")
+            g.principal = auth_service.principal_from_token(token)
+        except Unauthenticated:
+            expired = bool(token)
+            session.pop("token", None)
+            if expired:
+                flash(gettext("Your session has expired; please log in again."), "warning")
+            target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
+            return redirect(url_for("ui.login", next=_safe_next(_path_of(target))))
+        return view(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+def _path_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal().require_role(*roles)
+            return view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def csrf_token() -> str:
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return str(session[CSRF_FIELD])
+
+
+def _check_csrf() -> None:
+    if request.method != "POST" or request.blueprint != "ui":
+        return
+    expected = session.get(CSRF_FIELD)
+    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
+    if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
+        abort(400, description="csrf")
+
+
+def next_target(default: str) -> str:
+    return _safe_next(request.values.get("next")) or default
+
+
+# Formatting ------------------------------------------------------------------------------
+
+def _parse(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def when(value: str | datetime | None) -> str:
+    moment = _parse(value)
+    return format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else "—"
+
+
+def time_left(due: str | datetime | None) -> str:
+    """"2 days left" / "overdue by 3 hours", in the current language."""
+    moment = _parse(due)
+    if moment is None:
+        return gettext("no time limit")
+    delta = moment - clock.now()
+    span = format_timedelta(abs(delta), granularity="minute", threshold=1.0)
+    return gettext("%(span)s left", span=span) if delta.total_seconds() >= 0 else gettext("overdue by %(span)s",
+                                                                                        span=span)
+
+
+def since(start: str | datetime | None) -> str:
+    moment = _parse(start)
+    if moment is None:
+        return "—"
+    return format_timedelta(clock.now() - moment, granularity="minute", threshold=1.0)
+
+
+def level_class(level: int | None) -> str:
+    return LEVEL_CLASSES.get(level or 0, "on-time")
+
+
+# Errors ----------------------------------------------------------------------------------
+
+def error_page(status: int, message: str) -> ResponseReturnValue:
+    return render_template("error.html", status=status, message=message), status
+
+
+def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
+    """Errors raised by services under a page: a clear page, never a problem+json."""
+    if isinstance(exc, Unauthenticated):
+        session.pop("token", None)
+        return redirect(url_for("ui.login", next=_safe_next(_path_of(request.full_path))))
+    return error_page(exc.status, localise(exc.detail))
+
+
+def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
+    code = exc.code or 500
+    if request.path.startswith("/api/"):
+        return problems.problem(code, exc.name or "Error", exc.description or "",
+                                (exc.name or "error").lower().replace(" ", "-"))
+    if code == 400 and exc.description == "csrf":
+        return error_page(400, gettext("The form has expired or was not sent from this site. Reload and try again."))
+    return error_page(code, {403: gettext("You are not allowed to see this page."),
+                             404: gettext("There is no such page.")}.get(code, exc.description or exc.name))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
+                                 level_class=level_class, localise=localise, current_language=current_language)
+    for code in (400, 403, 404, 405):
+        app.register_error_handler(code, _on_http_error)
