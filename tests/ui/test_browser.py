@@ -1,0 +1,146 @@
+"""Browser journeys with Playwright driving the system Chromium: each kind of user, end to end.
+
+Screenshots of the main pages go to test-artifacts/ (and to docs/ when tools/screenshots.py asks for it
+through CONCORD_SCREENSHOT_DIR). Time moves with the frozen clock, never by sleeping."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.config import PROJECT_ROOT
+from tests.conftest import IN_CI, PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+DOCS = os.environ.get("CONCORD_SCREENSHOT_DIR")
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but {CHROMIUM} is missing (apt-get install -y chromium in .ci/run)")
+        pytest.skip(f"browser tests need {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app: Any) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if DOCS:
+        page.screenshot(path=str(Path(DOCS) / f"{name}.png"), full_page=True)
+
+
+def _login(chromium: Any, base: str, user: str) -> Any:
+    page = chromium.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN").new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_selector(f"[data-user='{user}']")
+    return page
+
+
+def test_officers_register_claim_and_complete_and_see_the_case(chromium: Any, server: str, app: Any) -> None:
+    intake = _login(chromium, server, "intake1")
+    intake.click("text=受理登记")
+    intake.fill("input[name=title]", "小区噪音扰民")
+    intake.select_option("select[name=source]", "walk_in")
+    intake.select_option("select[name=category]", "labor")
+    intake.fill("textarea[name=description]", "夜间施工噪音，多次反映未果。")
+    intake.fill("input[name='parties[0].name']", "王小明")
+    intake.check("input[name='parties[0].role'][value=applicant]")
+    intake.fill("input[name='parties[0].phone']", "13800138000")
+    intake.click("button.add-row")
+    intake.fill("input[name='parties[1].name']", "某建筑公司")
+    intake.check("input[name='parties[1].role'][value=respondent]")
+    _shot(intake, "register")
+    intake.click("form.card button.primary")
+    intake.wait_for_selector("#case-diagram-box svg")
+    assert intake.locator("#case-diagram-box [data-element-id=dispatch]").get_attribute("class") == "el userTask active"
+    assert intake.locator("ol.timeline li[data-action='case.registered']").count() == 1
+    _shot(intake, "case")
+
+    officer = _login(chromium, server, "dispatch1")
+    row = officer.locator("tr[data-task=dispatch]").first
+    assert "正常" in row.inner_text() and "剩余" in row.inner_text()
+    _shot(officer, "inbox")
+    row.locator("button", has_text="签领").click()
+    officer.wait_for_selector("select[name=handling_group]")
+    officer.select_option("select[name=handling_group]", "")  # clear the routing table's suggestion
+    officer.fill("textarea[name=dispatch_note]", "请劳动争议调解室尽快联系当事人")
+    officer.click("button[value=complete]")
+    assert officer.locator("[data-error-for=handling_group]").inner_text() == "必填"
+    assert officer.input_value("textarea[name=dispatch_note]") == "请劳动争议调解室尽快联系当事人"
+    _shot(officer, "form")
+    officer.select_option("select[name=handling_group]", "labor")
+    officer.check("input[name=complexity][value=general]")
+    officer.click("button[value=complete]")
+    officer.wait_for_url(f"{server}/inbox")
+    assert "已办理" in officer.locator(".flash.success").inner_text()
+
+    intake.reload()
+    assert intake.locator("#case-diagram-box [data-element-id=dispatch]").get_attribute("class") == "el userTask done"
+    assert intake.locator("#case-diagram-box [data-element-id=sign_for]").get_attribute("class") == \
+        "el userTask active"
+
+
+def test_supervisor_urges_an_overdue_task(chromium: Any, server: str, api: Any, frozen_clock: Any) -> None:
+    from app.services import timers
+
+    case = api.register(category="labor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    frozen_clock.advance(timedelta(days=7))
+    timers.run_once()
+    supervisor = _login(chromium, server, "supervisor1")
+    row = supervisor.locator(f"tr[data-case-no='{case['case_no']}']").first
+    assert "超期" in row.inner_text() or "挂牌" in row.inner_text()
+    _shot(supervisor, "board")
+    row.locator("summary", has_text="催办").click()
+    row.locator("textarea[name=note]").fill("请今日内联系当事人并反馈")
+    row.locator("button", has_text="催办").click()
+    assert "已催办" in supervisor.locator(".flash.success").inner_text()
+    supervisor.goto(f"{server}/cases/{case['id']}")
+    assert "请今日内联系当事人并反馈" in supervisor.locator("ol.timeline").inner_text()
+
+
+def test_designer_sees_a_broken_bpmn_marked(chromium: Any, server: str, tmp_path: Path) -> None:
+    source = (PROJECT_ROOT / "processes" / "dispute_case.bpmn").read_text(encoding="utf-8")
+    broken = tmp_path / "dispute_case.bpmn"
+    broken.write_text(source.replace(">not category<", ">not (category<", 1), encoding="utf-8")
+    designer = _login(chromium, server, "designer1")
+    designer.wait_for_selector(".definition[data-key=dispute_case]")
+    designer.set_input_files("input[name=files]", str(broken))
+    designer.click("button[value=validate]")
+    problem = designer.locator("tr.problem").first
+    assert problem.get_attribute("data-element-id") == "f_unclassified"
+    assert "dispute_case.bpmn" in problem.inner_text()
+    marked = designer.locator(".preview [data-element-id=f_unclassified]")
+    assert marked.get_attribute("class") == "el sequenceFlow error"
+    _shot(designer, "designer")
