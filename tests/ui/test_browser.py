@@ -136,8 +136,11 @@ def test_designer_sees_a_broken_bpmn_marked(chromium: Any, server: str, tmp_path
     broken.write_text(source.replace(">not category<", ">not (category<", 1), encoding="utf-8")
     designer = _login(chromium, server, "designer1")
     designer.wait_for_selector(".definition[data-key=dispute_case]")
-    designer.set_input_files("input[name=files]", str(broken))
+    others = [str(p) for d in ("forms", "processes") for p in sorted((PROJECT_ROOT / d).iterdir())
+              if p.suffix in (".json", ".dmn")]
+    designer.set_input_files("input[name=files]", [str(broken), *others])
     designer.click("button[value=validate]")
+    assert designer.locator("tr.problem").count() == 1
     problem = designer.locator("tr.problem").first
     assert problem.get_attribute("data-element-id") == "f_unclassified"
     assert "dispute_case.bpmn" in problem.inner_text()
