@@ -29,7 +29,8 @@ BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted
           if p.suffix in (".bpmn", ".dmn", ".json")}
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
-          "deployments", "counters", "users", "notifications", "calendar_years", "received_messages")
+          "deployments", "counters", "users", "notifications", "calendar_years", "received_messages",
+          "possible_duplicates")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from app.models.base import Base, table_of
 from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
+from app.models.duplicates import PossibleDuplicate
 from app.models.instances import ProcessInstance, Timer
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification
@@ -11,5 +12,5 @@ from app.models.tasks import TaskRow
 from app.models.users import User
 
 __all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "Notification", "Party",
-           "ProcessDefinition", "ReceivedMessage",
+           "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of"]

@@ -27,7 +27,7 @@ from app import clock
 from app.errors import FormInvalid, NotFound
 from app.extensions import db, settings
 from app.models import Case, Counter, Party, TaskRow, table_of
-from app.services import audit, definitions, instances, present, projection
+from app.services import audit, definitions, duplicates, instances, present, projection
 from app.services.auth import Principal
 from app.services.paging import Page, paginate
 
@@ -87,6 +87,7 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
     session.execute(_INSERT_PARTIES, [
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
          "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])
+    duplicates.flag(session, case_id, body.get("category"), now)
     data = {name: body.get(name) for name in PROCESS_FIELDS}
     data.update(case_id=case_id, case_no=case_no, urgency=body.get("urgency", "normal"))
     live = instances.start(session, definition, data)
@@ -169,7 +170,7 @@ def get_case(principal: Principal, case_id: int) -> dict[str, Any]:
         return present.case_detail(
             case, reveal=reveals_personal_data(session, principal, case),
             tasks=[present.task_item(t, case.case_no) for t in open_tasks],
-            timeline=audit.case_timeline(session, case.id))
+            timeline=audit.case_timeline(session, case.id), duplicates=duplicates.of_case(session, case.id))
 
 
 def case_count() -> int:

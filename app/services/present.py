@@ -53,7 +53,7 @@ def case_summary(case: Case) -> dict[str, Any]:
 
 
 def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
-                timeline: list[AuditEntry]) -> dict[str, Any]:
+                timeline: list[AuditEntry], duplicates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     detail = case_summary(case)
     detail.update({
         "description": case.description, "request": case.request, "risk_level": case.risk_level,
@@ -63,6 +63,7 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
         "updated_at": iso(case.updated_at), "process_instance_id": case.process_instance_id,
         "parties": [party(p, reveal) for p in case.parties], "personal_data_masked": not reveal,
         "active_tasks": tasks,
+        "possible_duplicates": duplicates or [],  # earlier cases of the same applicant and category
         "timeline": [{"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail} for e in timeline],
     })
     return detail

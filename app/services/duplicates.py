@@ -1,0 +1,51 @@
+"""Possible duplicates, flagged at intake: a new case whose applicant has the same phone or ID number as
+an applicant of a case in the same category received within the last 30 days. The flag is shown on
+the case; it never blocks registration (the same person may well have a second, genuine dispute).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+
+from app.models import Case, Party, PossibleDuplicate, table_of
+from app.models.base import UTCDateTime
+from app.services import present
+
+WINDOW = timedelta(days=30)
+
+_C, _D = table_of(Case), table_of(PossibleDuplicate)
+_MINE, _THEIRS = table_of(Party).alias("mine"), table_of(Party).alias("theirs")
+# 'id_number' sorts before 'phone': when both match, the stronger ID match is the one recorded.
+_MATCHED_ON = func.min(sql_case((_THEIRS.c.id_number == _MINE.c.id_number, "id_number"), else_="phone"))
+_EARLIER = (
+    select(bindparam("b_case", type_=Integer), _C.c.id, _MATCHED_ON, bindparam("b_now", type_=UTCDateTime()))
+    .select_from(_MINE.join(_THEIRS, or_(_THEIRS.c.phone == _MINE.c.phone, _THEIRS.c.id_number == _MINE.c.id_number))
+                 .join(_C, _C.c.id == _THEIRS.c.case_id))
+    .where(_MINE.c.case_id == bindparam("b_case"), _MINE.c.role == "applicant", _THEIRS.c.role == "applicant",
+           _C.c.id != bindparam("b_case"), _C.c.category == bindparam("b_category"),
+           _C.c.created_at >= bindparam("b_since"))
+    .group_by(_C.c.id))
+# One prebuilt INSERT ... SELECT finds and records the flags: registration is on the hot path.
+_FLAG = insert(_D).from_select(["case_id", "earlier_case_id", "matched_on", "flagged_at"], _EARLIER)
+_OF_CASE = (select(_D.c.earlier_case_id, _C.c.case_no, _C.c.status, _C.c.created_at, _D.c.matched_on)
+            .join(_C, and_(_C.c.id == _D.c.earlier_case_id))
+            .where(_D.c.case_id == bindparam("b_case")).order_by(_C.c.created_at.desc()))
+
+
+def flag(session: Connection, case_id: int, category: str | None, now: datetime) -> None:
+    """Record the possible duplicates of a case just registered (its parties already inserted).
+    A case registered without a category (triage decides it later) has nothing to compare with."""
+    if category is None:
+        return
+    session.execute(_FLAG, {"b_case": case_id, "b_category": category, "b_now": now, "b_since": now - WINDOW})
+
+
+def of_case(session: Session | Connection, case_id: int) -> list[dict[str, Any]]:
+    """The earlier cases a case may duplicate, newest first (what the case page shows)."""
+    return [{"case_id": row.earlier_case_id, "case_no": row.case_no, "status": row.status,
+             "created_at": present.iso(row.created_at), "matched_on": row.matched_on}
+            for row in session.execute(_OF_CASE, {"b_case": case_id})]
