@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, make_url, text
 from app import clock, create_app
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.services import calendars, definitions, demo, schema
+from app.services import auth, calendars, definitions, demo, schema
 from app.services.auth import Principal
 
 PASSWORD = "test-password-1"
@@ -96,6 +96,7 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     calendars.import_shipped()
     definitions.deploy(OPERATOR, dict(BUNDLE))
     demo.seed_users(PASSWORD)
+    auth.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
     yield application
 
 

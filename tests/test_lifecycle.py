@@ -71,21 +71,20 @@ def test_unsatisfied_visit_reopens_once_then_closes(api: Api) -> None:
     assert detail["status"] == "closed" and detail["satisfied"] is False and detail["reopen_count"] == 1
 
 
-def test_failed_mediation_is_recorded_and_still_visited_not_silently_closed(api: Api) -> None:
+def test_failed_mediation_is_recorded_and_goes_onto_the_roadmap_not_silently_closed(api: Api) -> None:
     case = api.register(category="contract")
     api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "general"})
     api.work("mediator1", case["id"], "sign_for", {"accepted": True})
     result = api.work("mediator1", case["id"], "handle", {"outcome": "mediation_failed"})
+    assert [(t["name"], t["group"]) for t in result["next_tasks"]] == [("choose_channel", "mediation")]
+    assert result["case"]["outcome"] == "mediation_failed" and result["case"]["status"] == "in_channel"
+
+
+def test_withdrawn_case_goes_to_feedback_and_closes(api: Api) -> None:
+    case = api.register(category="damages")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "general"})
+    api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    result = api.work("mediator1", case["id"], "handle", {"outcome": "withdrawn"})
     assert [t["name"] for t in result["next_tasks"]] == ["feedback"]
-    assert result["case"]["outcome"] == "mediation_failed" and result["case"]["status"] == "feedback"
-
-
-def test_refused_and_withdrawn_outcomes_go_to_feedback(api: Api) -> None:
-    for outcome in ("mediation_refused", "withdrawn"):
-        case = api.register(category="damages")
-        api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "general"})
-        api.work("mediator1", case["id"], "sign_for", {"accepted": True})
-        result = api.work("mediator1", case["id"], "handle", {"outcome": outcome})
-        assert [t["name"] for t in result["next_tasks"]] == ["feedback"], outcome
-        closed = api.work("intake1", case["id"], "feedback", {"satisfied": True})
-        assert closed["case"]["status"] == "closed" and closed["case"]["outcome"] == outcome
+    closed = api.work("intake1", case["id"], "feedback", {"satisfied": True})
+    assert closed["case"]["status"] == "closed" and closed["case"]["outcome"] == "withdrawn"

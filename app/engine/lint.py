@@ -4,6 +4,7 @@ not when a token reaches it at 3 a.m."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from lxml import etree
@@ -110,6 +111,9 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
             yield _problem(file, task, "user task has neither a lane nor a candidateGroups property")
 
 
+_DMN_INPUT = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+
+
 def lint_dmn(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
     ns = {"dmn": root.nsmap.get(None) or ""}
     for expr in root.iterfind(".//dmn:inputExpression/dmn:text", ns):
@@ -120,6 +124,8 @@ def lint_dmn(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
         text = (entry.text or "").strip()
         if text in ("", "-"):
             continue
+        # The engine's DMN syntax: `?` stands for the input value (outside quotes), e.g. ? in ("a", "b").
+        text = _DMN_INPUT.sub("dmninputexpr", text)
         if _compile(text, "eval") and _compile(f"v {text}", "eval"):
             yield _problem(file, entry, f"input entry {text!r} does not compile")
     for entry in root.iterfind(".//dmn:outputEntry/dmn:text", ns):

@@ -5,31 +5,53 @@ function raises, the workflow object may be half-advanced and must be thrown awa
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from app import clock
 from app.engine.loader import Spec
 from app.engine.scripts import SCRIPT_ENGINE
 from app.engine.views import HumanTask, WaitingTimer
 from app.errors import EngineFailure, NotFound, TaskNotOpen, ValidationFailed
 
 GROUP_PROPERTY = "candidateGroups"
+_ALIGNED = "concord_clock_aligned"
 
 
 def _engine_steps(workflow: BpmnWorkflow) -> None:
     try:
         workflow.refresh_timers()
         workflow.do_engine_steps()
+        _align_duration_timers(workflow)
     except SpiffWorkflowException as exc:
         raise EngineFailure(_describe(exc)) from exc
     except Exception as exc:  # a script or expression raised a plain Python error
         raise EngineFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _align_duration_timers(workflow: BpmnWorkflow) -> None:
+    """The engine computes a duration timer's fire time from the wall clock; Concord's time is app.clock,
+    which drills and tests move. Each new duration timer is shifted once so that it counts from the
+    application's now (a no-op in production, where both clocks agree)."""
+    offset = clock.now() - datetime.now(timezone.utc)
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, DurationTimerEventDefinition) or task._get_internal_data(_ALIGNED):
+            continue
+        value = task._get_internal_data("event_value")
+        if value is None:
+            continue
+        if abs(offset) > timedelta(seconds=1):
+            shifted = TimerEventDefinition.get_datetime(value) + offset
+            task._set_internal_data(event_value=shifted.isoformat())
+        task._set_internal_data(**{_ALIGNED: True})
 
 
 def _describe(exc: SpiffWorkflowException) -> str:
@@ -75,6 +97,7 @@ def _view(task: Any) -> HumanTask:
         form_ui_schema=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
         time_limit=_property(task, "timeLimit"),
         working_days=(_property(task, "timeLimitCalendar") or "working") != "calendar",
+        case_status=_property(task, "caseStatus"), procedure=_property(task, "procedure"),
     )
 
 
@@ -84,12 +107,6 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
 
 def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
     return {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
-
-
-def ready_task_properties(workflow: BpmnWorkflow) -> dict[str, dict[str, str]]:
-    """The ready human tasks' static properties by task id: one scan, no expression evaluated."""
-    return {str(task.id): task.task_spec.extensions.get("properties", {})
-            for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
 def describe(workflow: BpmnWorkflow, task_ids: list[str]) -> list[HumanTask]:

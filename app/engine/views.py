@@ -18,6 +18,8 @@ class HumanTask:
     data: dict[str, Any] = field(repr=False, default_factory=dict)
     time_limit: str | None = None  # ISO 8601 duration, evaluated from the task's timeLimit property
     working_days: bool = True  # timeLimitCalendar: "working" (default) or "calendar"
+    case_status: str | None = None  # caseStatus: the case's status while this task is open
+    procedure: str | None = None  # procedure: the procedure the case is in while this task is open
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,29 @@ class FormBundle:
     ui_schema: dict[str, Any]
     validator: Any = field(default=None, compare=False, repr=False)
 
-    def validate(self, data: Any) -> list[FieldError]:
-        return validate_submission(self.schema, data, self.validator)
+    def validate(self, data: Any, context: dict[str, Any] | None = None) -> list[FieldError]:
+        return validate_submission(self.schema, data, self.validator, context)
+
+    def for_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        """The schema as the user should see it: enums narrowed by `x-enum-from` to what the process allows."""
+        properties = self.schema.get("properties", {})
+        narrowed = {name: _narrow(spec, context) for name, spec in properties.items()
+                    if isinstance(spec, dict) and "x-enum-from" in spec}
+        return {**self.schema, "properties": {**properties, **narrowed}} if narrowed else self.schema
+
+
+def _allowed(spec: dict[str, Any], context: dict[str, Any]) -> list[Any] | None:
+    values = context.get(spec.get("x-enum-from", ""))
+    return list(values) if isinstance(values, (list, tuple)) else None
+
+
+def _narrow(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    allowed = _allowed(spec, context)
+    if allowed is None or "enum" not in spec:
+        return spec
+    names = dict(zip(spec["enum"], spec.get("x-enumNames", spec["enum"]), strict=False))
+    return {**spec, "enum": [v for v in spec["enum"] if v in allowed],
+            "x-enumNames": [names[v] for v in spec["enum"] if v in allowed]}
 
 
 def compile_validator(schema: dict[str, Any]) -> Any:
@@ -45,7 +66,8 @@ def _message(error: Any) -> str:
     return str(error.message)
 
 
-def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None) -> list[FieldError]:
+def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None,
+                        context: dict[str, Any] | None = None) -> list[FieldError]:
     """Every problem of `data` against `schema`. Top-level fields the form does not declare, and keys
     starting with `__`, are refused here whatever the schema says: they would otherwise become
     process variables (and overwrite a time limit or a routing decision)."""
@@ -67,6 +89,12 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
         if error.validator == "additionalProperties" and not path:
             continue  # already reported per field above
         errors.append(FieldError(_path(path), _message(error)))
+    for name, spec in schema.get("properties", {}).items():
+        # `x-enum-from`: the process narrows the choices (the channels the table allows for this case).
+        allowed = _allowed(spec, context or {}) if isinstance(spec, dict) else None
+        if allowed is not None and name in data and data[name] not in allowed:
+            choices = ", ".join(map(str, allowed))
+            errors.append(FieldError(name, f"此案不可选 / not allowed for this case; allowed: {choices}"))
     return errors
 
 

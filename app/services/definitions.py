@@ -194,6 +194,12 @@ def form_of(session: Executor, definition: DefinitionInfo, schema_file: str) -> 
     return bundle
 
 
+def source_names(session: Executor, definition: DefinitionInfo) -> list[str]:
+    """The file names deployed with `definition` (for error messages; reads the deployment row)."""
+    sources = session.execute(select(Deployment.sources).where(Deployment.id == definition.deployment_id)).scalar()
+    return sorted(sources or {})
+
+
 def _form_file(session: Executor, deployment_id: int, name: str, required: bool) -> dict[str, Any]:
     cached = _forms.get((deployment_id, name))
     if cached is None:

@@ -70,15 +70,14 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
     now = clock.now()
     entries = list(entries or [])
     case_no, status_before = session.execute(_CASE_NO, {"b_id": case_id}).one()
-    ready = runner.ready_task_properties(live.workflow)
-    ready_ids = set(ready)
+    ready_ids = runner.ready_task_ids(live.workflow)
     gone = live.ready_before - ready_ids
     if completed_task_id in gone:
         session.execute(_COMPLETE_TASK, {"b_id": completed_task_id, "b_actor": actor, "b_now": now})
     cancelled = gone - {completed_task_id}
     if cancelled:
         session.execute(_CANCEL_TASKS, {"b_ids": sorted(cancelled), "b_now": now})
-    new_tasks = runner.describe(live.workflow, [task_id for task_id in ready if task_id not in live.ready_before])
+    new_tasks = runner.describe(live.workflow, sorted(ready_ids - live.ready_before))
     opened, rungs = _open_rows(session, new_tasks, live.id, case_id, case_no, now)
     if len(gone) == 1:
         session.execute(_CANCEL_ONE_TASK_TIMERS, {"b_task": next(iter(gone))})
@@ -92,7 +91,7 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
                                 task_id=row["id"], detail={"task": row["bpmn_id"], "title": row["title"],
                                                            "group": row["group_name"]}) for row in opened]
     _sync_timers(session, live, case_id)
-    case = _project_case(session, case_id, live, ready, now)
+    case = _project_case(session, case_id, live, new_tasks, now)
     if case.status == "closed" and status_before != "closed":
         entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id,
                                    detail={"outcome": case.outcome, "satisfied": case.satisfied}))
@@ -151,7 +150,7 @@ def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
     live.timers_before = set(after)
 
 
-def _project_case(session: Connection, case_id: int, live: LiveInstance, ready: dict[str, dict[str, str]],
+def _project_case(session: Connection, case_id: int, live: LiveInstance, opened: list[HumanTask],
                   now: datetime) -> Any:
     """One UPDATE ... RETURNING: the engine decides the values, the row keeps what the engine does
     not speak about, and `procedure_since` moves only when the procedure changes."""
@@ -159,8 +158,9 @@ def _project_case(session: Connection, case_id: int, live: LiveInstance, ready: 
     values: dict[str, Any] = {f"v_{n}": data.get(n) for n in CASE_FIELDS}
     values.update({f"k_{n}": n in data for n in CASE_FIELDS})
     completed = runner.is_completed(live.workflow)
-    status = "closed" if completed else next((p["caseStatus"] for p in ready.values() if "caseStatus" in p), None)
-    procedure = next((p["procedure"] for p in ready.values() if "procedure" in p), None)
+    # Status and procedure change when a task that names them opens (a supervision task names neither).
+    status = "closed" if completed else next((t.case_status for t in opened if t.case_status), None)
+    procedure = next((t.procedure for t in opened if t.procedure), None)
     return session.execute(_WRITE_CASE, {
         **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,
         "b_closed": now if completed else None, "b_instance": live.id}).one()

@@ -73,8 +73,9 @@ def get_task(principal: Principal, task_id: str) -> dict[str, Any]:
         if task.form_key:
             workflow, info = instances.read(session, task.instance_id)
             form = definitions.form_of(session, info, task.form_key)
-            item["form"] = {"key": form.key, "schema": form.schema, "ui_schema": form.ui_schema}
-            item["data"] = _prefill(form.schema, runner.task_data(workflow, task.id)) if task.state == "open" else {}
+            data = runner.task_data(workflow, task.id)
+            item["form"] = {"key": form.key, "schema": form.for_context(data), "ui_schema": form.ui_schema}
+            item["data"] = _prefill(form.schema, data) if task.state == "open" else {}
         return item
 
 
@@ -163,15 +164,16 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         if not _member(principal, task):
             raise Forbidden("only members of the task's group may complete it")
         submitted = data if isinstance(data, dict) else None
+        context = runner.task_data(live.workflow, task_id)
         if task.form_key:
             form = definitions.form_of(session, live.definition, task.form_key)
-            errors = form.validate(data)
+            errors = form.validate(data, context)
             if errors:
                 raise FormInvalid(f"the {task.title} form has errors", errors)
         elif submitted:
             raise FormInvalid("this task takes no form data")
         effect = runner.task_properties(live.workflow, task_id).get("onComplete")
-        watched = runner.task_data(live.workflow, task_id).get("overdue") if effect else None
+        watched = context.get("overdue") if effect else None
         runner.complete_task(live.workflow, task_id, submitted or {})
         instances.save(session, live)
         completed = audit.entry(actor=principal.username, action="task.completed", case_id=task.case_id,

@@ -4,6 +4,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app.services import cases as case_service
+from app.services import messages as message_service
 from app.web.api import bp
 from app.web.api.support import authenticated, bool_arg, created, doc, int_arg, json_body, principal
 
@@ -35,3 +36,13 @@ def list_cases() -> ResponseReturnValue:
 @doc("One case with parties, open tasks and timeline", tag="cases", responses={200: "The case", 404: "Unknown"})
 def get_case(case_id: int) -> ResponseReturnValue:
     return jsonify(case_service.get_case(principal(), case_id))
+
+
+@bp.post("/messages")
+@authenticated
+@doc("Deliver an external message (court ruling, arbitration award) to the case waiting for it",
+     tag="messages", body="Message",
+     responses={200: "Delivered", 403: "Not allowed to send messages", 404: "Unknown case or nothing waits",
+                409: "The same document was already delivered", 422: "Unknown message or invalid payload"})
+def deliver_message() -> ResponseReturnValue:
+    return jsonify(message_service.deliver(principal(), json_body()))

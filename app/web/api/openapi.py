@@ -21,6 +21,8 @@ SCHEMAS: dict[str, Any] = {
     "Login": {"type": "object", "required": ["username", "password"],
               "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
     "Assign": {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}},
+    "Message": {"type": "object", "required": ["name", "case_no", "payload"], "properties": {
+        "name": {"type": "string"}, "case_no": {"type": "string"}, "payload": {"type": "object"}}},
     "Note": {"type": "object", "required": ["note"], "properties": {"note": {"type": "string"}}},
     "Completion": {"type": "object", "properties": {"data": {"type": "object"}}},
     "Upload": {"type": "object", "properties": {"files": {"type": "array",
