@@ -164,3 +164,23 @@ def test_the_whole_journey_from_registration_to_closing_through_the_roadmap(api:
     steps = [e["detail"].get("task") or e["detail"].get("name") for e in detail["timeline"]
              if e["action"] in ("task.completed", "message.received")]
     assert steps == ["triage", "dispatch", "sign_for", "handle", "choose_channel", "channel_result", "feedback"]
+
+
+@pytest.mark.parametrize("category, handle, channel, due", [
+    ("contract", {"public_body_act": True}, "reconsideration", "2027-03-02T00:00:00+08:00"),  # 60 + 30 days
+    ("contract", {"public_body_act": True}, "adjudication", "2027-01-31T00:00:00+08:00"),  # 60 days
+    ("land", {}, "arbitration", "2027-03-02T00:00:00+08:00"),  # 60 + 30 days
+    ("contract", {}, "litigation", "2027-03-02T00:00:00+08:00"),  # simple procedure: 3 months
+    ("contract", {}, "petition", "2027-03-02T00:00:00+08:00"),  # 15 to accept, 60 + 30 to handle
+])
+def test_every_channel_path_is_tracked_as_its_procedure(api: Api, category: str, handle: dict[str, Any],
+                                                        channel: str, due: str) -> None:
+    case = _to_roadmap(api, category, **handle)
+    [track] = _choose(api, {**case, "category": category}, channel)["next_tasks"]
+    assert track["due_at"] == due
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert (detail["status"], detail["procedure"]) == ("in_channel", channel)
+    done = api.post("integration1", "/messages", json={"name": "channel_result", "case_no": case["case_no"],
+                                                       "payload": {"channel": channel, "result": "resolved",
+                                                                   "document_no": f"{channel}-1"}})
+    assert [t["name"] for t in done["next_tasks"]] == ["feedback"]
