@@ -40,8 +40,8 @@ CASE = {"title": "基准测试案件", "description": "邻里纠纷基准", "sou
 
 def raw_engine(cases: int) -> float:
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    parser.add_bpmn_file(str(ROOT / "processes" / "dispute_case.bpmn"))
-    parser.add_dmn_file(str(ROOT / "processes" / "routing.dmn"))
+    parser.add_bpmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
+    parser.add_dmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.dmn")))
     spec, subs = parser.get_spec("dispute_case"), parser.get_subprocess_specs("dispute_case")
     began = time.perf_counter()
     for n in range(cases):

@@ -41,18 +41,25 @@ class _SlimWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+_STABLE = TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK | TaskState.FUTURE
+
+
 class _FinishedTaskMemoConverter(TaskConverter):
-    """Finished tasks do not change, yet every save converts the whole task tree, which grows with
-    every step. Their dictionaries are kept on the live workflow and reused; the key includes what
-    could still move (state, timestamp, children, trigger), so any change is converted afresh."""
+    """Every save converts the whole task tree, which grows with every step, yet most of it does not
+    change: finished tasks, and predicted ones whose parent is finished (their data delta is taken
+    against that fixed parent). Their dictionaries are kept on the live workflow and reused; the key
+    includes what could still move (state, timestamp, children, trigger, data), so any change is
+    converted afresh. Ready and waiting tasks are always converted."""
 
     MEMO = "_concord_finished_task_dicts"
 
     def to_dict(self, task: Task) -> dict[str, Any]:
-        if not task.state & TaskState.FINISHED_MASK:
+        parent = task.parent
+        if not task.state & _STABLE or (parent is not None and not parent.state & TaskState.FINISHED_MASK):
             return super().to_dict(task)
         memo = task.workflow.__dict__.setdefault(self.MEMO, {})
-        key = (task.state, task.last_state_change, len(task._children), task.triggered)
+        key = (task.state, task.last_state_change, len(task._children), task.triggered, id(task.data),
+               len(task.data), len(task.internal_data))
         hit = memo.get(task.id)
         if hit is not None and hit[0] == key:
             return hit[1]

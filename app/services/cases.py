@@ -95,7 +95,7 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
                              instance_id=live.id, detail={
                                  "case_no": case_no, "source": body["source"], "external_id": body.get("external_id"),
                                  "category": body.get("category"), "process": f"{definition.key}:{definition.version}"})
-    outcome = projection.sync(session, live, case_id, actor=principal.username, entries=[registered])
+    outcome = projection.sync(session, live, case_id, actor=principal.username, entries=[registered], case_no=case_no)
     return {**outcome.case, "active_tasks": outcome.open_tasks}
 
 

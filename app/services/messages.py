@@ -69,6 +69,7 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
                                 "payload": payload, "sender": principal.username, "received_at": clock.now()}])
         received = audit.entry(actor=principal.username, action="message.received", case_id=case.id,
                                instance_id=live.id, detail={"name": name, "payload": payload})
-        outcome = projection.sync(conn, live, case.id, actor=principal.username, entries=[received])
+        outcome = projection.sync(conn, live, case.id, actor=principal.username, entries=[received],
+                                  case_no=case_no)
         return {"case": outcome.case, "next_tasks": outcome.open_tasks}
 

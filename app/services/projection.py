@@ -37,7 +37,7 @@ _COMPLETE_TASK = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "
 _CANCEL_TASKS = (update(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)), _T.c.state == "open")
                  .values(state="cancelled", completed_at=bindparam("b_now")))
 _TASKS_BY_ID = select(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)))
-_CASE_NO = select(_C.c.case_no, _C.c.status).where(_C.c.id == bindparam("b_id"))
+_CASE_NO = select(_C.c.case_no).where(_C.c.id == bindparam("b_id"))
 _NEW_PROCEDURE = and_(bindparam("b_procedure").is_not(None), _C.c.procedure.is_distinct_from(bindparam("b_procedure")))
 _WRITE_CASE = update(_C).where(_C.c.id == bindparam("b_id")).values({
     **{name: sql_case((bindparam(f"k_{name}"), bindparam(f"v_{name}")), else_=_C.c[name]) for name in CASE_FIELDS},
@@ -65,11 +65,12 @@ class StepOutcome:
 
 
 def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, completed_task_id: str | None = None,
-         entries: list[dict[str, Any]] | None = None) -> StepOutcome:
+         entries: list[dict[str, Any]] | None = None, case_no: str | None = None) -> StepOutcome:
     """Apply the engine's new state and write `entries` plus the step's own audit records."""
     now = clock.now()
     entries = list(entries or [])
-    case_no, status_before = session.execute(_CASE_NO, {"b_id": case_id}).one()
+    if case_no is None:
+        case_no = session.execute(_CASE_NO, {"b_id": case_id}).scalar_one()
     ready_ids = runner.ready_task_ids(live.workflow)
     gone = live.ready_before - ready_ids
     if completed_task_id in gone:
@@ -92,7 +93,7 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
                                                            "group": row["group_name"]}) for row in opened]
     _sync_timers(session, live, case_id)
     case = _project_case(session, case_id, live, new_tasks, now)
-    if case.status == "closed" and status_before != "closed":
+    if case.status == "closed" and case.closed_at == now:  # closed by this very step
         entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id,
                                    detail={"outcome": case.outcome, "satisfied": case.satisfied}))
     audit.record_many(session, entries)

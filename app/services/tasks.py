@@ -180,7 +180,7 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
                                 instance_id=live.id, task_id=task.id,
                                 detail={"task": task.bpmn_id, "title": task.title, "data": submitted or {}})
         outcome = projection.sync(session, live, task.case_id, actor=principal.username,
-                                  completed_task_id=task_id, entries=[completed])
+                                  completed_task_id=task_id, entries=[completed], case_no=task.case_no)
         if effect == "supervision":
             supervision.apply_supervision_task(session, principal, task.case_id, submitted or {}, watched)
         return {"case": outcome.case, "next_tasks": outcome.open_tasks}

@@ -140,7 +140,7 @@ def _open_supervision(conn: Connection, task: Any) -> None:
         instances.cache.put(live)  # untouched: nothing in this diagram watches the node
         return
     instances.save(conn, live)
-    projection.sync(conn, live, task.case_id, actor="system")
+    projection.sync(conn, live, task.case_id, actor="system", case_no=task.case_no)
 
 
 def _fire_engine_timer(conn: Connection, row: Any) -> str:
