@@ -67,6 +67,8 @@ class Diagram:
         if self.nodes[src]["kind"] == "boundary":  # leave from the bottom, then across
             if abs(scx - tcx) < 1:
                 return [(scx, sy + sh), (tcx, ty)]
+            if self.nodes[dst]["kind"] == "gateway" and tcy > scy:  # merge into the gateway from above
+                return [(scx, sy + sh), (scx, ty - 24), (tcx, ty - 24), (tcx, ty)]
             return [(scx, sy + sh), (scx, tcy), (tx if tcx > scx else tx + tw, tcy)]
         if abs(scy - tcy) < 1 and tcx > scx:
             return [(sx + sw, scy), (tx, tcy)]
@@ -164,8 +166,13 @@ class Diagram:
             label = ""
             if name:
                 (ax, ay), (bx, by) = pts[0], pts[1]
-                label = (f'<bpmndi:BPMNLabel><dc:Bounds x="{(ax + bx) / 2 + 4:g}" y="{(ay + by) / 2 - 18:g}" '
-                         'width="90" height="14" /></bpmndi:BPMNLabel>')
+                width = 13 * len(name)  # CJK text: about one em per character
+                if abs(ay - by) < 1:  # horizontal first leg: above it, from its start
+                    x, y = ax + 4, ay - 18
+                else:  # vertical first leg: beside it, halfway
+                    x, y = ax + 6, (ay + by) / 2 - 7
+                label = (f'<bpmndi:BPMNLabel><dc:Bounds x="{x:g}" y="{y:g}" width="{width}" height="14" />'
+                         "</bpmndi:BPMNLabel>")
             out.append(f'      <bpmndi:BPMNEdge id="{fid}_di" bpmnElement="{fid}">{wps}{label}</bpmndi:BPMNEdge>')
         out += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
         return out

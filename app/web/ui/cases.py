@@ -68,7 +68,17 @@ def case(case_id: int) -> ResponseReturnValue:
         diagram = diagram_service.case_diagram(principal(), case_id, id_prefix="case-diagram")
     except NotFound:  # a case must still show when its diagram cannot be drawn
         diagram = None
-    return render_template("case.html", case=detail, diagram=diagram)
+    form = definition_service.start_form(ROUTE_KEY, REGISTRATION_FORM)
+    return render_template("case.html", case=detail, diagram=diagram, labels=_enum_labels(form["schema"]))
+
+
+def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Display names of coded fields (source, category, urgency...) from the form's x-enumNames."""
+    labels: dict[str, dict[str, str]] = {}
+    for name, spec in schema.get("properties", {}).items():
+        if isinstance(spec, dict) and "enum" in spec and "x-enumNames" in spec:
+            labels[name] = dict(zip(spec["enum"], spec["x-enumNames"], strict=False))
+    return labels
 
 
 @bp.get("/cases")
