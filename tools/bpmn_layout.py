@@ -165,7 +165,7 @@ class Diagram:
             wps = "".join(f'<di:waypoint x="{px:g}" y="{py:g}" />' for px, py in pts)
             label = ""
             if name:
-                (ax, ay), (bx, by) = pts[0], pts[1]
+                (ax, ay), (_, by) = pts[0], pts[1]
                 width = 13 * len(name)  # CJK text: about one em per character
                 if abs(ay - by) < 1:  # horizontal first leg: above it, from its start
                     x, y = ax + 4, ay - 18

@@ -163,11 +163,12 @@ def test_memoized_serialization_of_the_shipped_route_matches_a_fresh_one_at_ever
     parsed = {p.key: p for p in loader.parse_bundle(files, forms)}
     spec, subs = loader.spec_from_json(parsed["dispute_case"].spec_json)
     workflow = runner.start(spec, subs, {"category": None, "case_no": "ZZ-1", "source": "walk_in"})
-    steps = [{"category": "contract"}, {"handling_group": "mediation", "complexity": "simple"},
-             {"accepted": False, "return_reason": "不属于本室"}, {"handling_group": "mediation", "complexity": "simple"},
+    route_to_mediation = {"handling_group": "mediation", "complexity": "simple"}
+    steps = [{"category": "contract"}, route_to_mediation, {"accepted": False, "return_reason": "不属于本室"},
+             route_to_mediation,
              {"accepted": True}, {"outcome": "mediation_failed"}, {"channel": "litigation", "parties_informed": True},
              {"channel_result": "pending"}, {"channel_result": "resolved"}, {"satisfied": False},
-             {"handling_group": "mediation", "complexity": "simple"}, {"accepted": True}, {"outcome": "resolved"},
+             route_to_mediation, {"accepted": True}, {"outcome": "resolved"},
              {"satisfied": True}]
     for data in steps:
         [task] = runner.ready_human_tasks(workflow)
