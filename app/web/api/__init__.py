@@ -13,6 +13,7 @@ from app.web.api import (  # noqa: E402,F401
     diagrams,
     health,
     openapi,
+    reports,
     supervision,
     tasks,
 )
