@@ -126,6 +126,22 @@ def cmd_calendar_show(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from tqdm import tqdm
+
+    from app.services import import_mapping, imports
+
+    mapping = import_mapping.load(args.source)
+    with tqdm(unit="row", file=sys.stderr, desc=Path(args.file).name) as bar:
+        report = imports.run(OPERATOR, Path(args.file), mapping, on_start=lambda n: bar.reset(total=n),
+                             on_row=bar.update)
+    print(f"{report.rows} rows: {report.imported} imported, {report.already_present} already present, "
+          f"{report.invalid} invalid (not imported)")
+    if report.error_report:
+        print(f"row errors: {report.error_report}", file=sys.stderr)
+    return 1 if report.invalid else 0
+
+
 def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from werkzeug.serving import run_simple
 
@@ -173,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = calendar_parser.add_parser("show", help="show an imported year")
     p.add_argument("year", type=int)
     p.set_defaults(run=cmd_calendar_show)
+    p = sub.add_parser("import", help="import a day's export of 12345 / 110 / petition cases (CSV or JSON Lines)")
+    p.add_argument("file")
+    p.add_argument("--source", required=True, help="mapping: 12345, 110, petition, or a .toml mapping file")
+    p.set_defaults(run=cmd_import)
     p = sub.add_parser("serve", help="serve the web application")
     p.add_argument("--host", help="default: CONCORD_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, help="default: CONCORD_PORT or 5000")
