@@ -2,21 +2,40 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from typing import Any
 
 from flask import Flask
 
-from app.config import load_config
+from app.config import PROJECT_ROOT, load_config
 from app.extensions import db, settings
+
+
+def _local_secret_key() -> str:
+    """Without CONCORD_SECRET_KEY, one key per installation, kept in instance/secret_key: every process
+    on this machine (several server workers, the CLI) must sign and accept the same tokens."""
+    path = PROJECT_ROOT / "instance" / "secret_key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first: use theirs
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+        logging.getLogger(__name__).warning("CONCORD_SECRET_KEY is not set: created %s", path)
+        return key
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     values = load_config(config)
     if not values.get("SECRET_KEY"):
-        values["SECRET_KEY"] = secrets.token_urlsafe(32)
-        logging.getLogger(__name__).info("CONCORD_SECRET_KEY is not set: tokens will not survive a restart")
+        values["SECRET_KEY"] = _local_secret_key()
     app.config.update(values)
     settings.clear()
     settings.update(values)

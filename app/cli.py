@@ -25,6 +25,8 @@ def _read_files(paths: list[str]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for raw in paths:
         path = Path(raw)
+        if not path.exists():
+            raise ConcordError(f"{raw}: no such file or folder")
         members = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
         for member in members:
             if member.suffix in (".bpmn", ".dmn", ".json"):
@@ -146,7 +148,7 @@ def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from werkzeug.serving import run_simple
 
     if not config.get("SECRET_KEY_FROM_ENV"):
-        print("warning: CONCORD_SECRET_KEY is not set; login tokens will not survive a restart", file=sys.stderr)
+        print("note: CONCORD_SECRET_KEY is not set; tokens are signed with instance/secret_key", file=sys.stderr)
     from app import jobs
 
     host, port = args.host or config["HOST"], args.port or config["PORT"]
@@ -208,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args, app.config))
     except ConcordError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -30,7 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
             f"sqlite:///{PROJECT_ROOT / 'instance' / 'concord.db'}", str,
             "SQLAlchemy URL; SQLite (embedded) or postgresql:// (production, several nodes)"),
     Setting("SECRET_KEY", "CONCORD_SECRET_KEY", None, str,
-            "signs API tokens and sessions; a random per-process key when unset (tokens then die on restart)"),
+            "signs API tokens and sessions; when unset, a key generated once into instance/secret_key"),
     Setting("DEMO_PASSWORD", "CONCORD_DEMO_PASSWORD", None, str,
             "password of the demo users made by `make run`; random and printed once when unset"),
     Setting("TIMEZONE", "CONCORD_TIMEZONE", "Asia/Shanghai", str,

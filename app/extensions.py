@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import ConcurrentUpdate
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -34,6 +37,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 _AFTER_COMMIT = "concord.after_commit"
+# PostgreSQL's deadlock_detected and serialization_failure: the other transaction won; nothing was written.
+_CONFLICT_CODES = ("40P01", "40001")
+
+
+def _raise_conflict(exc: OperationalError) -> None:
+    if getattr(exc.orig, "pgcode", None) in _CONFLICT_CODES:
+        raise ConcurrentUpdate("another request changed the same case at the same moment; retry") from exc
+    raise exc
 
 
 def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
@@ -67,8 +78,11 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         if self._sessions is None:
             raise RuntimeError("database not configured: call db.configure(url) or create_app()")
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            _raise_conflict(exc)
 
     @contextmanager
     def command(self) -> Iterator[Connection]:
@@ -78,12 +92,15 @@ class Database:
         if self.engine is None:
             raise RuntimeError("database not configured: call db.configure(url) or create_app()")
         callbacks: list[Callable[[], None]] = []
-        with self.engine.begin() as connection:
-            connection.info[_AFTER_COMMIT] = callbacks
-            try:
-                yield connection
-            finally:
-                connection.info.pop(_AFTER_COMMIT, None)
+        try:
+            with self.engine.begin() as connection:
+                connection.info[_AFTER_COMMIT] = callbacks
+                try:
+                    yield connection
+                finally:
+                    connection.info.pop(_AFTER_COMMIT, None)
+        except OperationalError as exc:
+            _raise_conflict(exc)
         for callback in callbacks:
             callback()
 

@@ -43,6 +43,10 @@ class Limit:
     seconds: int = 0
     months: int = 0
 
+    @staticmethod
+    def is_months(text: str) -> bool:
+        return bool(_MONTHS.match((text or "").strip().upper()))
+
     @classmethod
     def parse(cls, text: str) -> Limit:
         text = (text or "").strip().upper()

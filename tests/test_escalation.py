@@ -172,3 +172,35 @@ def test_a_timer_that_keeps_failing_becomes_an_incident_without_blocking_others(
     assert incidents and incidents[0]["case_id"] == broken["id"] and "expression failed" in incidents[0]["error"]
     timeline = api.get("admin1", f"/cases/{broken['id']}")["timeline"]
     assert any(e["action"] == "timer.incident" for e in timeline)
+
+
+def test_a_finished_supervision_branch_never_overwrites_the_case_with_its_old_data(
+        api: Api, frozen_clock: Any) -> None:
+    case = _to_sign_for(api, complexity="simple")
+    api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    handle = _task(api, case["id"], "handle")
+    fire(frozen_clock, datetime.fromisoformat(handle["due_at"]) + timedelta(minutes=5))  # supervise opens
+    api.work("mediator1", case["id"], "handle", {"outcome": "resolved"})
+    supervise = next(t for t in api.get("supervisor1", "/tasks?scope=group")["items"] if t["name"] == "supervise")
+    api.post("supervisor1", f"/tasks/{supervise['id']}/complete", json={"data": {"action": "note", "note": "已跟进"}})
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert (detail["outcome"], detail["status"]) == ("resolved", "feedback")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_timer_service_skips_a_case_an_officer_holds_and_takes_it_on_the_next_pass(
+        api: Api, app: Any, frozen_clock: Any) -> None:
+    from sqlalchemy import create_engine, text
+
+    case = api.register(category="labor")
+    engine = create_engine(app.config["DATABASE_URL"])
+    with engine.connect() as officer:
+        officer.execute(text("BEGIN"))
+        officer.execute(text("SELECT 1 FROM process_instances WHERE id = :id FOR UPDATE"),
+                        {"id": case["process_instance_id"]})
+        report = fire(frozen_clock, at(2026, 12, 2, 17))
+        assert (report.fired, report.skipped) == (0, 1)  # no waiting behind the officer, no lock cycle
+        officer.execute(text("ROLLBACK"))
+    engine.dispose()
+    assert timers.run_once().fired == 1
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 1

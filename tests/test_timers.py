@@ -110,3 +110,23 @@ def test_three_worker_processes_fire_a_thousand_timers_exactly_once(api: Api, ap
     assert states == {"fired": 1000} and tuple(fired) == (1000, 1000)
     assert by_worker >= 2, "the work was not shared between the workers"
     assert len(cases) == 20
+
+
+def test_a_listed_rung_counted_into_a_year_without_calendar_is_recomputed_on_import(
+        api: Api, frozen_clock: Any) -> None:
+    frozen_clock.set(datetime(2026, 12, 22, 10, tzinfo=SH))
+    case = api.register(category="contract")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "general"})
+    api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    handle = api.task(case["id"], "handle")
+    assert handle["due_at"] == "2027-01-01T00:00:00+08:00" and handle["due_provisional"] is False
+    engine = create_engine(api.client.application.config["DATABASE_URL"])
+    query = text("SELECT fire_at, provisional FROM timers WHERE task_id = :t AND kind = 'listed'")
+    with engine.begin() as conn:
+        before = conn.execute(query, {"t": handle["id"]}).one()
+    assert before.provisional  # 150% of 7 working days reaches into 2027
+    calendars.import_year(OPERATOR, json.dumps(CALENDAR_2027, ensure_ascii=False))
+    with engine.begin() as conn:
+        after = conn.execute(query, {"t": handle["id"]}).one()
+    engine.dispose()
+    assert not after.provisional and after.fire_at != before.fire_at  # 1-4 January are holidays now

@@ -72,6 +72,15 @@ def _check_limits(expression: str) -> Iterator[str]:
                 yield f"timeLimit: {exc}"
 
 
+def _has_month_limit(expression: str) -> bool:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("P")
+               and Limit.is_months(node.value) for node in ast.walk(tree))
+
+
 def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Iterator[ProblemLocation]:
     for cond in root.iterfind(".//bpmn:conditionExpression", NS):
         error = _compile((cond.text or "").strip() or "True", "eval")
@@ -103,6 +112,12 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
                 yield _problem(file, prop, f"{name} {error}")
             elif name == "timeLimit":
                 yield from (_problem(file, prop, message) for message in _check_limits(value))
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        props = {p.get("name"): p for p in task.iterfind(".//spiffworkflow:property", NS)}
+        limit, calendar = props.get("timeLimit"), props.get("timeLimitCalendar")
+        if limit is not None and _has_month_limit(limit.get("value") or "") and (
+                calendar is None or (calendar.get("value") or "").strip() != '"calendar"'):
+            yield _problem(file, limit, 'month limits count calendar months: set timeLimitCalendar to "calendar"')
     lanes_of = {ref.text: lane for lane in root.iterfind(".//bpmn:lane", NS)
                 for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
     for task in root.iterfind(".//bpmn:userTask", NS):

@@ -81,7 +81,9 @@ def import_shipped(actor: str = "init-db") -> list[int]:
                 imported.append(year.year)
         if imported:
             forget()
-            _recompute_provisional(conn)
+            recomputed = _recompute_provisional(conn)
+            audit.record(conn, actor=actor, action="calendar.imported",
+                         detail={"years": imported, "source": "shipped", "recomputed_tasks": recomputed})
     forget()
     return imported
 
@@ -99,7 +101,9 @@ def show_year(principal: Principal, year: int) -> dict[str, Any]:
 
 _T, _TM = table_of(TaskRow), table_of(Timer)
 _PROVISIONAL = select(_T.c.id, _T.c.created_at, _T.c.time_limit, _T.c.limit_working).where(
-    _T.c.state == "open", _T.c.due_provisional.is_(True))
+    _T.c.state == "open", _T.c.time_limit.is_not(None),
+    _T.c.due_provisional.is_(True) | _T.c.id.in_(select(_TM.c.task_id).where(
+        _TM.c.state == "waiting", _TM.c.provisional.is_(True))))
 _SET_DUE = update(_T).where(_T.c.id == bindparam("b_id")).values(
     due_at=bindparam("b_due"), due_provisional=bindparam("b_provisional"))
 _SET_TIMER = update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.kind == bindparam("b_kind"),
@@ -107,12 +111,18 @@ _SET_TIMER = update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.kind 
                                                                 provisional=bindparam("b_provisional"))
 
 
-def ladder(calendar: WorkCalendar, start: Any, limit: str, working: bool) -> tuple[Due, dict[str, Any]]:
-    """The due instant of a node and the fire instants of its escalation rungs."""
+def ladder(calendar: WorkCalendar, start: Any, limit: str, working: bool) -> tuple[Due, dict[str, Due]]:
+    """The due instant of a node and the fire instants of its escalation rungs, each marked provisional
+    when it was counted through a year without calendar data (150% of a limit often reaches into the
+    next year when the due date itself does not)."""
     due = calendar.add(start, limit, working=working)
-    return due, {"warning": calendar.point_between(start, due.at, settings.get("WARNING_AT", 0.8), working=working),
-                 "overdue": due.at,
-                 "listed": calendar.point_between(start, due.at, settings.get("LISTED_AT", 1.5), working=working)}
+    rungs = {"warning": calendar.point_between(start, due.at, settings.get("WARNING_AT", 0.8), working=working),
+             "overdue": due.at,
+             "listed": calendar.point_between(start, due.at, settings.get("LISTED_AT", 1.5), working=working)}
+    first = start.astimezone(calendar.zone).year
+    return due, {kind: Due(at, working and not all(calendar.knows(year) for year in
+                                                   range(first, at.astimezone(calendar.zone).year + 1)))
+                 for kind, at in rungs.items()}
 
 
 def _recompute_provisional(conn: Connection) -> int:
@@ -121,8 +131,9 @@ def _recompute_provisional(conn: Connection) -> int:
     for row in rows:
         due, rungs = ladder(calendar, row.created_at, row.time_limit, row.limit_working)
         conn.execute(_SET_DUE, {"b_id": row.id, "b_due": due.at, "b_provisional": due.provisional})
-        for kind, at in rungs.items():
-            conn.execute(_SET_TIMER, {"b_task": row.id, "b_kind": kind, "b_at": at, "b_provisional": due.provisional})
+        for kind, rung in rungs.items():
+            conn.execute(_SET_TIMER, {"b_task": row.id, "b_kind": kind, "b_at": rung.at,
+                                      "b_provisional": rung.provisional})
     if rows:
         log.info("recomputed %d provisional due instants after a calendar import", len(rows))
     return len(rows)

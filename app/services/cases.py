@@ -51,13 +51,25 @@ def register(principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
                 _BY_EXTERNAL, {"b_source": body["source"], "b_external": body["external_id"]}).scalar()
             if not existing:
                 return _create(session, principal, body, definition), True
-        return get_case(principal, existing), False
+        return _existing(principal, existing), False
     except IntegrityError:
         # Two feeds raced on the same work order: the other one created it, answer with that.
         existing = _find_external(body["source"], body.get("external_id"))
         if existing is None:
             raise
-        return get_case(principal, existing), False
+        return _existing(principal, existing), False
+
+
+def _existing(principal: Principal, case_id: int) -> dict[str, Any]:
+    """The case a repeated work order points at. A sender who may not see it (another feed, another
+    window) still learns its number and state — never its parties or timeline."""
+    try:
+        return get_case(principal, case_id)
+    except NotFound:
+        with db.transaction() as session:
+            case = session.get(Case, case_id)
+            assert case is not None
+            return present.case_summary(case)
 
 
 _BY_EXTERNAL = select(Case.id).where(Case.source == bindparam("b_source"), Case.external_id == bindparam("b_external"))

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine.loader import SpecCache, parse_bundle
 from app.engine.views import ParsedProcess
-from app.errors import NotFound, ProblemLocation, ProcessInvalid
+from app.errors import Conflict, NotFound, ProblemLocation, ProcessInvalid
 from app.extensions import db
 from app.forms import FormBundle, check_schema_file, compile_validator
 from app.models import Deployment, ProcessDefinition, table_of
@@ -49,6 +50,11 @@ def _check(files: dict[str, bytes]) -> ValidationReport:
     for name in files:
         if not name.endswith(ALLOWED_SUFFIXES):
             errors.append(ProblemLocation(name, None, None, "only .bpmn, .dmn and form .json files are accepted"))
+        try:
+            files[name].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = files[name].count(b"\n", 0, exc.start) + 1
+            errors.append(ProblemLocation(name, line, None, "the file is not UTF-8; save it as UTF-8"))
     forms = {name for name in files if name.endswith(".json")}
     for name in sorted(forms):
         errors.extend(check_schema_file(name, files[name])[1])
@@ -72,7 +78,14 @@ def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str
     report = _check(files)
     if not report.valid:
         raise ProcessInvalid(report.errors)
-    content_hash = _bundle_hash(files)
+    try:
+        return _store(principal, files, report, _bundle_hash(files))
+    except IntegrityError as exc:  # (key, version) is unique: a concurrent deploy took the number
+        raise Conflict("another deployment of the same process finished at the same moment; deploy again") from exc
+
+
+def _store(principal: Principal, files: dict[str, bytes], report: ValidationReport,
+           content_hash: str) -> tuple[list[dict[str, Any]], bool]:
     with db.transaction() as session:
         existing = session.scalars(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash)
                                    .order_by(ProcessDefinition.id)).all()
@@ -85,7 +98,6 @@ def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str
         session.flush()
         created = []
         for process in report.processes:
-            # Row lock per key is not needed: (key, version) is unique, a concurrent deploy fails cleanly.
             version = (session.scalar(select(func.max(ProcessDefinition.version))
                                       .where(ProcessDefinition.key == process.key)) or 0) + 1
             definition = ProcessDefinition(

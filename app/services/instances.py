@@ -108,6 +108,17 @@ def lock(session: Connection, instance_id: int, *, wait: bool = True) -> LiveIns
                         timers_before={(t.task_id, t.fire_at) for t in runner.waiting_timers(workflow)})
 
 
+def lock_row(session: Connection, instance_id: int) -> None:
+    """Lock the instance row without loading its workflow, never waiting (Busy when taken)."""
+    if session.execute(_TRY_LOCK, {"b_id": instance_id}).one_or_none() is None:
+        raise Busy(instance_id)
+
+
+def release(session: Connection, live: LiveInstance) -> None:
+    """Give back a workflow that was locked but not changed (cached again once the transaction commits)."""
+    _cache_after_commit(session, live)
+
+
 def read(session: Session | Connection, instance_id: int) -> tuple[Any, DefinitionInfo]:
     """A private copy of the workflow for read-only use (never cached, never saved)."""
     definition_id = session.execute(_HEAD, {"b_id": instance_id}).scalar()

@@ -125,8 +125,9 @@ def _open_rows(session: Connection, tasks: list[HumanTask], instance_id: int, ca
                 log.info("due instant of %s on %s is provisional (no calendar for its year yet)", task.bpmn_id,
                          case_no)
             rungs += [{"instance_id": instance_id, "case_id": case_id, "task_id": task.id, "bpmn_id": task.bpmn_id,
-                       "kind": kind, "fire_at": at, "provisional": provisional, "state": "waiting", "attempts": 0,
-                       "last_error": None, "fired_at": None, "fired_by": None} for kind, at in ladder.items()]
+                       "kind": kind, "fire_at": rung.at, "provisional": rung.provisional, "state": "waiting",
+                       "attempts": 0, "last_error": None, "fired_at": None, "fired_by": None}
+                      for kind, rung in ladder.items()]
         rows.append({"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
                      "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
                      "state": "open", "form_key": task.form_schema, "created_at": now, "due_at": due_at,
@@ -154,13 +155,18 @@ def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
 def _project_case(session: Connection, case_id: int, live: LiveInstance, opened: list[HumanTask],
                   now: datetime) -> Any:
     """One UPDATE ... RETURNING: the engine decides the values, the row keeps what the engine does
-    not speak about, and `procedure_since` moves only when the procedure changes."""
-    data: dict[str, Any] = runner.latest_data(live.workflow)
+    not speak about, and `procedure_since` moves only when the procedure changes.
+
+    The decision fields are read from the main path only: the next main-path task that opened (it names
+    the case status) or the finished process. A side branch (a supervision task opened when a node
+    went overdue) carries a copy of the data from when it forked, which must never overwrite the case."""
+    completed = runner.is_completed(live.workflow)
+    main = next((t for t in opened if t.case_status), None)
+    data: dict[str, Any] = (main.data if main is not None else
+                            runner.latest_data(live.workflow) if completed else {})
     values: dict[str, Any] = {f"v_{n}": data.get(n) for n in CASE_FIELDS}
     values.update({f"k_{n}": n in data for n in CASE_FIELDS})
-    completed = runner.is_completed(live.workflow)
-    # Status and procedure change when a task that names them opens (a supervision task names neither).
-    status = "closed" if completed else next((t.case_status for t in opened if t.case_status), None)
+    status = "closed" if completed else (main.case_status if main is not None else None)
     procedure = next((t.procedure for t in opened if t.procedure), None)
     return session.execute(_WRITE_CASE, {
         **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,

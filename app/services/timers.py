@@ -35,7 +35,9 @@ _RETRY = update(_TM).where(_TM.c.id == bindparam("b_id")).values(
     attempts=bindparam("b_attempts"), last_error=bindparam("b_error"), fire_at=bindparam("b_next"),
     state=bindparam("b_state"))
 _TASK = select(_T).where(_T.c.id == bindparam("b_id"))
-_RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.escalation_level < bindparam("b_level"))
+_LOCK_TASK = _TASK.with_for_update(skip_locked=True)
+_RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open",
+                                 _T.c.escalation_level < bindparam("b_level"))
                 .values(escalation_level=bindparam("b_level")))
 LEVELS = {"warning": 1, "overdue": 2, "listed": 3}
 ACTIONS = {"warning": "task.warning", "overdue": "task.overdue", "listed": "task.listed"}
@@ -108,6 +110,16 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
     task = conn.execute(_TASK, {"b_id": row.task_id}).one_or_none()
     if task is None or task.state != "open":
         return "cancelled"  # the work was done (or withdrawn) before the rung came due
+    # Lock in the commands' order (instance, then task) and never wait: a busy case is skipped and
+    # taken on the next pass, so the worker cannot close a lock cycle with an officer's command.
+    live = instances.lock(conn, task.instance_id, wait=False) if row.kind == "overdue" else None
+    if live is None:
+        instances.lock_row(conn, task.instance_id)
+    task = conn.execute(_LOCK_TASK, {"b_id": row.task_id}).one_or_none()
+    if task is None:
+        raise instances.Busy(row.task_id)
+    if task.state != "open":
+        return "cancelled"
     level = LEVELS[row.kind]
     conn.execute(_RAISE_LEVEL, {"b_id": task.id, "b_level": level})
     entries = [audit.entry(actor="system", action=ACTIONS[row.kind], case_id=task.case_id,
@@ -117,8 +129,8 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
     if row.kind in ("overdue", "listed"):
         notifications.notify_handler(conn, task, kind="reminder" if row.kind == "overdue" else "listed",
                                      message=_reminder_text(row.kind, task), actor="system")
-    if row.kind == "overdue":
-        _open_supervision(conn, task)
+    if live is not None:
+        _open_supervision(conn, task, live)
     audit.record_many(conn, entries)
     return "fired"
 
@@ -129,15 +141,14 @@ def _reminder_text(kind: str, task: Any) -> str:
     return f"【挂牌督办】{task.case_no}「{task.title}」超期已达挂牌标准，请书面说明办理情况。"
 
 
-def _open_supervision(conn: Connection, task: Any) -> None:
+def _open_supervision(conn: Connection, task: Any, live: instances.LiveInstance) -> None:
     """Tell the process the node is overdue; a boundary event on it opens the supervision task."""
-    live = instances.lock(conn, task.instance_id, wait=False)
     payload = {"task": task.bpmn_id, "task_id": task.id, "title": task.title, "group": task.group_name,
                "assignee": task.assignee, "due_at": task.due_at.isoformat() if task.due_at else None}
     try:
         runner.deliver_message(live.workflow, f"overdue_{task.bpmn_id}", payload)
     except NotFound:
-        instances.cache.put(live)  # untouched: nothing in this diagram watches the node
+        instances.release(conn, live)  # untouched: nothing in this diagram watches the node
         return
     instances.save(conn, live)
     projection.sync(conn, live, task.case_id, actor="system", case_no=task.case_no)
@@ -146,7 +157,7 @@ def _open_supervision(conn: Connection, task: Any) -> None:
 def _fire_engine_timer(conn: Connection, row: Any) -> str:
     live = instances.lock(conn, row.instance_id, wait=False)
     if not runner.fire_timer(live.workflow, row.task_id):
-        instances.cache.put(live)
+        instances.release(conn, live)
         return "cancelled"
     instances.save(conn, live)
     projection.sync(conn, live, row.case_id, actor="system",

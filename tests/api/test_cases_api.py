@@ -141,3 +141,10 @@ def test_unknown_api_route_is_a_problem_not_html(client: Any) -> None:
 def test_health_reports_database_and_scheduler(client: Any) -> None:
     body = client.get("/api/v1/health").get_json()
     assert body["status"] == "ok" and body["database"] == "ok" and body["scheduler"] in ("running", "stopped")
+
+
+def test_a_repeated_work_order_from_another_account_returns_the_existing_case(api: Api) -> None:
+    first = api.register(user="integration1", source="hotline_12345", external_id="WO-1", category="labor")
+    again = api.register(user="intake1", source="hotline_12345", external_id="WO-1", category="labor",
+                         expect=200)
+    assert (again["id"], again["case_no"]) == (first["id"], first["case_no"]) and "parties" not in again

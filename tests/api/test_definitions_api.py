@@ -73,3 +73,21 @@ def test_unknown_file_types_and_bad_form_json_are_listed(api: Api) -> None:
     files["handle.schema.json"] = b'{"type": "object", "properties": 5}'
     report = api.post("designer1", "/process-definitions/validate", **_upload(files))
     assert {e["file"] for e in report["errors"]} == {"notes.txt", "handle.schema.json"}
+
+
+def test_a_file_that_is_not_utf8_is_refused_before_deploy(api: Api) -> None:
+    files = dict(BUNDLE)
+    files["dispute_case.bpmn"] = files["dispute_case.bpmn"].decode("utf-8").replace(
+        'encoding="UTF-8"', 'encoding="GBK"').encode("gbk")
+    report = api.post("designer1", "/process-definitions/validate", **_upload(files))
+    assert report["valid"] is False and "UTF-8" in report["errors"][0]["message"]
+    api.post("designer1", "/process-definitions", expect=422, **_upload(files))
+
+
+def test_month_limits_must_count_calendar_months(api: Api) -> None:
+    files = dict(BUNDLE)
+    files["roadmap.bpmn"] = files["roadmap.bpmn"].replace(b'name="timeLimit" value="&quot;P3D&quot;"',
+                                                          b'name="timeLimit" value="&quot;P3M&quot;"')
+    report = api.post("designer1", "/process-definitions/validate", **_upload(files))
+    assert [e["element_id"] for e in report["errors"]] == ["choose_channel"]
+    assert "calendar" in report["errors"][0]["message"]
