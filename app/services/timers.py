@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ _LOCK_TASK = _TASK.with_for_update(skip_locked=True)
 _RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open",
                                  _T.c.escalation_level < bindparam("b_level"))
                 .values(escalation_level=bindparam("b_level")))
+BUSY_RETRIES, BUSY_PAUSE_SECONDS = 40, 0.05
 LEVELS = {"warning": 1, "overdue": 2, "listed": 3}
 ACTIONS = {"warning": "task.warning", "overdue": "task.overdue", "listed": "task.listed"}
 
@@ -46,7 +48,7 @@ ACTIONS = {"warning": "task.warning", "overdue": "task.overdue", "listed": "task
 @dataclass
 class PassReport:
     fired: int = 0
-    skipped: int = 0  # busy cases, fired on a later pass
+    skipped: int = 0  # attempts on busy cases (fired on a later round or pass)
     failed: int = 0
     incidents: int = 0
 
@@ -59,20 +61,25 @@ def run_once(*, now: datetime | None = None, worker: str | None = None, batch: i
     """Fire everything due at `now` (default: the clock), batch by batch, until nothing due is left."""
     now, worker = now or clock.now(), worker or default_worker_name()
     batch = batch or settings.get("TIMER_BATCH", 50)
-    report, skipped_ids = PassReport(), set[int]()
+    report, idle_rounds = PassReport(), 0
     while True:
         with db.command() as conn:
-            rows = [r for r in conn.execute(_DUE, {"b_now": now, "b_limit": batch + len(skipped_ids)})
-                    if r.id not in skipped_ids][:batch]
+            rows = conn.execute(_DUE, {"b_now": now, "b_limit": batch}).all()
             if not rows:
                 return report
-            for row in rows:
-                outcome = _fire_safely(conn, row, now, worker)
-                if outcome == "skipped":
-                    skipped_ids.add(row.id)
-                setattr(report, outcome, getattr(report, outcome) + 1)
-        if report.skipped and len(rows) <= report.skipped:
-            return report  # only busy cases left: the next pass takes them
+            outcomes = [_fire_safely(conn, row, now, worker) for row in rows]
+        for outcome in outcomes:
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcomes.count("skipped") < len(outcomes):
+            idle_rounds = 0
+            continue
+        # Every due timer left belongs to a case someone else holds right now (an officer, another
+        # worker): those transactions are short, so look again shortly, but give up after a while —
+        # the next pass takes whatever is still due.
+        idle_rounds += 1
+        if idle_rounds > BUSY_RETRIES:
+            return report
+        time.sleep(BUSY_PAUSE_SECONDS)
 
 
 def _fire_safely(conn: Connection, row: Any, now: datetime, worker: str) -> str:
