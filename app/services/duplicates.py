@@ -16,6 +16,7 @@ from app.models.base import UTCDateTime
 from app.services import present
 
 WINDOW = timedelta(days=30)
+MAX_FLAGS = 10
 
 _C, _D = table_of(Case), table_of(PossibleDuplicate)
 _MINE, _THEIRS = table_of(Party).alias("mine"), table_of(Party).alias("theirs")
@@ -28,7 +29,10 @@ _EARLIER = (
     .where(_MINE.c.case_id == bindparam("b_case"), _MINE.c.role == "applicant", _THEIRS.c.role == "applicant",
            _C.c.id != bindparam("b_case"), _C.c.category == bindparam("b_category"),
            _C.c.created_at >= bindparam("b_since"))
-    .group_by(_C.c.id))
+    .group_by(_C.c.id)
+    # A frequent caller may have many cases in the window: the latest few are what an officer checks,
+    # and registration must not slow down with the caller's history.
+    .order_by(_C.c.id.desc()).limit(MAX_FLAGS))
 # One prebuilt INSERT ... SELECT finds and records the flags: registration is on the hot path.
 _FLAG = insert(_D).from_select(["case_id", "earlier_case_id", "matched_on", "flagged_at"], _EARLIER)
 _OF_CASE = (select(_D.c.earlier_case_id, _C.c.case_no, _C.c.status, _C.c.created_at, _D.c.matched_on)
