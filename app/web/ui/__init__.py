@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
 
 
 from app.errors import ConcordError  # noqa: E402
-from app.web.ui import account, cases, designer, inbox, supervisor  # noqa: E402,F401  (routes register on import)
+from app.web.ui import account, cases, designer, inbox, reports, supervisor  # noqa: E402,F401  (routes register)
 from app.web.ui.support import on_domain_error  # noqa: E402
 
 bp.register_error_handler(ConcordError, on_domain_error)
