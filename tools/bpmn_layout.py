@@ -71,6 +71,9 @@ class Diagram:
                 return [(scx, sy + sh), (scx, ty - 24), (tcx, ty - 24), (tcx, ty)]
             return [(scx, sy + sh), (scx, tcy), (tx if tcx > scx else tx + tw, tcy)]
         if abs(scy - tcy) < 1 and tcx > scx:
+            if self._blocked(src, dst):  # something stands in between: pass over it along the lane's top
+                top = POOL_Y + self.nodes[src]["lane"] * LANE_H + 16
+                return [(scx, sy), (scx, top), (tcx, top), (tcx, ty)]
             return [(sx + sw, scy), (tx, tcy)]
         if tcx > scx + 1:  # forward into another lane
             if self.nodes[src]["kind"] == "gateway":
@@ -84,6 +87,16 @@ class Diagram:
         lane = max(self.nodes[src]["lane"], self.nodes[dst]["lane"])
         bottom = POOL_Y + (lane + 1) * LANE_H - 18
         return [(scx, sy + sh), (scx, bottom), (tcx, bottom), (tcx, ty + th)]
+
+    def _blocked(self, src: str, dst: str) -> bool:
+        (scx, scy), (tcx, _) = self.centre(src), self.centre(dst)
+        for nid, n in self.nodes.items():
+            if nid in (src, dst) or n["lane"] != self.nodes[src]["lane"] or n["kind"] == "boundary":
+                continue
+            x, y, w, h = self.box(nid)
+            if scx < x and x + w < tcx and y <= scy <= y + h:
+                return True
+        return False
 
     # XML --------------------------------------------------------------------------------------
     def _semantic(self) -> list[str]:
