@@ -147,3 +147,18 @@ def test_designer_sees_a_broken_bpmn_marked(chromium: Any, server: str, tmp_path
     marked = designer.locator(".preview [data-element-id=f_unclassified]")
     assert marked.get_attribute("class") == "el sequenceFlow error"
     _shot(designer, "designer")
+
+
+def test_every_demo_user_logs_in_and_lands_on_a_working_page(chromium: Any, server: str) -> None:
+    from app.services.demo import DEMO_USERS
+
+    for username, display_name, roles, _groups in DEMO_USERS:
+        page = _login(chromium, server, username)
+        body = page.inner_text("body")
+        assert display_name in body and "Traceback" not in body, username
+        menu = page.inner_text("nav")
+        if "supervisor" in roles or "admin" in roles:
+            assert "研判分析" in menu, username
+        if "designer" in roles:
+            assert "流程设计" in menu or "Process designer" in menu, username
+        page.context.close()
