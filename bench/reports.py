@@ -13,14 +13,14 @@ import os
 import platform
 import sys
 import time
-import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from scratch import scratch_database  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 YEAR = 2026
 CATEGORIES = ["family", "neighbor", "property_mgmt", "labor", "gig_labor", "consumer", "auto_consumer", "contract",
@@ -119,27 +119,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("CONCORD_BENCH_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
-    server = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    name = f"concord_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-        version = conn.execute(text("SHOW server_version")).scalar_one()
-    url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(args.database_url) as (url, version):
         seconds = generate(url, args.cases)
         print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
               f"PostgreSQL {version}")
         print(f"generated {args.cases:,} cases and {args.cases * len(STEPS):,} tasks in {seconds:.0f} s; "
               f"reports.summary for {YEAR}, best and worst of {args.repeat}:")
         time_summaries(args.repeat)
-    finally:
-        from app.extensions import db
-
-        db.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
 
 if __name__ == "__main__":
     main()

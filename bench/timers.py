@@ -14,14 +14,14 @@ import platform
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from scratch import scratch_database  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 CASES = 100
 
@@ -90,28 +90,16 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("CONCORD_BENCH_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
-    server = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    name = f"concord_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(args.database_url) as (url, version):
         prepare(url, args.timers)
-        print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL")
+        print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"PostgreSQL {version}")
         for workers in (1, 3):
             reset(url)
             seconds = run_workers(url, workers)
             fired, duplicates, distinct = check(url)
             print(f"{workers} worker(s): {fired} timers fired in {seconds:.1f} s = {fired / seconds:,.0f} fired/s "
                   f"(process start included); duplicates: {duplicates}; distinct firings: {distinct}")
-    finally:
-        from app.extensions import db
-
-        db.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
 
 if __name__ == "__main__":
     main()

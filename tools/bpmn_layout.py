@@ -25,6 +25,11 @@ def props(**kv: str) -> str:
     return f"<spiffworkflow:properties>{body}</spiffworkflow:properties>"
 
 
+def form(name: str, **extra: str) -> str:
+    """Properties of a user task with the form `forms/<name>.schema.json` (+ its UI schema) and `extra`."""
+    return props(formJsonSchemaFilename=f"{name}.schema.json", formUiSchemaFilename=f"{name}.uischema.json", **extra)
+
+
 @dataclass
 class Diagram:
     process_id: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from bpmn_layout import Diagram, props
+from bpmn_layout import Diagram, form
 
 PREPARE = """allowed_channels = list(dict.fromkeys(channel_option))
 proposed_channel = preferred_channel if preferred_channel in allowed_channels else allowed_channels[0]
@@ -17,10 +17,6 @@ ENTER = """channel_limit = channel_table[channel]["limit"]
 channel_calendar = channel_table[channel]["calendar"]
 channel_basis = channel_table[channel]["basis"]
 channel_result = "pending\""""
-
-
-def form(name: str, **extra: str) -> str:
-    return props(formJsonSchemaFilename=f"{name}.schema.json", formUiSchemaFilename=f"{name}.uischema.json", **extra)
 
 
 def build() -> Diagram:

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import sys
 
-from bpmn_layout import Diagram, props
+from bpmn_layout import Diagram, form, props
 
 HANDLE_LIMIT = ('"P15D" if handling_group == "labor" else '
                 '{"simple": "P1D", "general": "P7D", "complex": "P20D"}[complexity]')
 # Variables later gateways and tables read, so that a form leaving an optional field empty cannot break them.
 INIT = "reopen_count = 0\npublic_body_act = False\npreferred_channel = None\napply_judicial_confirmation = False"
 HANDLE_CALENDAR = '"calendar" if handling_group == "labor" else "working"'
-
-
-def form(name: str, **extra: str) -> str:
-    return props(formJsonSchemaFilename=f"{name}.schema.json", formUiSchemaFilename=f"{name}.uischema.json", **extra)
 
 
 def build() -> Diagram:
