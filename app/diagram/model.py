@@ -98,7 +98,10 @@ def _pick_plane(root: etree._Element, process_id: str | None) -> etree._Element:
     if not planes:
         raise DiagramError("the file has no diagram interchange (BPMN DI): open and save it in a modeler")
     if process_id is None:
-        return planes[0]
+        # Prefer the page of a process or collaboration over a collapsed subprocess's own page.
+        tops = {e.get("id") for e in root
+                if isinstance(e.tag, str) and etree.QName(e).localname in ("process", "collaboration")}
+        return next((plane for plane in planes if plane.get("bpmnElement") in tops), planes[0])
     owners = {process_id}
     for participant in root.iter(f"{{{BPMN}}}participant"):
         if participant.get("processRef") == process_id:
@@ -108,7 +111,7 @@ def _pick_plane(root: etree._Element, process_id: str | None) -> etree._Element:
     for plane in planes:
         if plane.get("bpmnElement") in owners:
             return plane
-    return planes[0]
+    raise DiagramError(f"the file has no diagram of process {process_id!r}: lay it out in a modeler")
 
 
 def _semantic_index(root: etree._Element) -> dict[str, etree._Element]:

@@ -2,6 +2,7 @@
 into a registration body. Pure functions: reading files and registering is app.services.imports."""
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,6 +109,8 @@ def to_body(raw: dict[str, Any], mapping: Mapping, zone: ZoneInfo,
         try:
             amount = float(row["amount"].replace(",", ""))
         except ValueError:
+            amount = None
+        if amount is None or not math.isfinite(amount):
             fail("amount", f"{row['amount']!r} is not an amount in yuan")
     if errors:
         return {}, errors

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app import clock
-from app.errors import ConcordError, FieldError, FormInvalid, NotFound
+from app.errors import ConcordError, FieldError, FormInvalid
 from app.extensions import db, settings
 from app.models import Case
 from app.services import cases, import_mapping
@@ -81,10 +81,16 @@ def records(text: str, kind: str, mapping: Mapping, name: str) -> Iterator[tuple
                                     f"{', '.join(missing)} (header: {', '.join(header) or 'empty'})")
         line = reader.line_num
         for record in reader:
-            yield line + 1, record
+            if None in record or any(value is None for value in record.values()):
+                # DictReader keeps extra fields under None and fills missing ones with None: an unquoted
+                # comma or a cut line would otherwise shift or drop data silently.
+                yield line + 1, f"{len(header)} columns expected, the row has a different number"
+            else:
+                yield line + 1, record
             line = reader.line_num
         return
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only: str.splitlines() would also break inside a JSON string at U+2028 and kin.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:
@@ -151,8 +157,6 @@ def _import_row(feed: Principal, record: dict[str, Any] | str, mapping: Mapping,
         _, created = cases.register(feed, body)
     except FormInvalid as exc:
         return import_mapping.form_errors(exc.errors, mapping)
-    except NotFound:  # registered meanwhile by the live feed (another account): it is there, not ours to show
-        created = False
     present.add(body["external_id"])
     if created:
         report.imported += 1

@@ -16,8 +16,11 @@ class Page(TypedDict):
     per_page: int
 
 
+MAX_PAGE = 1_000_000  # beyond any real list; keeps OFFSET inside what the databases accept
+
+
 def clamp(page: int, per_page: int) -> tuple[int, int]:
-    return max(1, page), min(max(1, per_page), MAX_PER_PAGE)
+    return min(max(1, page), MAX_PAGE), min(max(1, per_page), MAX_PER_PAGE)
 
 
 def paginate(session: Session, query: Select[Any], page: int, per_page: int,

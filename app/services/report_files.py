@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 CATEGORY_NAMES = {
@@ -82,8 +83,19 @@ def daily_tables(result: dict[str, Any]) -> list[Table]:
             Table("超期未办", TASK_COLUMNS, result["overdue"]["items"])]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    return "" if value is None else value
+    """A value safe to hand to a spreadsheet: text that would start a formula (a case title such as
+    =HYPERLINK(...)) is quoted, and control characters Excel refuses are dropped."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
+    return value
 
 
 def to_csv(tables: list[Table]) -> bytes:

@@ -105,8 +105,9 @@ def parse_month(text: str | None) -> Period:
     try:
         first = date.fromisoformat(f"{text}-01")
     except ValueError:
-        raise ValidationFailed("the month is invalid",
-                               [FieldError("month", f"{text!r} is not a month like 2026-11")]) from None
+        first = None
+    if first is None or not reports.in_range(first):
+        raise ValidationFailed("the month is invalid", [FieldError("month", f"{text!r} is not a month like 2026-11")])
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return Period(first, last)
 

@@ -71,6 +71,13 @@ class Period:
         return {"from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # reports outside these years are typing errors, not questions
+
+
+def in_range(day: date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
 def today() -> date:
     return clock.now().astimezone(ZoneInfo(settings.get("TIMEZONE", "Asia/Shanghai"))).date()
 
@@ -93,10 +100,14 @@ def _parse_date(field: str, text: str | None, errors: list[FieldError]) -> date 
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         errors.append(FieldError(field, f"{text!r} is not a date like 2026-12-01"))
         return None
+    if not in_range(value):
+        errors.append(FieldError(field, f"{text} is outside the years {FIRST_YEAR}–{LAST_YEAR}"))
+        return None
+    return value
 
 
 def parse_grouping(name: str | None) -> str | None:
@@ -122,19 +133,27 @@ def _statement(column: str | None) -> Select[Any]:
                       or_(_T.c.completed_at.is_(None), _T.c.completed_at > _AT))
     late_done = and_(_T.c.state == "completed", _T.c.completed_at < _END, _T.c.completed_at > _T.c.due_at)
     handle = and_(_T.c.bpmn_id == "handle", _T.c.created_at < _END)
+    handled = and_(_T.c.bpmn_id == "handle", _T.c.state == "completed", _T.c.completed_at < _END)
+    # Every visit counts, the unsatisfied one that reopened a case included (domain.md: ÷ visits made).
+    visit = and_(_T.c.bpmn_id == "feedback", _T.c.state == "completed", _T.c.completed_at < _END)
     key = _C.c[GROUPINGS[column]] if column else literal(None, Integer)
     # One row per case of the cohort (grouped by its primary key, so its own columns come along).
     per_case = (select(key.label("key"), _C.c.closed_at, _C.c.outcome, _C.c.satisfied, _C.c.procedure,
                        _C.c.procedure_since,
                        func.max(_flag(or_(late_done, overdue_at))).label("late"),
                        func.max(_flag(overdue_at)).label("overdue"),
-                       func.max(_flag(handle)).label("handled"))
-                .select_from(_C.outerjoin(_T, and_(_T.c.case_id == _C.c.id, or_(handle, late_done, overdue_at))))
+                       func.max(_flag(handle)).label("handled"),
+                       func.max(_flag(handled)).label("handle_done"),
+                       func.sum(_flag(visit)).label("visits"))
+                .select_from(_C.outerjoin(_T, and_(_T.c.case_id == _C.c.id,
+                                                   or_(handle, late_done, overdue_at, visit))))
                 .where(_C.c.created_at >= _START, _C.c.created_at < _END)
                 .group_by(_C.c.id).subquery("per_case"))
     c = per_case.c
     closed = and_(c.closed_at.is_not(None), c.closed_at < _END)
-    mediated = or_(c.handled == 1, and_(c.procedure == "mediation", c.procedure_since < _END))
+    # A party that refused mediation never entered it (People's Mediation Law art. 17).
+    mediated = and_(or_(c.handled == 1, and_(c.procedure == "mediation", c.procedure_since < _END)),
+                    or_(c.outcome.is_(None), c.outcome != "mediation_refused"))
     visited = and_(closed, c.satisfied.is_not(None))
     counts = {
         "received": func.count(),
@@ -143,8 +162,9 @@ def _statement(column: str | None) -> Select[Any]:
         "closed_on_time": func.sum(_flag(and_(closed, c.late == 0))),
         "overdue_open": func.sum(_flag(and_(~closed, c.overdue == 1))),
         "mediated": func.sum(_flag(mediated)),
-        "agreements": func.sum(_flag(and_(mediated, c.outcome == "resolved"))),
-        "feedback_visits": func.sum(_flag(visited)),
+        # An agreement counts once the handling that reached it was done before the period's end.
+        "agreements": func.sum(_flag(and_(mediated, c.handle_done == 1, c.outcome == "resolved"))),
+        "feedback_visits": func.sum(func.coalesce(c.visits, 0)),
         "satisfied": func.sum(_flag(and_(visited, c.satisfied.is_(True)))),
     }
     if column is None:

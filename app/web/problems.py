@@ -38,7 +38,7 @@ def _from_http(exc: HTTPException) -> Response | HTTPException:
     return problem(code, exc.name or "Error", exc.description or "", slug)
 
 
-def _unexpected(exc: Exception) -> Response:
+def unexpected(exc: Exception) -> Response:
     # Never a stack trace to the client; the log has it.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")
@@ -47,4 +47,4 @@ def _unexpected(exc: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(ConcordError, _from_domain)
     app.register_error_handler(HTTPException, _from_http)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(Exception, unexpected)

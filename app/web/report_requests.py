@@ -27,7 +27,9 @@ def daily(who: Principal) -> dict[str, Any]:
     try:
         day = date.fromisoformat(text) if text else reports.today()
     except ValueError:
-        raise ValidationFailed("the date is invalid", [FieldError("date", f"{text!r} is not a date")]) from None
+        day = None
+    if day is None or not reports.in_range(day):
+        raise ValidationFailed("the date is invalid", [FieldError("date", f"{text!r} is not a date")])
     return report_views.daily(who, day)
 
 

@@ -105,3 +105,19 @@ def test_only_supervisors_read_reports(app: Any) -> None:
 
     with pytest.raises(Forbidden):
         reports.summary(Principal("x", "x", frozenset({"handler"}), frozenset()), NOVEMBER)
+
+
+def test_every_visit_counts_and_a_refusal_never_entered_mediation(app: Any) -> None:
+    from tests.reports.factories import add_case, at, task
+
+    add_case(created=at(11, 2), category="neighbor", closed=at(11, 20), outcome="resolved", satisfied=True, tasks=(
+        task("handle", created=at(11, 3), done=at(11, 5)),
+        task("feedback", created=at(11, 5), done=at(11, 6)),  # unsatisfied: reopened once
+        task("handle", created=at(11, 7), done=at(11, 10)),
+        task("feedback", created=at(11, 10), done=at(11, 19))))
+    add_case(created=at(11, 3), category="neighbor", closed=at(11, 8), outcome="mediation_refused", satisfied=True,
+             tasks=(task("handle", created=at(11, 3), done=at(11, 4)), task("feedback", created=at(11, 4),
+                                                                             done=at(11, 8))))
+    total = reports.summary(SUPERVISOR, NOVEMBER)["total"]
+    assert (total["feedback_visits"], total["satisfied"], total["satisfaction_rate"]) == (3, 2, 0.6667)
+    assert (total["mediated"], total["agreements"], total["mediation_success_rate"]) == (1, 1, 1.0)

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, format_timedelta, gettext
 from werkzeug.exceptions import HTTPException
@@ -148,7 +148,8 @@ def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
     if code == 400 and exc.description == "csrf":
         return error_page(400, gettext("The form has expired or was not sent from this site. Reload and try again."))
     return error_page(code, {403: gettext("You are not allowed to see this page."),
-                             404: gettext("There is no such page.")}.get(code, exc.description or exc.name))
+                             404: gettext("There is no such page."),
+                             413: gettext("The upload is too large.")}.get(code, exc.description or exc.name))
 
 
 def init_app(app: Flask) -> None:
@@ -157,5 +158,16 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
                                  level_class=level_class, localise=localise, current_language=current_language)
-    for code in (400, 403, 404, 405):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _on_http_error)
+    app.register_error_handler(Exception, _on_unexpected)
+
+
+def _on_unexpected(exc: Exception) -> ResponseReturnValue:
+    """A bug under a page: logged with its trace, the user gets a readable page (the API a problem)."""
+    if isinstance(exc, HTTPException):
+        return _on_http_error(exc)
+    if request.path.startswith("/api/"):
+        return problems.unexpected(exc)
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return error_page(500, gettext("Something went wrong on our side; it has been logged. Please try again."))
