@@ -128,6 +128,9 @@ def test_supervisor_urges_an_overdue_task(chromium: Any, server: str, api: Any, 
     assert "已催办" in supervisor.locator(".flash.success").inner_text()
     supervisor.goto(f"{server}/cases/{case['id']}")
     assert "请今日内联系当事人并反馈" in supervisor.locator("ol.timeline").inner_text()
+    supervisor.goto(f"{server}/reports?view=summary&group_by=category&from=2026-12-01&to=2026-12-08")
+    assert "劳动人事争议" in supervisor.locator("section.report").inner_text()
+    _shot(supervisor, "reports")
 
 
 def test_designer_sees_a_broken_bpmn_marked(chromium: Any, server: str, tmp_path: Path) -> None:
