@@ -101,10 +101,14 @@ def upsert_user(username: str, password: str, *, display_name: str, roles: list[
                      detail={"username": username, "roles": roles, "groups": groups})
 
 
-def group_members(group: str) -> list[str]:
+def group_members(groups: set[str]) -> dict[str, list[str]]:
+    """Active members of each of `groups`, read in one query (groups are a JSON list per user)."""
+    members: dict[str, list[str]] = {group: [] for group in sorted(groups)}
     with db.transaction() as session:
-        return [u.username for u in session.scalars(select(User).where(User.active.is_(True)))
-                if group in u.groups]
+        for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
+            for group in groups.intersection(user.groups):
+                members[group].append(user.username)
+    return members
 
 
 def find_principal(username: str) -> Principal | None:

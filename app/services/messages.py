@@ -41,11 +41,12 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         case = conn.execute(_CASE, {"b_no": case_no}).one_or_none()
         if case is None or case.process_instance_id is None:
             raise NotFound(f"case {case_no} does not exist")
+        # A refused message raises before anything is saved: the transaction rolls back and the workflow
+        # taken from the cache is simply reloaded by the next command (a cache miss, nothing more).
         live = instances.lock(conn, case.process_instance_id)
         try:
             form = definitions.form_of(conn, live.definition, _schema_file(name))
         except NotFound:
-            instances.release(conn, live)
             known = sorted(n.removeprefix("message_").removesuffix(".schema.json")
                            for n in definitions.source_names(conn, live.definition)
                            if n.startswith("message_") and n.endswith(".schema.json"))
@@ -53,16 +54,13 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
                                    [FieldError("name", "unknown message")]) from None
         errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message) for e in form.validate(payload)]
         if errors:
-            instances.release(conn, live)
             raise FormInvalid(f"the {name} payload does not pass its schema", errors)
         document = str(payload.get("document_no") or "")
         if document and conn.execute(_SEEN, {"b_case": case.id, "b_name": name, "b_doc": document}).first():
-            instances.release(conn, live)
             raise Conflict(f"document {document} was already delivered to {case_no} as {name}")
         try:
             runner.deliver_message(live.workflow, name, payload)
         except NotFound:
-            instances.release(conn, live)  # nothing moved
             raise NotFound(f"case {case_no} is not waiting for {name}") from None
         instances.save(conn, live)
         conn.execute(_RECORD, [{"case_id": case.id, "name": name, "document_no": document or f"#{clock.now()}",

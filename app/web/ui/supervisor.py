@@ -36,7 +36,7 @@ def board() -> ResponseReturnValue:
     items = page["items"]
     by_group = Counter(item["group"] for item in items)
     by_age = Counter(_bucket(item.get("overdue_seconds")) for item in items if item["escalation_level"] >= 2)
-    members = {g: auth_service.group_members(g) for g in sorted({item["group"] for item in items if item["group"]})}
+    members = auth_service.group_members({item["group"] for item in items if item["group"]})
     return render_template("board.html", page=page, items=items, level=level, group=group, by_group=by_group,
                            by_age=[(name, by_age.get(name, 0)) for _, name in AGE_BUCKETS], members=members)
 
