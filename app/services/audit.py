@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import AuditEntry, table_of
+from app.prepared import Prepared
 
 # Built once: constructing statements costs more than running them on the hot path.
-_INSERT = insert(table_of(AuditEntry))
+_INSERT = Prepared(insert(table_of(AuditEntry)))
 
 
 def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: int | None = None,
@@ -20,12 +21,12 @@ def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: i
 
 
 def record(session: Session | Connection, **fields: Any) -> None:
-    session.execute(_INSERT, [entry(**fields)])
+    _INSERT.run_many(session, [entry(**fields)])
 
 
 def record_many(session: Session | Connection, entries: list[dict[str, Any]]) -> None:
     if entries:
-        session.execute(_INSERT, entries)
+        _INSERT.run_many(session, entries)
 
 
 def case_timeline(session: Session, case_id: int) -> list[AuditEntry]:

@@ -27,6 +27,7 @@ from app import clock
 from app.errors import FormInvalid, NotFound
 from app.extensions import db, settings
 from app.models import Case, Counter, Party, TaskRow, table_of
+from app.prepared import Prepared
 from app.services import audit, definitions, duplicates, instances, present, projection
 from app.services.auth import Principal
 from app.services.paging import Page, paginate
@@ -85,7 +86,7 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
     now = clock.now()
     location = body.get("location") or {}
     case_no = _next_case_no(session)
-    case_id = session.execute(_INSERT_CASE, {
+    case_id = _INSERT_CASE.run(session, {
         "case_no": case_no, "title": body["title"], "description": body["description"],
         "request": body.get("request"), "source": body["source"], "external_id": body.get("external_id"),
         "category": body.get("category"), "urgency": body.get("urgency", "normal"),
@@ -96,7 +97,7 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
         "procedure_since": None, "handling_group": None, "complexity": None, "outcome": None, "satisfied": None,
         "reopen_count": 0, "process_instance_id": None, "created_by": principal.username, "created_at": now,
         "updated_at": now, "closed_at": None}).scalar_one()
-    session.execute(_INSERT_PARTIES, [
+    _INSERT_PARTIES.run_many(session, [
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
          "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])
     duplicates.flag(session, case_id, body.get("category"), now)
@@ -114,22 +115,22 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
 def _next_case_no(session: Connection) -> str:
     year = clock.now().astimezone(ZoneInfo(settings["TIMEZONE"])).year
     name = f"case_no:{year}"
-    value = session.execute(_BUMP_COUNTER, {"b_name": name}).scalar()
+    value = _BUMP_COUNTER.run(session, {"b_name": name}).scalar()
     if value is None:  # the year's first case: create the counter (a racing node may do the same)
         session.execute(_CREATE_COUNTER[session.dialect.name], {"b_name": name})
-        value = session.execute(_BUMP_COUNTER, {"b_name": name}).scalar_one()
+        value = _BUMP_COUNTER.run(session, {"b_name": name}).scalar_one()
     return f"ZZ-{year}-{value:06d}"
 
 
 _COUNTERS = table_of(Counter)
 # UPDATE ... RETURNING is cacheable; an upsert with a SET clause is not (it recompiles every time).
-_BUMP_COUNTER = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("b_name"))
-                 .values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value))
+_BUMP_COUNTER = Prepared(update(_COUNTERS).where(_COUNTERS.c.name == bindparam("b_name"))
+                         .values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value))
 _CREATE_COUNTER = {name: dialect.insert(_COUNTERS).values(name=bindparam("b_name"), value=0)
                    .on_conflict_do_nothing(index_elements=["name"])
                    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
-_INSERT_CASE = insert(table_of(Case)).returning(table_of(Case).c.id)
-_INSERT_PARTIES = insert(table_of(Party))
+_INSERT_CASE = Prepared(insert(table_of(Case)).returning(table_of(Case).c.id))
+_INSERT_PARTIES = Prepared(insert(table_of(Party)))
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:

@@ -22,20 +22,21 @@ from app.engine import runner, serializer
 from app.errors import ConcurrentUpdate, NotFound
 from app.extensions import after_commit, settings
 from app.models import ProcessInstance, table_of
+from app.prepared import Prepared
 from app.services import definitions
 from app.services.definitions import DefinitionInfo
 
 _PI = table_of(ProcessInstance)
 # Statements built once (building them per call costs more than executing them).
-_INSERT = insert(_PI).returning(_PI.c.id)
-_LOCK = select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id")).with_for_update()
-_TRY_LOCK = (select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
-             .with_for_update(skip_locked=True))
-_HEAD = select(_PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
-_STATE = select(_PI.c.state).where(_PI.c.id == bindparam("b_id"))
-_SAVE = (update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"))
-         .values(state=bindparam("b_state"), version=bindparam("b_version"), status=bindparam("b_status"),
-                 serializer_version=bindparam("b_format"), updated_at=bindparam("b_now")))
+_INSERT = Prepared(insert(_PI).returning(_PI.c.id))
+_LOCK = Prepared(select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id")).with_for_update())
+_TRY_LOCK = Prepared(select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
+                     .with_for_update(skip_locked=True))
+_HEAD = Prepared(select(_PI.c.definition_id).where(_PI.c.id == bindparam("b_id")))
+_STATE = Prepared(select(_PI.c.state).where(_PI.c.id == bindparam("b_id")))
+_SAVE = Prepared(update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"))
+                 .values(state=bindparam("b_state"), version=bindparam("b_version"), status=bindparam("b_status"),
+                         serializer_version=bindparam("b_format"), updated_at=bindparam("b_now")))
 
 
 @dataclass
@@ -77,7 +78,7 @@ def start(session: Connection, definition: DefinitionInfo, data: dict[str, Any])
     spec, subprocess_specs = definitions.spec_of(session, definition.id)
     workflow = runner.start(spec, subprocess_specs, data)
     now = clock.now()
-    instance_id = session.execute(_INSERT, {
+    instance_id = _INSERT.run(session, {
         "definition_id": definition.id, "state": serializer.dump_state(workflow),
         "serializer_version": serializer.ENGINE_FORMAT_VERSION, "version": 1, "status": _status(workflow),
         "created_at": now, "updated_at": now}).scalar_one()
@@ -93,9 +94,9 @@ class Busy(Exception):
 def lock(session: Connection, instance_id: int, *, wait: bool = True) -> LiveInstance:
     """Lock the instance row for this transaction and return its live workflow. Background work passes
     wait=False: it skips a busy instance instead of waiting behind a command (no lock cycles)."""
-    head = session.execute(_LOCK if wait else _TRY_LOCK, {"b_id": instance_id}).one_or_none()
+    head = (_LOCK if wait else _TRY_LOCK).run(session, {"b_id": instance_id}).one_or_none()
     if head is None:
-        if not wait and session.execute(_HEAD, {"b_id": instance_id}).scalar() is not None:
+        if not wait and _HEAD.run(session, {"b_id": instance_id}).scalar() is not None:
             raise Busy(instance_id)
         raise NotFound(f"process instance {instance_id} does not exist")
     version, definition_id = head
@@ -110,7 +111,7 @@ def lock(session: Connection, instance_id: int, *, wait: bool = True) -> LiveIns
 
 def lock_row(session: Connection, instance_id: int) -> None:
     """Lock the instance row without loading its workflow, never waiting (Busy when taken)."""
-    if session.execute(_TRY_LOCK, {"b_id": instance_id}).one_or_none() is None:
+    if _TRY_LOCK.run(session, {"b_id": instance_id}).one_or_none() is None:
         raise Busy(instance_id)
 
 
@@ -121,14 +122,14 @@ def release(session: Connection, live: LiveInstance) -> None:
 
 def read(session: Session | Connection, instance_id: int) -> tuple[Any, DefinitionInfo]:
     """A private copy of the workflow for read-only use (never cached, never saved)."""
-    definition_id = session.execute(_HEAD, {"b_id": instance_id}).scalar()
+    definition_id = _HEAD.run(session, {"b_id": instance_id}).scalar()
     if definition_id is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     return _load(session, instance_id, definition_id), definitions.definition_info(session, definition_id)
 
 
 def _load(session: Session | Connection, instance_id: int, definition_id: int) -> Any:
-    state = session.execute(_STATE, {"b_id": instance_id}).scalar_one()
+    state = _STATE.run(session, {"b_id": instance_id}).scalar_one()
     spec, subprocess_specs = definitions.spec_of(session, definition_id)
     return serializer.load_state(state, spec, subprocess_specs)
 
@@ -136,7 +137,7 @@ def _load(session: Session | Connection, instance_id: int, definition_id: int) -
 def save(session: Connection, live: LiveInstance) -> None:
     """Write the workflow back; lose the race (409) if someone saved this instance meanwhile.
     Callers then run projection.sync, which also brings `live`'s ready/timer sets up to date."""
-    result = session.execute(_SAVE, {
+    result = _SAVE.run(session, {
         "b_id": live.id, "b_expected": live.version, "b_version": live.version + 1,
         "b_state": serializer.dump_state(live.workflow), "b_status": _status(live.workflow),
         "b_format": serializer.ENGINE_FORMAT_VERSION, "b_now": clock.now()})

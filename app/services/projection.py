@@ -20,6 +20,7 @@ from app.engine import runner
 from app.engine.views import HumanTask
 from app.errors import EngineFailure
 from app.models import Case, TaskRow, Timer, table_of
+from app.prepared import Prepared
 from app.services import audit, calendars, present
 from app.services.instances import LiveInstance
 from app.workdays import LimitError
@@ -29,30 +30,31 @@ log = logging.getLogger(__name__)
 CASE_FIELDS = ("category", "risk_level", "handling_group", "complexity", "outcome", "satisfied", "reopen_count")
 
 _T, _C, _TM = table_of(TaskRow), table_of(Case), table_of(Timer)
-_OPEN_TASKS = insert(_T)
-_COMPLETE_TASK = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
-                  .values(state="completed", completed_by=bindparam("b_actor"), completed_at=bindparam("b_now")))
+_OPEN_TASKS = Prepared(insert(_T))
+_COMPLETE_TASK = Prepared(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
+                          .values(state="completed", completed_by=bindparam("b_actor"),
+                                  completed_at=bindparam("b_now")))
 # A task that left the ready set without being the one completed was withdrawn by the process
 # (an interrupting event, a cancelled branch).
 _CANCEL_TASKS = (update(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)), _T.c.state == "open")
                  .values(state="cancelled", completed_at=bindparam("b_now")))
 _TASKS_BY_ID = select(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)))
-_CASE_NO = select(_C.c.case_no).where(_C.c.id == bindparam("b_id"))
+_CASE_NO = Prepared(select(_C.c.case_no).where(_C.c.id == bindparam("b_id")))
 _NEW_PROCEDURE = and_(bindparam("b_procedure").is_not(None), _C.c.procedure.is_distinct_from(bindparam("b_procedure")))
-_WRITE_CASE = update(_C).where(_C.c.id == bindparam("b_id")).values({
+_WRITE_CASE = Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values({
     **{name: sql_case((bindparam(f"k_{name}"), bindparam(f"v_{name}")), else_=_C.c[name]) for name in CASE_FIELDS},
     "status": func.coalesce(bindparam("b_status"), _C.c.status),
     "procedure": func.coalesce(bindparam("b_procedure"), _C.c.procedure),
     "procedure_since": sql_case((_NEW_PROCEDURE, bindparam("b_now")), else_=_C.c.procedure_since),
     "closed_at": func.coalesce(bindparam("b_closed"), _C.c.closed_at),
     "updated_at": bindparam("b_now"), "process_instance_id": bindparam("b_instance"),
-}).returning(*_C.c)
-_INSERT_TIMERS = insert(_TM)
+}).returning(*_C.c))
+_INSERT_TIMERS = Prepared(insert(_TM))
 # Escalation rungs of tasks that closed, whatever their kind (the ladder stops when the work is done).
 _CANCEL_TASK_TIMERS = (update(_TM).where(_TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
                                          _TM.c.state == "waiting").values(state="cancelled"))
-_CANCEL_ONE_TASK_TIMERS = (update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.state == "waiting")
-                           .values(state="cancelled"))
+_CANCEL_ONE_TASK_TIMERS = Prepared(update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.state == "waiting")
+                                   .values(state="cancelled"))
 _CANCEL_TIMERS = (update(_TM).where(_TM.c.instance_id == bindparam("b_instance"),
                                     _TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
                                     _TM.c.state == "waiting").values(state="cancelled"))
@@ -70,24 +72,24 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
     now = clock.now()
     entries = list(entries or [])
     if case_no is None:
-        case_no = session.execute(_CASE_NO, {"b_id": case_id}).scalar_one()
+        case_no = _CASE_NO.run(session, {"b_id": case_id}).scalar_one()
     ready_ids = runner.ready_task_ids(live.workflow)
     gone = live.ready_before - ready_ids
     if completed_task_id in gone:
-        session.execute(_COMPLETE_TASK, {"b_id": completed_task_id, "b_actor": actor, "b_now": now})
+        _COMPLETE_TASK.run(session, {"b_id": completed_task_id, "b_actor": actor, "b_now": now})
     cancelled = gone - {completed_task_id}
     if cancelled:
         session.execute(_CANCEL_TASKS, {"b_ids": sorted(cancelled), "b_now": now})
     new_tasks = runner.describe(live.workflow, sorted(ready_ids - live.ready_before))
     opened, rungs = _open_rows(session, new_tasks, live.id, case_id, case_no, now)
     if len(gone) == 1:
-        session.execute(_CANCEL_ONE_TASK_TIMERS, {"b_task": next(iter(gone))})
+        _CANCEL_ONE_TASK_TIMERS.run(session, {"b_task": next(iter(gone))})
     elif gone:
         session.execute(_CANCEL_TASK_TIMERS, {"b_tasks": sorted(gone)})
     if opened:
-        session.execute(_OPEN_TASKS, opened)
+        _OPEN_TASKS.run_many(session, opened)
         if rungs:
-            session.execute(_INSERT_TIMERS, rungs)
+            _INSERT_TIMERS.run_many(session, rungs)
         entries += [audit.entry(actor="system", action="task.opened", case_id=case_id, instance_id=live.id,
                                 task_id=row["id"], detail={"task": row["bpmn_id"], "title": row["title"],
                                                            "group": row["group_name"]}) for row in opened]
@@ -145,7 +147,7 @@ def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
         session.execute(_CANCEL_TIMERS, {"b_instance": live.id, "b_tasks": list(gone)})
     new = [t for key, t in after.items() if key not in live.timers_before]
     if new:
-        session.execute(_INSERT_TIMERS, [
+        _INSERT_TIMERS.run_many(session, [
             {"instance_id": live.id, "case_id": case_id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "kind": "engine",
              "fire_at": _utc(t.fire_at), "provisional": False, "state": "waiting", "attempts": 0, "last_error": None,
              "fired_at": None, "fired_by": None} for t in new])
@@ -168,7 +170,7 @@ def _project_case(session: Connection, case_id: int, live: LiveInstance, opened:
     values.update({f"k_{n}": n in data for n in CASE_FIELDS})
     status = "closed" if completed else (main.case_status if main is not None else None)
     procedure = next((t.procedure for t in opened if t.procedure), None)
-    return session.execute(_WRITE_CASE, {
+    return _WRITE_CASE.run(session, {
         **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,
         "b_closed": now if completed else None, "b_instance": live.id}).one()
 

@@ -11,13 +11,14 @@ from app.engine import runner
 from app.errors import Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
 from app.extensions import db
 from app.models import TaskRow, table_of
+from app.prepared import Prepared
 from app.services import audit, definitions, instances, present, projection, supervision
 from app.services.auth import Principal, find_principal
 from app.services.paging import Page, paginate
 
 SCOPES = ("mine", "group", "all")
 _T = table_of(TaskRow)
-_TASK = select(_T).where(_T.c.id == bindparam("b_id"))
+_TASK = Prepared(select(_T).where(_T.c.id == bindparam("b_id")))
 _SET_ASSIGNEE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
                  .values(assignee=bindparam("b_assignee")))
 _SET_ASSIGNEE_IF_FREE = _SET_ASSIGNEE.where((_T.c.assignee.is_(None)) | (_T.c.assignee == bindparam("b_me")))
@@ -35,7 +36,7 @@ def _member(principal: Principal, task: Any) -> bool:
 
 def _load(session: Session | Connection, principal: Principal, task_id: str) -> Any:
     """The task row; NotFound for unknown ids and for tasks the caller may not see."""
-    task = session.execute(_TASK, {"b_id": task_id}).one_or_none()
+    task = _TASK.run(session, {"b_id": task_id}).one_or_none()
     if task is None or not _can_see(principal, task):
         raise NotFound(f"task {task_id} does not exist")
     return task
