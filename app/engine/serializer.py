@@ -12,7 +12,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -41,43 +41,94 @@ class _SlimWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+_FINISHED = TaskState.FINISHED_MASK
 _STABLE = TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK | TaskState.FUTURE
+_MEMO = "_concord_task_json"
 
 
-class _FinishedTaskMemoConverter(TaskConverter):
-    """Every save converts the whole task tree, which grows with every step, yet most of it does not
-    change: finished tasks, and predicted ones whose parent is finished (their data delta is taken
-    against that fixed parent). Their dictionaries are kept on the live workflow and reused; the key
-    includes what could still move (state, timestamp, children, trigger, data), so any change is
-    converted afresh. Ready and waiting tasks are always converted."""
+def _stable_key(task: Task) -> tuple[Any, ...] | None:
+    """What a task's serialized form depends on, for the tasks whose form rarely changes; None otherwise.
 
-    MEMO = "_concord_finished_task_dicts"
+    A task is stored as its own fields plus its data as a delta against its parent's data. Finished
+    tasks never change, and neither do predicted ones under a finished parent; a predicted task with no
+    data of its own under an open parent changes only with that parent's keys (its delta lists them as
+    deletions). The key covers what could still move, so any change is converted afresh. Ready and
+    waiting tasks are always converted."""
+    state = task.state
+    if not state & _STABLE:
+        return None
+    own = (state, task.last_state_change, len(task._children), task.triggered, id(task.data), len(task.data),
+           len(task.internal_data))
+    parent = task.parent
+    if parent is None or parent.state & _FINISHED:
+        return own
+    if task.data or state & _FINISHED:
+        return None
+    return own + tuple(parent.data)
 
-    def to_dict(self, task: Task) -> dict[str, Any]:
-        parent = task.parent
-        if not task.state & _STABLE or (parent is not None and not parent.state & TaskState.FINISHED_MASK):
-            return super().to_dict(task)
-        memo = task.workflow.__dict__.setdefault(self.MEMO, {})
-        key = (task.state, task.last_state_change, len(task._children), task.triggered, id(task.data),
-               len(task.data), len(task.internal_data))
-        hit = memo.get(task.id)
+
+def _tasks_json(workflow: Any, memo: dict[UUID, tuple[tuple[Any, ...], str]]) -> str:
+    """The task mapping of one (sub)workflow as JSON text, reusing the text of every unchanged task.
+
+    Every save converts the whole task tree, which grows with every step, yet most of it does not
+    change: encoding it afresh each time was most of the cost of a save."""
+    items = []
+    for task_id, task in workflow.tasks.items():
+        key = _stable_key(task)
+        hit = memo.get(task_id) if key is not None else None
         if hit is not None and hit[0] == key:
-            return hit[1]
-        dct = super().to_dict(task)
-        memo[task.id] = (key, dct)
-        return dct
+            items.append(hit[1])
+            continue
+        text = f'"{task_id}":{_dumps(REGISTRY.convert(task))}'
+        if key is not None:
+            memo[task_id] = (key, text)
+        items.append(text)
+    return "{" + ",".join(items) + "}"
+
+
+def _workflow_json(workflow: Any, memo: dict[UUID, Any], subprocesses: str | None, tail: dict[str, Any]) -> str:
+    """The fields of WorkflowConverter.to_dict, in its order, with the tasks encoded by _tasks_json
+    (a test holds the result byte for byte to the engine's own conversion)."""
+    head = {"data": REGISTRY.convert(REGISTRY.clean(workflow.data)), "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success, "completed": workflow.completed}
+    middle = f',"tasks":{_tasks_json(workflow, memo)},"root":"{workflow.task_tree.id}"'
+    if subprocesses is not None:
+        middle += f',"subprocesses":{subprocesses}'
+    return _dumps(head)[:-1] + middle + "," + _dumps(tail)[1:]
 
 
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = _SlimWorkflowConverter
-_config[Task] = _FinishedTaskMemoConverter
 REGISTRY = BpmnWorkflowSerializer.configure(_config)
 SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 ENGINE_FORMAT_VERSION: str = SERIALIZER.VERSION
 
 
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dump_state(workflow: BpmnWorkflow) -> str:
-    return json.dumps(SERIALIZER.to_dict(workflow), ensure_ascii=False, separators=(",", ":"))
+    """The slim state (see _SlimWorkflowConverter) as JSON text."""
+    memo = workflow.__dict__.setdefault(_MEMO, {})
+    subprocesses = ",".join(
+        f'"{sub_id}":' + _workflow_json(sub, memo, None, {
+            "parent_task_id": str(sub.parent_task_id), "spec": sub.spec.name,
+            "typename": REGISTRY.typenames[type(sub)]})
+        for sub_id, sub in workflow.subprocesses.items())
+    text = _workflow_json(workflow, memo, "{" + subprocesses + "}", {
+        "bpmn_events": REGISTRY.convert(workflow.bpmn_events), "typename": REGISTRY.typenames[type(workflow)]})
+    _forget_removed_tasks(workflow, memo)
+    return text
+
+
+def _forget_removed_tasks(workflow: BpmnWorkflow, memo: dict[UUID, Any]) -> None:
+    """Predicted branches that were not taken leave the tree; drop their text once the memo has grown."""
+    alive = len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+    if len(memo) > 2 * alive + 32:
+        keep = set(workflow.tasks).union(*(sub.tasks for sub in workflow.subprocesses.values()))
+        for task_id in [task_id for task_id in memo if task_id not in keep]:
+            del memo[task_id]
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
