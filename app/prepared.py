@@ -28,7 +28,7 @@ from sqlalchemy.sql.dml import Insert
 Processor = Callable[[Any], Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # bind names, in the order of the SQL text for positional drivers
@@ -36,7 +36,8 @@ class _Compiled:
     fixed: dict[str, Any]  # literal values the statement carries itself
     binders: dict[str, Processor]
     row_type: Any  # a namedtuple of the returned columns, or None
-    readers: tuple[Processor | None, ...]
+    returned: list[Any]  # the returned columns
+    readers: tuple[Processor | None, ...] | None = None  # set at the first run (drivers report column types)
 
 
 class Rows:
@@ -86,7 +87,7 @@ class Prepared:
                 cursor.execute(compiled.sql, values)
             except connection.dialect.loaded_dbapi.Error as exc:
                 raise _wrapped(connection.dialect, compiled.sql, values, exc) from exc
-            rows = _read(compiled, cursor.fetchall()) if compiled.row_type is not None else []
+            rows = _read(compiled, cursor, connection.dialect) if compiled.row_type is not None else []
             return Rows(rows, cursor.rowcount)
         finally:
             cursor.close()
@@ -145,8 +146,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...
     returns_rows = getattr(statement, "is_select", False) or bool(compiled.effective_returning)
     returned = list(getattr(statement, "exported_columns", ())) if returns_rows else []
     row_type = namedtuple("Row", [column.key for column in returned], rename=True) if returned else None
-    readers = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned)
-    return _Compiled(compiled.string, names, positional, fixed, binders, row_type, readers)
+    return _Compiled(compiled.string, names, positional, fixed, binders, row_type, returned)
 
 
 def _insert_defaults(statement: ClauseElement, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -171,8 +171,13 @@ def _bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     return tuple(values) if compiled.positional else dict(zip(compiled.names, values, strict=True))
 
 
-def _read(compiled: _Compiled, raw: list[Any]) -> list[Any]:
-    readers, row_type = compiled.readers, compiled.row_type
+def _read(compiled: _Compiled, cursor: Any, dialect: Dialect) -> list[Any]:
+    if compiled.readers is None:
+        # Some result processors depend on the type the driver reports (PostgreSQL numerics).
+        compiled.readers = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, description[1])
+            for column, description in zip(compiled.returned, cursor.description, strict=True))
+    readers, row_type, raw = compiled.readers, compiled.row_type, cursor.fetchall()
     if not any(readers):
         return [row_type._make(row) for row in raw]
     return [row_type._make([value if reader is None or value is None else reader(value)
