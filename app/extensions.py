@@ -33,7 +33,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight on the driver: every command begins here, and the statement needs no bookkeeping.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 _AFTER_COMMIT = "concord.after_commit"

@@ -6,6 +6,7 @@ function raises, the workflow object may be half-advanced and must be thrown awa
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -106,7 +107,10 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
 
 
 def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
-    return {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    # Every step asks this; a flat pass over the task dictionaries finds the same tasks as get_tasks()
+    # without its tree walk (the engine removes dropped tasks from these dictionaries).
+    tasks = chain(workflow.tasks.values(), *(sub.tasks.values() for sub in workflow.subprocesses.values()))
+    return {str(task.id) for task in tasks if task.state == TaskState.READY and task.task_spec.manual}
 
 
 def describe(workflow: BpmnWorkflow, task_ids: list[str]) -> list[HumanTask]:
