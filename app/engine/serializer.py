@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.scripts import SCRIPT_ENGINE
@@ -79,11 +80,33 @@ def _tasks_json(workflow: Any, memo: dict[UUID, tuple[tuple[Any, ...], str]]) ->
         if hit is not None and hit[0] == key:
             items.append(hit[1])
             continue
-        text = f'"{task_id}":{_dumps(REGISTRY.convert(task))}'
+        text = _task_json(task_id, task)
         if key is not None:
             memo[task_id] = (key, text)
         items.append(text)
     return "{" + ",".join(items) + "}"
+
+
+def _task_json(task_id: UUID, task: Task) -> str:
+    """`"id":{...}` exactly as json.dumps(TaskConverter.to_dict(task) + typename) spells it, without
+    building the dictionary first (a test holds the two to the same bytes at every step of the route)."""
+    parent = task.parent
+    if parent is None:
+        data, delta = _dumps(task.data), "{}"
+    else:
+        updates = DeepMerge.get_updated_keys(parent.data, task.data)
+        deletions = DeepMerge.get_deleted_keys(parent.data, task.data)
+        data, delta = "{}", f'{{"updates":{_dumps(updates) if updates else "{}"},"deletions":{_dumps(deletions)}}}'
+    children = ",".join(f'"{child}"' for child in task._children)
+    internal = _dumps(REGISTRY.convert(task.internal_data)) if task.internal_data else "{}"
+    changed = task.last_state_change
+    parent_id = f'"{parent.id}"' if parent is not None else "null"
+    stamp = repr(changed) if type(changed) is float else _dumps(changed)
+    return (f'"{task_id}":{{"id":"{task_id}","parent":{parent_id},'
+            f'"children":[{children}],"last_state_change":{stamp},'
+            f'"state":{task.state},"task_spec":{_dumps(task.task_spec.name)},'
+            f'"triggered":{"true" if task.triggered else "false"},"internal_data":{internal},"data":{data},'
+            f'"delta":{delta},"typename":"{_TASK_TYPENAME}"}}')
 
 
 def _workflow_json(workflow: Any, memo: dict[UUID, Any], subprocesses: str | None, tail: dict[str, Any]) -> str:
@@ -101,6 +124,7 @@ def _workflow_json(workflow: Any, memo: dict[UUID, Any], subprocesses: str | Non
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = _SlimWorkflowConverter
 REGISTRY = BpmnWorkflowSerializer.configure(_config)
+_TASK_TYPENAME = REGISTRY.typenames[Task]
 SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 ENGINE_FORMAT_VERSION: str = SERIALIZER.VERSION
 
