@@ -5,7 +5,7 @@ from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
 from app.models.duplicates import PossibleDuplicate
-from app.models.instances import ProcessInstance, Timer
+from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification
 from app.models.tasks import TaskRow
@@ -13,4 +13,4 @@ from app.models.users import User
 
 __all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "Notification", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
-           "ProcessInstance", "TaskRow", "Timer", "User", "table_of"]
+           "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -28,11 +28,19 @@ class Timer(Base):
     """A timer the engine waits on, mirrored so that any node can find what is due with one query."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_due", "state", "fire_at"),)
+    # Partial indexes: a timer is written once per rung and cancelled or fired soon after, so indexing
+    # only the states that are searched keeps the indexes small and each step's writes few. Queries
+    # name these states with `timer_state_is` (SQLite matches a partial index only on a literal).
+    __table_args__ = (
+        Index("ix_timers_waiting", "fire_at", "id", sqlite_where=text("state = 'waiting'"),
+              postgresql_where=text("state = 'waiting'")),
+        Index("ix_timers_failed", "id", sqlite_where=text("state = 'failed'"),
+              postgresql_where=text("state = 'failed'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     task_id: Mapped[str] = mapped_column(String(36), index=True)
     bpmn_id: Mapped[str] = mapped_column(String(128))
     # engine: a BPMN timer the engine waits on; warning / overdue / listed: a rung of the escalation ladder
@@ -44,3 +52,10 @@ class Timer(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     fired_at: Mapped[datetime | None]
     fired_by: Mapped[str | None] = mapped_column(String(64))
+
+
+def timer_state_is(state: str) -> ColumnElement[bool]:
+    """`timers.state = '<state>'` with the state spelled literally, so that the partial indexes apply."""
+    if state not in ("waiting", "failed"):
+        raise ValueError(f"no partial index covers timers in state {state!r}")
+    return Timer.__table__.c.state == literal_column(f"'{state}'")

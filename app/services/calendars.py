@@ -14,7 +14,7 @@ from app import clock
 from app.config import PROJECT_ROOT
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db, settings
-from app.models import CalendarYear, TaskRow, Timer, table_of
+from app.models import CalendarYear, TaskRow, Timer, table_of, timer_state_is
 from app.services import audit
 from app.services.auth import Principal
 from app.workdays import CalendarFileError, Due, WorkCalendar, YearCalendar, parse_year_file
@@ -103,7 +103,7 @@ _T, _TM = table_of(TaskRow), table_of(Timer)
 _PROVISIONAL = select(_T.c.id, _T.c.created_at, _T.c.time_limit, _T.c.limit_working).where(
     _T.c.state == "open", _T.c.time_limit.is_not(None),
     _T.c.due_provisional.is_(True) | _T.c.id.in_(select(_TM.c.task_id).where(
-        _TM.c.state == "waiting", _TM.c.provisional.is_(True))))
+        timer_state_is("waiting"), _TM.c.provisional.is_(True))))
 _SET_DUE = update(_T).where(_T.c.id == bindparam("b_id")).values(
     due_at=bindparam("b_due"), due_provisional=bindparam("b_provisional"))
 _SET_TIMER = update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.kind == bindparam("b_kind"),

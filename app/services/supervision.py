@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from app import clock
 from app.errors import Conflict, NotFound, TaskNotOpen, ValidationFailed
 from app.extensions import db
-from app.models import TaskRow, Timer, table_of
+from app.models import TaskRow, Timer, table_of, timer_state_is
 from app.services import audit, notifications, present
 from app.services.auth import Principal
 from app.services.paging import Page, paginate
@@ -40,7 +40,7 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
 
     with db.transaction() as session:
         result: Any = paginate(session, query, page, per_page, item)
-        failed = session.scalars(select(Timer).where(Timer.state == "failed").order_by(Timer.id).limit(100)).all()
+        failed = session.scalars(select(Timer).where(timer_state_is("failed")).order_by(Timer.id).limit(100)).all()
         result["incidents"] = [{"timer": t.id, "kind": t.kind, "task_id": t.task_id, "name": t.bpmn_id,
                                 "case_id": t.case_id, "attempts": t.attempts, "error": t.last_error}
                                for t in failed]

@@ -23,12 +23,12 @@ from app import clock
 from app.engine import runner
 from app.errors import ConcordError, NotFound
 from app.extensions import db, settings
-from app.models import TaskRow, Timer, table_of
+from app.models import TaskRow, Timer, table_of, timer_state_is
 from app.services import audit, instances, notifications, projection
 
 log = logging.getLogger(__name__)
 _TM, _T = table_of(Timer), table_of(TaskRow)
-_DUE = (select(_TM).where(_TM.c.state == "waiting", _TM.c.fire_at <= bindparam("b_now"))
+_DUE = (select(_TM).where(timer_state_is("waiting"), _TM.c.fire_at <= bindparam("b_now"))
         .order_by(_TM.c.fire_at, _TM.c.id).limit(bindparam("b_limit")).with_for_update(skip_locked=True))
 _MARK = update(_TM).where(_TM.c.id == bindparam("b_id")).values(
     state=bindparam("b_state"), fired_at=bindparam("b_now"), fired_by=bindparam("b_worker"))
