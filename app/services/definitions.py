@@ -16,6 +16,7 @@ from app.errors import Conflict, NotFound, ProblemLocation, ProcessInvalid
 from app.extensions import db
 from app.forms import FormBundle, check_schema_file, compile_validator
 from app.models import Deployment, ProcessDefinition, table_of
+from app.prepared import Prepared
 from app.services import audit, present
 from app.services.auth import Principal
 
@@ -157,18 +158,18 @@ def _info(row: Any) -> DefinitionInfo:
     return info
 
 
-_LATEST_ID = (select(ProcessDefinition.id).where(ProcessDefinition.key == bindparam("b_key"))
-              .order_by(ProcessDefinition.version.desc()).limit(1))
+_T = table_of(ProcessDefinition)
+# Every registration asks for the latest version: run on the driver (see app.prepared).
+_LATEST_ID = Prepared(select(_T.c.id).where(_T.c.key == bindparam("b_key")).order_by(_T.c.version.desc()).limit(1))
 
 
 def latest_definition(session: Executor, key: str) -> DefinitionInfo:
-    definition_id = session.execute(_LATEST_ID, {"b_key": key}).scalar()
+    definition_id = _LATEST_ID.run(session, {"b_key": key}).scalar()
     if definition_id is None:
         raise NotFound(f"process {key!r} has not been deployed")
     return definition_info(session, definition_id)
 
 
-_T = table_of(ProcessDefinition)
 _INFO = select(_T.c.id, _T.c.key, _T.c.version, _T.c.name, _T.c.deployment_id, _T.c.start_form).where(
     _T.c.id == bindparam("b_id"))
 

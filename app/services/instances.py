@@ -152,4 +152,6 @@ def _status(workflow: Any) -> str:
 
 
 def _cache_after_commit(connection: Connection, live: LiveInstance) -> None:
-    after_commit(connection, lambda: cache.put(live))
+    # A finished process takes no more steps: keep the memory for the cases still moving.
+    if not runner.is_completed(live.workflow):
+        after_commit(connection, lambda: cache.put(live))
