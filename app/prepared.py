@@ -131,6 +131,10 @@ def _compile(statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...
     keys = [*columns, *defaults]
     compiled = statement.compile(dialect=dialect, column_keys=keys or None)
     assert isinstance(compiled, SQLCompiler)
+    if compiled.implicit_returning:
+        # PostgreSQL would return the new primary key nobody asked for (Core fetches it for the ORM).
+        compiled = statement.compile(dialect=dialect, column_keys=keys or None, for_executemany=True)
+        assert isinstance(compiled, SQLCompiler)
     bind_names = compiled.bind_names  # each bind parameter -> its name in the SQL text
     if any(bind.expanding for bind in bind_names):
         raise ValueError("expanding IN parameters are not supported by Prepared statements")

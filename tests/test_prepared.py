@@ -1,0 +1,85 @@
+"""Prepared statements (the hot path on the driver cursor) store and read exactly what Core does."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError, NoResultFound
+
+from app import create_app
+from app.extensions import db
+from app.models import AuditEntry, Case, Timer, table_of
+from app.prepared import Prepared
+from app.services import auth, cases
+
+_A, _C, _TM = table_of(AuditEntry), table_of(Case), table_of(Timer)
+AT = datetime(2026, 12, 1, 1, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def database(database_url: str) -> Any:
+    create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    return db
+
+
+def _case(case_no: str) -> dict[str, Any]:
+    return {"case_no": case_no, "title": "t", "description": "d", "request": None, "source": "walk_in",
+            "external_id": None, "category": "neighbor", "urgency": "normal", "risk_level": None,
+            "amount": Decimal("1234.50"), "grid": None, "address": None, "willing_to_mediate": True,
+            "status": "registered", "procedure": None, "procedure_since": None, "handling_group": None,
+            "complexity": None, "outcome": None, "satisfied": None, "reopen_count": 0, "process_instance_id": None,
+            "created_by": "intake1", "created_at": AT, "updated_at": AT, "closed_at": None}
+
+
+def test_rows_written_on_the_driver_read_back_through_core_unchanged(database: Any) -> None:
+    entries = [{"at": AT, "actor": "张三", "action": "x", "case_id": None, "instance_id": None, "task_id": None,
+                "detail": {"中文": [1, 2], "none": None}} for _ in range(2)]
+    with database.command() as conn:
+        Prepared(insert(_A)).run_many(conn, entries)
+        rows = Prepared(select(_A).where(_A.c.actor == bindparam("b_actor")).order_by(_A.c.id)).run(
+            conn, {"b_actor": "张三"}).rows
+        core = conn.execute(select(_A).where(_A.c.actor == "张三").order_by(_A.c.id)).all()
+    assert [tuple(row) for row in rows] == [tuple(row) for row in core]
+    assert rows[0].at == AT and rows[0].at.tzinfo is not None and rows[0].detail == {"中文": [1, 2], "none": None}
+
+
+def test_returning_gives_typed_values_and_inserts_fill_scalar_defaults(app: Any) -> None:
+    body = {"title": "邻里纠纷", "description": "楼上漏水", "source": "walk_in", "category": "neighbor",
+            "amount": 1234.5, "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000"}]}
+    registered, _created = cases.register(auth.find_principal("intake1"), body)
+    with db.command() as conn:
+        Prepared(insert(_TM)).run_many(conn, [{"instance_id": registered["process_instance_id"],
+                                               "case_id": registered["id"], "task_id": "t-1",
+                                               "bpmn_id": "handle", "fire_at": AT, "last_error": None,
+                                               "fired_at": None, "fired_by": None}])
+        changed = Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values(status=bindparam("b_status"))
+                           .returning(*_C.c)).run(conn, {"b_id": registered["id"], "b_status": "closed"})
+        timer = conn.execute(select(_TM).where(_TM.c.task_id == "t-1")).one()
+    assert changed.rowcount == 1
+    [case] = changed.rows
+    assert case.status == "closed" and case.amount == Decimal("1234.50") and case.created_at.tzinfo is not None
+    assert (timer.kind, timer.state, timer.attempts, timer.provisional) == ("engine", "waiting", 0, False)
+
+
+def test_driver_errors_surface_as_sqlalchemy_errors_and_roll_the_command_back(database: Any) -> None:
+    statement = Prepared(insert(_C).returning(_C.c.id))
+    with pytest.raises(IntegrityError), database.command() as conn:
+        statement.run(conn, _case("ZZ-2026-000002"))
+        statement.run(conn, _case("ZZ-2026-000002"))  # case numbers are unique
+    with database.command() as conn:
+        assert conn.execute(select(_C.c.id)).all() == []
+
+
+def test_misuse_is_refused(database: Any) -> None:
+    by_id = Prepared(select(_C.c.id).where(_C.c.id == bindparam("b_id")))
+    with database.command() as conn:
+        with pytest.raises(NoResultFound):
+            by_id.run(conn, {"b_id": 404}).one()
+        with pytest.raises(ValueError, match="expanding"):
+            Prepared(select(_C.c.id).where(_C.c.id.in_(bindparam("b_ids", expanding=True)))).run(conn, {"b_ids": [1]})
+    assert database.engine is not None
+    with database.engine.connect() as idle, pytest.raises(RuntimeError, match="inside the caller's transaction"):
+        by_id.run(idle, {"b_id": 1})  # the driver would autocommit outside a transaction
