@@ -154,7 +154,8 @@ def _compile(statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...
 
 
 def _insert_defaults(statement: ClauseElement, columns: tuple[str, ...]) -> dict[str, Any]:
-    """The scalar Python-side defaults of the columns an INSERT is not given (Core applies them too)."""
+    """The scalar Python-side defaults of the columns an INSERT is not given. Core supplies them while
+    executing, not in the compiled statement, so the driver path binds them itself."""
     defaults = {}
     for column in statement.table.columns:  # type: ignore[attr-defined]
         if column.key in columns or column.default is None:
