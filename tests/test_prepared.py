@@ -1,17 +1,20 @@
 """Prepared statements (the hot path on the driver cursor) store and read exactly what Core does."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from app import create_app
 from app.extensions import db
 from app.models import AuditEntry, Case, Timer, table_of
+from app.models.base import UTCDateTime
 from app.prepared import Prepared
 from app.services import auth, cases
 
@@ -83,3 +86,17 @@ def test_misuse_is_refused(database: Any) -> None:
     assert database.engine is not None
     with database.engine.connect() as idle, pytest.raises(RuntimeError, match="inside the caller's transaction"):
         by_id.run(idle, {"b_id": 1})  # the driver would autocommit outside a transaction
+
+
+@pytest.mark.parametrize("instant", [
+    datetime(2026, 12, 1, 1, 30, 15, 123456, tzinfo=timezone.utc), datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc),
+    datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+    datetime(2026, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))])
+def test_instants_keep_sqlalchemys_sqlite_text_and_read_back_as_utc(instant: datetime) -> None:
+    dialect = sqlite.dialect()
+    column = UTCDateTime()
+    stored = column.bind_processor(dialect)(instant)
+    assert stored == DATETIME().bind_processor(dialect)(column.process_bind_param(instant, dialect))
+    assert column.result_processor(dialect, None)(stored) == instant
+    with pytest.raises(ValueError, match="naive"):
+        column.bind_processor(dialect)(instant.replace(tzinfo=None))
