@@ -7,6 +7,7 @@ so an instance's state holds only its task tree and data.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -87,12 +88,21 @@ def _tasks_json(workflow: Any, memo: dict[UUID, tuple[tuple[Any, ...], str]]) ->
     return "{" + ",".join(items) + "}"
 
 
+@lru_cache(maxsize=1024)
+def _empty_delta(parent_keys: tuple[str, ...]) -> str:
+    return f'{{"updates":{{}},"deletions":{_dumps(list(parent_keys))}}}'
+
+
 def _task_json(task_id: UUID, task: Task) -> str:
     """`"id":{...}` exactly as json.dumps(TaskConverter.to_dict(task) + typename) spells it, without
     building the dictionary first (a test holds the two to the same bytes at every step of the route)."""
     parent = task.parent
     if parent is None:
         data, delta = _dumps(task.data), "{}"
+    elif not task.data:
+        # A task that has not started yet carries no data: its delta deletes every key of its parent,
+        # the same text for all its siblings and for the next saves.
+        data, delta = "{}", _empty_delta(tuple(parent.data))
     else:
         updates = DeepMerge.get_updated_keys(parent.data, task.data)
         deletions = DeepMerge.get_deleted_keys(parent.data, task.data)
