@@ -13,7 +13,8 @@ parameters are not supported (use Core for those).
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,24 +74,15 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
-        self._inserts_rows = isinstance(statement, Insert)
         self._columns = frozenset(statement.table.columns.keys()) if isinstance(statement, Insert) else frozenset()
 
     def run(self, session: Session | Connection, params: Mapping[str, Any] | None = None) -> Rows:
         params = params or {}
         connection = _connection(session)
         compiled = self._for(connection.dialect, params)
-        values = _bound(compiled, params)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            try:
-                cursor.execute(compiled.sql, values)
-            except connection.dialect.loaded_dbapi.Error as exc:
-                raise _wrapped(connection.dialect, compiled.sql, values, exc) from exc
+        with _executed(connection, compiled.sql, _bound(compiled, params)) as cursor:
             rows = _read(compiled, cursor, connection.dialect) if compiled.row_type is not None else []
             return Rows(rows, cursor.rowcount)
-        finally:
-            cursor.close()
 
     def run_many(self, session: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """One statement for many parameter sets (no rows returned)."""
@@ -98,24 +90,32 @@ class Prepared:
             return
         connection = _connection(session)
         compiled = self._for(connection.dialect, rows[0])
-        values = [_bound(compiled, row) for row in rows]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(compiled.sql, values)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection.dialect, compiled.sql, values, exc, many=True) from exc
-        finally:
-            cursor.close()
+        with _executed(connection, compiled.sql, [_bound(compiled, row) for row in rows], many=True):
+            pass
 
     def _for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
         # A bare INSERT given column values renders only those columns, as Core's own execution does
         # (an INSERT with its own VALUES or SELECT takes bind parameters instead).
-        columns = tuple(params) if self._inserts_rows and all(key in self._columns for key in params) else ()
+        columns = tuple(params) if params and self._columns.issuperset(params) else ()
         key = (dialect.name, columns)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _compile(self.statement, dialect, columns)
         return compiled
+
+
+@contextmanager
+def _executed(connection: Connection, sql: str, values: Any, many: bool = False) -> Iterator[Any]:
+    """A driver cursor that ran `sql`; driver errors come out as SQLAlchemy's."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        try:
+            (cursor.executemany if many else cursor.execute)(sql, values)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection.dialect, sql, values, exc, many) from exc
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def _connection(session: Session | Connection) -> Connection:
