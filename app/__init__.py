@@ -40,7 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.clear()
     settings.update(values)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    db.configure(values["DATABASE_URL"], echo=values["SQL_ECHO"])
+    db.configure(values["DATABASE_URL"], echo=values["SQL_ECHO"],
+                 checkpoint_seconds=values["SQLITE_CHECKPOINT_SECONDS"])
 
     from app.services import definitions, instances
 

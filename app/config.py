@@ -45,6 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
             "form schemas deployed beside the processes"),
     Setting("HOST", "CONCORD_HOST", "127.0.0.1", str, "address `concord serve` listens on"),
     Setting("PORT", "CONCORD_PORT", 5000, int, "port `concord serve` listens on"),
+    Setting("SQLITE_CHECKPOINT_SECONDS", "CONCORD_SQLITE_CHECKPOINT_SECONDS", 1.0, float,
+            "SQLite: a background thread checkpoints the write-ahead log this often (0: each request that "
+            "fills it does, as SQLite does by default)"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
     Setting("PASSWORD_HASH_METHOD", "CONCORD_PASSWORD_HASH_METHOD", "scrypt", str,
             "werkzeug.security hash method for passwords (scrypt by default)"),

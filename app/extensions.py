@@ -14,12 +14,14 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import wal
 from app.errors import ConcurrentUpdate
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
     """SQLite: WAL for concurrent readers, and BEGIN IMMEDIATE so that two writers queue on the
-    database lock up front instead of both reading a version and one failing to upgrade its lock."""
+    database lock up front instead of both reading a version and one failing to upgrade its lock.
+    With background checkpoints (app.wal) requests checkpoint only as a safety net."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -29,6 +31,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if background_checkpoints:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={wal.FALLBACK_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -57,14 +61,22 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+        self.checkpointer: wal.Checkpointer | None = None
 
-    def configure(self, url: str, echo: bool = False) -> None:
+    def configure(self, url: str, echo: bool = False, checkpoint_seconds: float = 0) -> None:
+        """`checkpoint_seconds` > 0: a file SQLite database is checkpointed by a background thread
+        at that interval (see app.wal); ignored for other databases."""
         if self.engine is not None and str(self.engine.url) == url:
             return
         self.dispose()
         if url.startswith("sqlite"):
             engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
-            _configure_sqlite(engine)
+            path = engine.url.database
+            background = checkpoint_seconds > 0 and path not in (None, "", ":memory:")
+            _configure_sqlite(engine, background)
+            if background:
+                self.checkpointer = wal.Checkpointer(str(path), checkpoint_seconds)
+                self.checkpointer.start()
         else:
             engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
         self.engine = engine
@@ -121,9 +133,11 @@ class Database:
         nested.commit()
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self.engine is not None:
             self.engine.dispose()
-        self.engine, self._sessions = None, None
+        self.engine, self._sessions, self.checkpointer = None, None, None
 
 
 db = Database()

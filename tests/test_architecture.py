@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 import os
 from pathlib import Path
 
@@ -42,7 +43,14 @@ def test_web_code_never_imports_models_or_the_orm() -> None:
 def test_import_linter_contracts_are_kept() -> None:
     cwd = os.getcwd()
     os.chdir(PROJECT_ROOT)
+    # import-linter configures logging for its command line, disabling every logger that exists:
+    # put it back, or later tests would see no log records from Concord.
+    loggers = [logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+    disabled, root_level = [logger.disabled for logger in loggers], logging.root.level
     try:
         assert lint_imports(config_filename=str(PROJECT_ROOT / "setup.cfg")) == 0
     finally:
         os.chdir(cwd)
+        for logger, was_disabled in zip(loggers, disabled, strict=True):
+            logger.disabled = was_disabled
+        logging.root.setLevel(root_level)
