@@ -70,21 +70,38 @@ def _stable_key(task: Task) -> tuple[Any, ...] | None:
     return own + tuple(parent.data)
 
 
-def _tasks_json(workflow: Any, memo: dict[UUID, tuple[tuple[Any, ...], str]]) -> str:
+class _Memo:
+    """What one workflow's saves reuse: the JSON text of unchanged tasks and the text of task ids
+    (str(UUID) is Python code, and every task names itself, its parent and its children)."""
+
+    __slots__ = ("texts", "names")
+
+    def __init__(self) -> None:
+        self.texts: dict[UUID, tuple[tuple[Any, ...], str]] = {}
+        self.names: dict[UUID, str] = {}
+
+    def name(self, task_id: UUID) -> str:
+        name = self.names.get(task_id)
+        if name is None:
+            name = self.names[task_id] = str(task_id)
+        return name
+
+
+def _tasks_json(workflow: Any, memo: _Memo) -> str:
     """The task mapping of one (sub)workflow as JSON text, reusing the text of every unchanged task.
 
     Every save converts the whole task tree, which grows with every step, yet most of it does not
     change: encoding it afresh each time was most of the cost of a save."""
-    items = []
+    items, texts = [], memo.texts
     for task_id, task in workflow.tasks.items():
         key = _stable_key(task)
-        hit = memo.get(task_id) if key is not None else None
+        hit = texts.get(task_id) if key is not None else None
         if hit is not None and hit[0] == key:
             items.append(hit[1])
             continue
-        text = _task_json(task_id, task)
+        text = _task_json(task_id, task, memo)
         if key is not None:
-            memo[task_id] = (key, text)
+            texts[task_id] = (key, text)
         items.append(text)
     return "{" + ",".join(items) + "}"
 
@@ -94,7 +111,7 @@ def _empty_delta(parent_keys: tuple[str, ...]) -> str:
     return f'{{"updates":{{}},"deletions":{_dumps(list(parent_keys))}}}'
 
 
-def _task_json(task_id: UUID, task: Task) -> str:
+def _task_json(task_id: UUID, task: Task, memo: _Memo) -> str:
     """`"id":{...}` exactly as json.dumps(TaskConverter.to_dict(task) + typename) spells it, without
     building the dictionary first (a test holds the two to the same bytes at every step of the route)."""
     parent = task.parent
@@ -108,19 +125,32 @@ def _task_json(task_id: UUID, task: Task) -> str:
         updates = DeepMerge.get_updated_keys(parent.data, task.data)
         deletions = DeepMerge.get_deleted_keys(parent.data, task.data)
         data, delta = "{}", f'{{"updates":{_dumps(updates) if updates else "{}"},"deletions":{_dumps(deletions)}}}'
-    children = ",".join(f'"{child}"' for child in task._children)
-    internal = _dumps(REGISTRY.convert(task.internal_data)) if task.internal_data else "{}"
+    name = memo.name
+    children = ",".join(f'"{name(child)}"' for child in task._children)
     changed = task.last_state_change
-    parent_id = f'"{parent.id}"' if parent is not None else "null"
+    parent_id = f'"{name(parent.id)}"' if parent is not None else "null"
     stamp = repr(changed) if type(changed) is float else _dumps(changed)
-    return (f'"{task_id}":{{"id":"{task_id}","parent":{parent_id},'
+    own = name(task_id)
+    return (f'"{own}":{{"id":"{own}","parent":{parent_id},'
             f'"children":[{children}],"last_state_change":{stamp},'
             f'"state":{task.state},"task_spec":{_dumps(task.task_spec.name)},'
-            f'"triggered":{"true" if task.triggered else "false"},"internal_data":{internal},"data":{data},'
+            f'"triggered":{"true" if task.triggered else "false"},"internal_data":{_internal_json(task.internal_data)},'
+            f'"data":{data},'
             f'"delta":{delta},"typename":"{_TASK_TYPENAME}"}}')
 
 
-def _workflow_json(workflow: Any, memo: dict[UUID, Any], subprocesses: str | None, tail: dict[str, Any]) -> str:
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
+def _internal_json(internal: dict[str, Any]) -> str:
+    if not internal:
+        return "{}"
+    if all(type(value) in _PLAIN for value in internal.values()):
+        return _dumps(internal)  # what the registry's conversion would return, without walking it
+    return _dumps(REGISTRY.convert(internal))
+
+
+def _workflow_json(workflow: Any, memo: _Memo, subprocesses: str | None, tail: dict[str, Any]) -> str:
     """The fields of WorkflowConverter.to_dict, in its order, with the tasks encoded by _tasks_json
     (a test holds the result byte for byte to the engine's own conversion)."""
     head = {"data": REGISTRY.convert(REGISTRY.clean(workflow.data)), "correlations": workflow.correlations,
@@ -145,7 +175,9 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def dump_state(workflow: BpmnWorkflow) -> str:
     """The slim state (see _SlimWorkflowConverter) as JSON text."""
-    memo = workflow.__dict__.setdefault(_MEMO, {})
+    memo = workflow.__dict__.get(_MEMO)
+    if memo is None:
+        memo = workflow.__dict__[_MEMO] = _Memo()
     subprocesses = ",".join(
         f'"{sub_id}":' + _workflow_json(sub, memo, None, {
             "parent_task_id": str(sub.parent_task_id), "spec": sub.spec.name,
@@ -157,13 +189,14 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     return text
 
 
-def _forget_removed_tasks(workflow: BpmnWorkflow, memo: dict[UUID, Any]) -> None:
+def _forget_removed_tasks(workflow: BpmnWorkflow, memo: _Memo) -> None:
     """Predicted branches that were not taken leave the tree; drop their text once the memo has grown."""
     alive = len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
-    if len(memo) > 2 * alive + 32:
+    if len(memo.texts) + len(memo.names) > 4 * alive + 64:
         keep = set(workflow.tasks).union(*(sub.tasks for sub in workflow.subprocesses.values()))
-        for task_id in [task_id for task_id in memo if task_id not in keep]:
-            del memo[task_id]
+        for mapping in (memo.texts, memo.names):
+            for task_id in [task_id for task_id in mapping if task_id not in keep]:
+                del mapping[task_id]
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
