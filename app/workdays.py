@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 _DURATION = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
 _MONTHS = re.compile(r"^P(?P<months>\d+)M$")
 DAY = timedelta(days=1)
+_DAY_SECONDS = 86400.0
 
 
 class LimitError(ValueError):
@@ -64,11 +65,20 @@ class WorkCalendar:
     def __init__(self, years: dict[int, YearCalendar], zone: str | ZoneInfo) -> None:
         self.years = dict(years)
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+        # Answers per day: the walks below ask about each day of a limit several times for every task
+        # a case step opens. A calendar is never changed in place (an import builds a new one).
+        self._working: dict[date, bool] = {}
 
     def knows(self, year: int) -> bool:
         return year in self.years
 
     def is_working_day(self, day: date) -> bool:
+        answer = self._working.get(day)
+        if answer is None:
+            answer = self._working[day] = self._is_working_day(day)
+        return answer
+
+    def _is_working_day(self, day: date) -> bool:
         known = self.years.get(day.year)
         if known is not None:
             if day in known.make_up_workdays:
@@ -110,37 +120,59 @@ class WorkCalendar:
     def point_between(self, start: datetime, due: datetime, fraction: float, *, working: bool = True) -> datetime:
         """The instant at which `fraction` of the time from `start` to `due` has been used, counting only
         working-day time when `working` (80% of a 7-working-day limit does not fall on a Sunday)."""
+        return self.points_between(start, due, (fraction,), working=working)[0]
+
+    def points_between(self, start: datetime, due: datetime, fractions: tuple[float, ...], *,
+                       working: bool = True) -> list[datetime]:
+        """point_between for several fractions, counting the time from `start` to `due` once."""
         if not working:
-            return start + (due - start) * fraction
+            return [start + (due - start) * fraction for fraction in fractions]
         total = self._working_seconds(start, due)
-        return self._add_seconds(start, int(total * fraction), True).at
+        return [self._add_seconds(start, int(total * fraction), True).at for fraction in fractions]
 
     def _end_of(self, day: date) -> datetime:
         return datetime.combine(day + DAY, time(0), self.zone).astimezone(ZoneInfo("UTC"))
 
+    # Both walks go a day at a time. Differences of two times in the centre's zone are wall-clock
+    # differences (Python ignores the offset when both share the zone), so every whole day counts
+    # 86400 seconds and only the first and the last day need clock arithmetic.
     def _add_seconds(self, start: datetime, seconds: int, working: bool) -> Due:
         if not working:
             return Due(start + timedelta(seconds=seconds), False)
-        local, provisional, left = start.astimezone(self.zone), False, float(seconds)
+        local, left = start.astimezone(self.zone), float(seconds)
+        day = local.date()
+        provisional = day.year not in self.years
+        if self.is_working_day(day):
+            room = (datetime.combine(day + DAY, time(0), self.zone) - local).total_seconds()
+            if left <= room:
+                return Due((local + timedelta(seconds=left)).astimezone(ZoneInfo("UTC")), provisional)
+            left -= room
         while True:
-            day = local.date()
-            provisional |= not self.knows(day.year)
-            next_midnight = datetime.combine(day + DAY, time(0), self.zone)
+            day += DAY
+            provisional |= day.year not in self.years
             if self.is_working_day(day):
-                room = (next_midnight - local).total_seconds()
-                if left <= room:
-                    return Due((local + timedelta(seconds=left)).astimezone(ZoneInfo("UTC")), provisional)
-                left -= room
-            local = next_midnight
+                if left <= _DAY_SECONDS:
+                    midnight = datetime.combine(day, time(0), self.zone)
+                    return Due((midnight + timedelta(seconds=left)).astimezone(ZoneInfo("UTC")), provisional)
+                left -= _DAY_SECONDS
 
     def _working_seconds(self, start: datetime, end: datetime) -> float:
-        local, end_local, total = start.astimezone(self.zone), end.astimezone(self.zone), 0.0
-        while local < end_local:
-            next_midnight = datetime.combine(local.date() + DAY, time(0), self.zone)
-            stop = min(next_midnight, end_local)
-            if self.is_working_day(local.date()):
-                total += (stop - local).total_seconds()
-            local = stop
+        local, end_local = start.astimezone(self.zone), end.astimezone(self.zone)
+        if local >= end_local:
+            return 0.0
+        day, last = local.date(), end_local.date()
+        if day == last:
+            return (end_local - local).total_seconds() if self.is_working_day(day) else 0.0
+        total = 0.0
+        if self.is_working_day(day):
+            total += (datetime.combine(day + DAY, time(0), self.zone) - local).total_seconds()
+        day += DAY
+        while day < last:
+            if self.is_working_day(day):
+                total += _DAY_SECONDS
+            day += DAY
+        if self.is_working_day(last):
+            total += (end_local - datetime.combine(last, time(0), self.zone)).total_seconds()
         return total
 
 

@@ -100,3 +100,20 @@ def test_instants_keep_sqlalchemys_sqlite_text_and_read_back_as_utc(instant: dat
     assert column.result_processor(dialect, None)(stored) == instant
     with pytest.raises(ValueError, match="naive"):
         column.bind_processor(dialect)(instant.replace(tzinfo=None))
+
+
+def test_a_reused_instant_and_the_next_one_each_bind_their_own_text() -> None:
+    dialect = sqlite.dialect()
+    bind = UTCDateTime().bind_processor(dialect)
+    first = datetime(2026, 12, 1, 1, 30, 15, 1, tzinfo=timezone.utc)
+    second = datetime(2026, 12, 1, 9, 30, 15, 1, tzinfo=timezone(timedelta(hours=8)))  # equal instant, other object
+    third = datetime(2026, 12, 2, 0, 0, tzinfo=timezone.utc)
+    assert bind(first) == bind(first) == bind(second) == "2026-12-01 01:30:15.000001"
+    assert bind(third) == "2026-12-02 00:00:00.000000"
+    assert bind(first) == "2026-12-01 01:30:15.000001"
+
+
+def test_text_stored_with_an_offset_reads_as_the_same_utc_instant() -> None:
+    read = UTCDateTime().result_processor(sqlite.dialect(), None)
+    assert read("2026-12-01 09:30:00.000000+08:00") == datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+    assert read("2026-12-01 01:30:00") == datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)

@@ -36,15 +36,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
     # SQLite keeps instants as the text SQLAlchemy's DATETIME writes ("YYYY-MM-DD HH:MM:SS.ffffff", UTC
-    # here). Every case step binds and reads a dozen of them, so both directions are spelled in one
-    # step with the C-level isoformat/fromisoformat instead of going through DATETIME's own processors.
+    # here). Every case step binds and reads a dozen of them, so both directions are spelled with the
+    # C-level isoformat/fromisoformat instead of going through DATETIME's own processors. A step binds
+    # its one `now` many times: the last instant's text is kept.
     def bind_processor(self, dialect: Any) -> Any:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
+        # (instant, text) replaced as one tuple, so that a thread never pairs one's instant with another's text
+        last: list[tuple[datetime | None, str]] = [(None, "")]
 
         def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            instant, text = last[0]
+            if value is instant:
+                return text
             utc = self.process_bind_param(value, dialect)
-            return None if utc is None else utc.isoformat(" ", "microseconds")
+            assert utc is not None
+            text = utc.isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
         return process
 
     def result_processor(self, dialect: Any, coltype: Any) -> Any:
@@ -52,7 +63,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().result_processor(dialect, coltype)
 
         def process(value: str | None) -> datetime | None:
-            return None if value is None else self.process_result_value(datetime.fromisoformat(value), dialect)
+            if value is None:
+                return None
+            try:
+                # Stored without offset, always UTC: parsed as such in one step (replace() costs more).
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:  # text written with an offset of its own
+                return self.process_result_value(datetime.fromisoformat(value), dialect)
         return process
 
 

@@ -116,9 +116,9 @@ def ladder(calendar: WorkCalendar, start: Any, limit: str, working: bool) -> tup
     when it was counted through a year without calendar data (150% of a limit often reaches into the
     next year when the due date itself does not)."""
     due = calendar.add(start, limit, working=working)
-    rungs = {"warning": calendar.point_between(start, due.at, settings.get("WARNING_AT", 0.8), working=working),
-             "overdue": due.at,
-             "listed": calendar.point_between(start, due.at, settings.get("LISTED_AT", 1.5), working=working)}
+    warning, listed = calendar.points_between(
+        start, due.at, (settings.get("WARNING_AT", 0.8), settings.get("LISTED_AT", 1.5)), working=working)
+    rungs = {"warning": warning, "overdue": due.at, "listed": listed}
     first = start.astimezone(calendar.zone).year
     return due, {kind: Due(at, working and not all(calendar.knows(year) for year in
                                                    range(first, at.astimezone(calendar.zone).year + 1)))

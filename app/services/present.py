@@ -44,6 +44,11 @@ def _amount(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
+# The columns case_summary reads (statements that return a case for a summary return only these).
+CASE_SUMMARY_COLUMNS = ("id", "case_no", "title", "source", "external_id", "category", "urgency", "status",
+                        "procedure", "procedure_since", "handling_group", "outcome", "created_at", "closed_at")
+
+
 def case_summary(case: Case) -> dict[str, Any]:
     return {"id": case.id, "case_no": case.case_no, "title": case.title, "source": case.source,
             "external_id": case.external_id, "category": case.category, "urgency": case.urgency,

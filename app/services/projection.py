@@ -48,7 +48,7 @@ _WRITE_CASE = Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values({
     "procedure_since": sql_case((_NEW_PROCEDURE, bindparam("b_now")), else_=_C.c.procedure_since),
     "closed_at": func.coalesce(bindparam("b_closed"), _C.c.closed_at),
     "updated_at": bindparam("b_now"), "process_instance_id": bindparam("b_instance"),
-}).returning(*_C.c))
+}).returning(*(_C.c[name] for name in (*present.CASE_SUMMARY_COLUMNS, "satisfied"))))
 _INSERT_TIMERS = Prepared(insert(_TM))
 # Escalation rungs of tasks that closed, whatever their kind (the ladder stops when the work is done).
 _CANCEL_TASK_TIMERS = (update(_TM).where(_TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),

@@ -1,7 +1,7 @@
 """Working-day arithmetic across holidays, make-up days, year ends and time zones."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,6 +79,28 @@ def test_fraction_points_count_working_time_only() -> None:
     due = CAL.add(start, "P2D").at  # end of Tuesday 8 December
     warning = CAL.point_between(start, due, 0.8)
     assert at(2026, 12, 8) <= warning < due  # lands on Tuesday, not on the weekend
+
+
+def _working_seconds_by_the_minute(start: datetime, end: datetime) -> int:
+    """An independent count: every minute from start to end that falls on a working day."""
+    minutes, moment = 0, start.astimezone(SH)
+    while moment < end:
+        minutes += CAL.is_working_day(moment.date())
+        moment += timedelta(minutes=1)
+    return minutes * 60
+
+
+@pytest.mark.parametrize(("start", "limit"), [
+    (at(2025, 9, 29, 15, 17), "P7D"), (at(2025, 12, 30, 8, 5), "P3D"), (at(2026, 2, 13, 23, 40), "P5D"),
+    (at(2025, 10, 11, 6, 0), "PT30H"), (at(2026, 5, 1, 12, 0), "P2DT4H")])
+def test_escalation_points_use_their_share_of_the_working_time(start: datetime, limit: str) -> None:
+    due = CAL.add(start, limit).at
+    total = _working_seconds_by_the_minute(start, due)
+    warning, listed = CAL.points_between(start, due, (0.8, 1.5))
+    assert warning == CAL.point_between(start, due, 0.8) and listed == CAL.point_between(start, due, 1.5)
+    assert abs(_working_seconds_by_the_minute(start, warning) - 0.8 * total) <= 60
+    assert abs(_working_seconds_by_the_minute(start, listed) - 1.5 * total) <= 60
+    assert CAL.is_working_day((listed - timedelta(seconds=1)).astimezone(SH).date())
 
 
 @pytest.mark.parametrize("text", ["7D", "P", "PT", "P1Y", "P-1D", "", "P1.5D"])
