@@ -107,7 +107,7 @@ _PROVISIONAL = select(_T.c.id, _T.c.created_at, _T.c.time_limit, _T.c.limit_work
 _SET_DUE = update(_T).where(_T.c.id == bindparam("b_id")).values(
     due_at=bindparam("b_due"), due_provisional=bindparam("b_provisional"))
 _SET_TIMER = update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.kind == bindparam("b_kind"),
-                               _TM.c.state == "waiting").values(fire_at=bindparam("b_at"),
+                               timer_state_is("waiting")).values(fire_at=bindparam("b_at"),
                                                                 provisional=bindparam("b_provisional"))
 
 
