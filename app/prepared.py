@@ -13,8 +13,7 @@ parameters are not supported (use Core for those).
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,9 @@ class _Compiled:
     binders: dict[str, Processor]
     row_type: Any  # a namedtuple of the returned columns, or None
     returned: list[Any]  # the returned columns
-    readers: tuple[Processor | None, ...] | None = None  # set at the first run (drivers report column types)
+    # (position, processor) of the returned columns that need one; set at the first run (drivers
+    # report column types)
+    readers: tuple[tuple[int, Processor], ...] | None = None
 
 
 class Rows:
@@ -80,9 +81,12 @@ class Prepared:
         params = params or {}
         connection = _connection(session)
         compiled = self._for(connection.dialect, params)
-        with _executed(connection, compiled.sql, _bound(compiled, params)) as cursor:
+        cursor = _executed(connection, compiled.sql, _bound(compiled, params))
+        try:
             rows = _read(compiled, cursor, connection.dialect) if compiled.row_type is not None else []
             return Rows(rows, cursor.rowcount)
+        finally:
+            cursor.close()
 
     def run_many(self, session: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """One statement for many parameter sets (no rows returned)."""
@@ -90,8 +94,7 @@ class Prepared:
             return
         connection = _connection(session)
         compiled = self._for(connection.dialect, rows[0])
-        with _executed(connection, compiled.sql, [_bound(compiled, row) for row in rows], many=True):
-            pass
+        _executed(connection, compiled.sql, [_bound(compiled, row) for row in rows], many=True).close()
 
     def _for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
         # A bare INSERT given column values renders only those columns, as Core's own execution does
@@ -104,18 +107,18 @@ class Prepared:
         return compiled
 
 
-@contextmanager
-def _executed(connection: Connection, sql: str, values: Any, many: bool = False) -> Iterator[Any]:
-    """A driver cursor that ran `sql`; driver errors come out as SQLAlchemy's."""
+def _executed(connection: Connection, sql: str, values: Any, many: bool = False) -> Any:
+    """A driver cursor that ran `sql` (the caller closes it); driver errors come out as SQLAlchemy's."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        try:
-            (cursor.executemany if many else cursor.execute)(sql, values)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection.dialect, sql, values, exc, many) from exc
-        yield cursor
-    finally:
+        (cursor.executemany if many else cursor.execute)(sql, values)
+    except connection.dialect.loaded_dbapi.Error as exc:
         cursor.close()
+        raise _wrapped(connection.dialect, sql, values, exc, many) from exc
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def _connection(session: Session | Connection) -> Connection:
@@ -179,14 +182,21 @@ def _bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
 def _read(compiled: _Compiled, cursor: Any, dialect: Dialect) -> list[Any]:
     if compiled.readers is None:
         # Some result processors depend on the type the driver reports (PostgreSQL numerics).
-        compiled.readers = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, description[1])
-            for column, description in zip(compiled.returned, cursor.description, strict=True))
-    readers, row_type, raw = compiled.readers, compiled.row_type, cursor.fetchall()
-    if not any(readers):
-        return [row_type._make(row) for row in raw]
-    return [row_type._make([value if reader is None or value is None else reader(value)
-                            for reader, value in zip(readers, row, strict=True)]) for row in raw]
+        processors = [column.type.dialect_impl(dialect).result_processor(dialect, description[1])
+                      for column, description in zip(compiled.returned, cursor.description, strict=True)]
+        compiled.readers = tuple((n, reader) for n, reader in enumerate(processors) if reader is not None)
+    readers, make, raw = compiled.readers, compiled.row_type._make, cursor.fetchall()
+    if not readers:
+        return [make(row) for row in raw]
+    rows = []
+    for row in raw:
+        values = list(row)
+        for n, reader in readers:  # only the few columns that need converting
+            value = values[n]
+            if value is not None:
+                values[n] = reader(value)
+        rows.append(make(values))
+    return rows
 
 
 def _wrapped(dialect: Dialect, sql: str, params: Any, exc: Exception, many: bool = False) -> Exception:
