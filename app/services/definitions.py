@@ -42,6 +42,7 @@ class ValidationReport:
     errors: list[ProblemLocation] = field(default_factory=list)
     warnings: list[ProblemLocation] = field(default_factory=list)
     processes: list[ParsedProcess] = field(default_factory=list)
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed form files by name
 
 
 def _check(files: dict[str, bytes]) -> ValidationReport:
@@ -57,14 +58,18 @@ def _check(files: dict[str, bytes]) -> ValidationReport:
             line = files[name].count(b"\n", 0, exc.start) + 1
             errors.append(ProblemLocation(name, line, None, "the file is not UTF-8; save it as UTF-8"))
     forms = {name for name in files if name.endswith(".json")}
+    parsed: dict[str, dict[str, Any]] = {}
     for name in sorted(forms):
-        errors.extend(check_schema_file(name, files[name])[1])
+        form, problems = check_schema_file(name, files[name])
+        errors.extend(problems)
+        if form is not None:
+            parsed[name] = form
     processes: list[ParsedProcess] = []
     try:
         processes = parse_bundle(files, forms)
     except ProcessInvalid as exc:
         errors.extend(exc.problems)
-    return ValidationReport(valid=not errors, errors=errors, processes=processes)
+    return ValidationReport(valid=not errors, errors=errors, processes=processes, forms=parsed)
 
 
 def validate(principal: Principal, files: dict[str, bytes]) -> ValidationReport:
@@ -91,26 +96,41 @@ def _store(principal: Principal, files: dict[str, bytes], report: ValidationRepo
         existing = session.scalars(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash)
                                    .order_by(ProcessDefinition.id)).all()
         if existing:
-            return [_summary(d, latest=None) for d in existing], False
-        now = clock.now()
-        deployment = Deployment(content_hash=content_hash, deployed_by=principal.username, deployed_at=now,
-                                sources={name: content.decode("utf-8") for name, content in sorted(files.items())})
-        session.add(deployment)
-        session.flush()
-        created = []
-        for process in report.processes:
-            version = (session.scalar(select(func.max(ProcessDefinition.version))
-                                      .where(ProcessDefinition.key == process.key)) or 0) + 1
-            definition = ProcessDefinition(
-                key=process.key, version=version, name=process.name, content_hash=content_hash,
-                spec_json=process.spec_json, start_form=process.start_form, elements=list(process.elements),
-                deployment_id=deployment.id, deployed_by=principal.username, deployed_at=now)
-            session.add(definition)
-            created.append(definition)
-        session.flush()
-        audit.record(session, actor=principal.username, action="definitions.deployed",
-                     detail={"files": sorted(files), "processes": [f"{d.key}:{d.version}" for d in created]})
-        return [_summary(d, latest=True) for d in created], True
+            deployment_id, summaries, created = existing[0].deployment_id, [_summary(d, None) for d in existing], False
+        else:
+            deployment_id, definitions = _insert(session, principal, files, report, content_hash)
+            summaries, created = [_summary(d, latest=True) for d in definitions], True
+    _keep_forms(deployment_id, report.forms)  # committed: the id is this deployment's for good
+    return summaries, created
+
+
+def _insert(session: Session, principal: Principal, files: dict[str, bytes], report: ValidationReport,
+            content_hash: str) -> tuple[int, list[ProcessDefinition]]:
+    now = clock.now()
+    deployment = Deployment(content_hash=content_hash, deployed_by=principal.username, deployed_at=now,
+                            sources={name: content.decode("utf-8") for name, content in sorted(files.items())})
+    session.add(deployment)
+    session.flush()
+    created = []
+    for process in report.processes:
+        version = (session.scalar(select(func.max(ProcessDefinition.version))
+                                  .where(ProcessDefinition.key == process.key)) or 0) + 1
+        definition = ProcessDefinition(
+            key=process.key, version=version, name=process.name, content_hash=content_hash,
+            spec_json=process.spec_json, start_form=process.start_form, elements=list(process.elements),
+            deployment_id=deployment.id, deployed_by=principal.username, deployed_at=now)
+        session.add(definition)
+        created.append(definition)
+    session.flush()
+    audit.record(session, actor=principal.username, action="definitions.deployed",
+                 detail={"files": sorted(files), "processes": [f"{d.key}:{d.version}" for d in created]})
+    return deployment.id, created
+
+
+def _keep_forms(deployment_id: int, forms: dict[str, dict[str, Any]]) -> None:
+    """The forms were parsed and checked to deploy them: the first case need not do it again."""
+    for name, form in forms.items():
+        _forms[(deployment_id, name)] = form
 
 
 def _bundle_hash(files: dict[str, bytes]) -> str:

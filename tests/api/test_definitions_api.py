@@ -4,7 +4,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tests.conftest import BUNDLE, Api
+import pytest
+
+from tests.conftest import BUNDLE, OPERATOR, Api
 
 
 def _upload(files: dict[str, bytes]) -> dict[str, Any]:
@@ -91,3 +93,24 @@ def test_month_limits_must_count_calendar_months(api: Api) -> None:
     report = api.post("designer1", "/process-definitions/validate", **_upload(files))
     assert [e["element_id"] for e in report["errors"]] == ["choose_channel"]
     assert "calendar" in report["errors"][0]["message"]
+
+
+def test_a_failed_deploy_leaves_no_forms_behind_and_a_deployed_form_is_served_as_deployed(
+        api: Api, monkeypatch: Any) -> None:
+    from app.services import audit, definitions
+
+    files = dict(BUNDLE)
+    files["dispatch.schema.json"] = files["dispatch.schema.json"].replace("交办意见".encode(), "失败的版本".encode())
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the audit log is unavailable")
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="unavailable"):
+        patch.setattr(audit, "record", broken)
+        definitions.deploy(OPERATOR, files)
+    files["dispatch.schema.json"] = files["dispatch.schema.json"].replace("失败的版本".encode(), "新版本".encode())
+    api.post("designer1", "/process-definitions", expect=201, **_upload(files))
+    # The forms parsed to deploy the bundle are the ones served, without parsing them again.
+    monkeypatch.setattr(definitions, "check_schema_file", broken)
+    case = api.register(category="labor")
+    form = api.get("dispatch1", f"/tasks/{api.task(case['id'], 'dispatch')['id']}")["form"]["schema"]
+    assert form["properties"]["dispatch_note"]["title"] == "新版本"
