@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
@@ -48,17 +49,23 @@ class Limit:
     def is_months(text: str) -> bool:
         return bool(_MONTHS.match((text or "").strip().upper()))
 
-    @classmethod
-    def parse(cls, text: str) -> Limit:
-        text = (text or "").strip().upper()
-        months = _MONTHS.match(text)
-        if months:
-            return cls(months=int(months["months"]))
-        match = _DURATION.match(text)
-        if not match or text in ("P", "PT") or not any(match.groupdict().values()):
-            raise LimitError(f"{text!r} is not an ISO 8601 duration such as P7D, PT4H or P3M")
-        parts = {k: int(v or 0) for k, v in match.groupdict().items()}
-        return cls(days=parts["weeks"] * 7 + parts["days"], seconds=parts["hours"] * 3600 + parts["minutes"] * 60)
+    @staticmethod
+    def parse(text: str) -> Limit:
+        return _parsed_limit(text)
+
+
+@lru_cache(maxsize=256)
+def _parsed_limit(text: str) -> Limit:
+    """Limits come from a diagram's few time-limit expressions: each text is parsed once (a Limit is frozen)."""
+    text = (text or "").strip().upper()
+    months = _MONTHS.match(text)
+    if months:
+        return Limit(months=int(months["months"]))
+    match = _DURATION.match(text)
+    if not match or text in ("P", "PT") or not any(match.groupdict().values()):
+        raise LimitError(f"{text!r} is not an ISO 8601 duration such as P7D, PT4H or P3M")
+    parts = {k: int(v or 0) for k, v in match.groupdict().items()}
+    return Limit(days=parts["weeks"] * 7 + parts["days"], seconds=parts["hours"] * 3600 + parts["minutes"] * 60)
 
 
 class WorkCalendar:

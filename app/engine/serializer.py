@@ -106,6 +106,11 @@ def _tasks_json(workflow: Any, memo: _Memo) -> str:
     return "{" + ",".join(items) + "}"
 
 
+@lru_cache(maxsize=4096)
+def _spec_name(name: str) -> str:
+    return _dumps(name)  # a diagram has a fixed set of element names
+
+
 @lru_cache(maxsize=1024)
 def _empty_delta(parent_keys: tuple[str, ...]) -> str:
     return f'{{"updates":{{}},"deletions":{_dumps(list(parent_keys))}}}'
@@ -133,7 +138,7 @@ def _task_json(task_id: UUID, task: Task, memo: _Memo) -> str:
     own = name(task_id)
     return (f'"{own}":{{"id":"{own}","parent":{parent_id},'
             f'"children":[{children}],"last_state_change":{stamp},'
-            f'"state":{task.state},"task_spec":{_dumps(task.task_spec.name)},'
+            f'"state":{task.state},"task_spec":{_spec_name(task.task_spec.name)},'
             f'"triggered":{"true" if task.triggered else "false"},"internal_data":{_internal_json(task.internal_data)},'
             f'"data":{data},'
             f'"delta":{delta},"typename":"{_TASK_TYPENAME}"}}')
