@@ -40,7 +40,8 @@ class Checkpointer:
 
     def _run(self) -> None:
         try:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                         uri=self.path.startswith("file:"))
         except sqlite3.Error as exc:
             log.warning("no background checkpoints for %s: %s", self.path, exc)
             return
@@ -52,6 +53,10 @@ class Checkpointer:
 
     def run_once(self, connection: sqlite3.Connection) -> None:
         try:
+            # A connection that never reads does not notice that the file went over to WAL after it
+            # opened it (a database made by `concord init-db` is switched by the server's first
+            # connection); reading the schema version looks at the file afresh.
+            connection.execute("PRAGMA schema_version").fetchall()
             # Cheap when there is nothing to do: SQLite then neither copies nor syncs.
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:  # a locked or vanished file: the writers' safety net still holds

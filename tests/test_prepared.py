@@ -117,3 +117,9 @@ def test_text_stored_with_an_offset_reads_as_the_same_utc_instant() -> None:
     read = UTCDateTime().result_processor(sqlite.dialect(), None)
     assert read("2026-12-01 09:30:00.000000+08:00") == datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
     assert read("2026-12-01 01:30:00") == datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+
+
+def test_a_bare_date_written_by_hand_reads_as_midnight_utc() -> None:
+    read = UTCDateTime().result_processor(sqlite.dialect(), None)
+    assert read("2026-12-01") == datetime(2026, 12, 1, tzinfo=timezone.utc)
+    assert read("2026-12-01").tzinfo is not None

@@ -60,6 +60,25 @@ def test_the_background_thread_copies_committed_pages_into_the_database(database
     assert _rows_in_database_file(path, tmp_path) == 20
 
 
+def test_a_database_switched_to_wal_after_the_thread_started_is_checkpointed(tmp_path: Path) -> None:
+    # `concord init-db` leaves a file in rollback-journal mode; the server's connections switch it.
+    path = tmp_path / "late.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE t (body TEXT)")
+    checkpointer = wal.Checkpointer(str(path), interval=60)
+    own = sqlite3.connect(path, isolation_level=None)
+    checkpointer.run_once(own)  # a pass before any request: nothing to do yet
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    for n in range(10):
+        writer.execute("INSERT INTO t VALUES (?)", ("z" * 2000 + str(n),))
+    checkpointer.run_once(own)
+    assert _rows_in_database_file(path, tmp_path) == 10
+    own.close()
+    writer.close()
+
+
 def test_one_pass_copies_the_log_into_the_database_file(tmp_path: Path) -> None:
     path = tmp_path / "once.db"
     writer = sqlite3.connect(path, isolation_level=None)

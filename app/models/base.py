@@ -67,9 +67,12 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             try:
                 # Stored without offset, always UTC: parsed as such in one step (replace() costs more).
-                return datetime.fromisoformat(value + "+00:00")
+                parsed = datetime.fromisoformat(value + "+00:00")
             except ValueError:  # text written with an offset of its own
+                parsed = None
+            if parsed is None or parsed.tzinfo is None:  # (a bare date takes the "+" as its separator)
                 return self.process_result_value(datetime.fromisoformat(value), dialect)
+            return parsed
         return process
 
 
