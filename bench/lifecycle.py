@@ -18,6 +18,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from itertools import count
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,30 +41,36 @@ CASE = {"title": "基准测试案件", "description": "邻里纠纷基准", "sou
         "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000"}]}
 
 
-def raw_engine(cases: int) -> float:
-    gc.collect()  # each side starts without the other's garbage
+def raw_engine() -> Callable[[int], None]:
+    """A runner of `n` cases through the raw engine in memory (the spec parsed once, as a host would)."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     parser.add_bpmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
     parser.add_dmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.dmn")))
     spec, subs = parser.get_spec("dispute_case"), parser.get_subprocess_specs("dispute_case")
-    began = time.perf_counter()
-    for n in range(cases):
-        workflow = BpmnWorkflow(spec, subs)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(START, case_id=n, case_no=f"ZZ-{n}")
-        workflow.do_engine_steps()
-        for name, _user, data in STEPS:
-            [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
-            assert task.task_spec.bpmn_id == name
-            task.data.update(data)
-            task.run()
-            workflow.refresh_timers()
+    numbers = count()
+
+    def run(cases: int) -> None:
+        for _ in range(cases):
+            n = next(numbers)
+            workflow = BpmnWorkflow(spec, subs)
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(START, case_id=n, case_no=f"ZZ-{n}")
             workflow.do_engine_steps()
-        assert workflow.is_completed()
-    return cases / (time.perf_counter() - began)
+            for name, _user, data in STEPS:
+                [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
+                assert task.task_spec.bpmn_id == name
+                task.data.update(data)
+                task.run()
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+            assert workflow.is_completed()
+
+    return run
 
 
-def concord(cases: int, url: str) -> float:
+def concord(url: str) -> Callable[[int], None]:
+    """A runner of `n` cases through Concord's services on the database at `url` (migrated, the routes
+    deployed and the demo users seeded first)."""
     from app import create_app
     from app.services import auth, definitions, demo, schema, tasks
     from app.services import cases as case_service
@@ -75,20 +83,36 @@ def concord(cases: int, url: str) -> float:
     definitions.deploy(operator, files)
     demo.seed_users("bench-password")
     users = {name: auth.find_principal(name) for name in ("intake1", "dispatch1", "mediator1")}
-    gc.collect()
+    numbers = count()
+
+    def run(cases: int) -> None:
+        for _ in range(cases):
+            n = next(numbers)
+            # A different applicant each time, as at a real window (repeat callers are flagged as duplicates).
+            body = {**CASE, "parties": [{"name": "张三", "role": "applicant", "phone": f"139{n % 10**8:08d}"}]}
+            case, _created = case_service.register(users["intake1"], body)
+            next_tasks = case["active_tasks"]
+            for name, user, data in STEPS:
+                [task] = next_tasks
+                assert task["name"] == name
+                result = tasks.complete(users[user], task["id"], data)
+                next_tasks = result["next_tasks"]
+            assert result["case"]["status"] == "closed"
+
+    return run
+
+
+def timed(run: Callable[[int], None], cases: int) -> float:
     began = time.perf_counter()
-    for n in range(cases):
-        # A different applicant each time, as at a real window (repeat callers are flagged as duplicates).
-        body = {**CASE, "parties": [{"name": "张三", "role": "applicant", "phone": f"139{n % 10**8:08d}"}]}
-        case, _created = case_service.register(users["intake1"], body)
-        next_tasks = case["active_tasks"]
-        for name, user, data in STEPS:
-            [task] = next_tasks
-            assert task["name"] == name
-            result = tasks.complete(users[user], task["id"], data)
-            next_tasks = result["next_tasks"]
-        assert result["case"]["status"] == "closed"
-    return cases / (time.perf_counter() - began)
+    run(cases)
+    return time.perf_counter() - began
+
+
+BATCH = 20  # cases per side before switching
+
+
+def _batches(total: int, size: int) -> list[int]:
+    return [min(size, total - start) for start in range(0, total, size)]
 
 
 def main() -> None:
@@ -97,17 +121,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default=os.environ.get("CONCORD_BENCH_DATABASE_URL"))
     args = parser.parse_args()
-    raw_engine(20)  # warm up imports and caches
     raws, ours = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        concord(10, url)
+        raw_run, our_run = raw_engine(), concord(args.database_url or f"sqlite:///{tmp}/bench.db")
+        raw_run(20)  # warm up imports and caches
+        our_run(10)
         for _ in range(args.rounds):
-            raws.append(raw_engine(args.cases))
-            ours.append(concord(args.cases, url))
+            # Each round alternates batches of both sides, so that both meet the same machine: the speed
+            # of these virtual machines drifts by 10 % and more within a minute, which two separate runs
+            # would record as a difference between the two sides.
+            raw_seconds = our_seconds = 0.0
+            for batch in _batches(args.cases, BATCH):
+                gc.collect()  # each side starts without the other's garbage
+                raw_seconds += timed(raw_run, batch)
+                gc.collect()
+                our_seconds += timed(our_run, batch)
+            raws.append(args.cases / raw_seconds)
+            ours.append(args.cases / our_seconds)
     raw, our = statistics.median(raws), statistics.median(ours)
-    # Each round pairs a raw run with the Concord run right after it: the machine's speed drifts by
-    # 10 % over a minute here, which the ratio of two medians taken at different times would keep.
     ratio = statistics.median(o / r for o, r in zip(ours, raws, strict=True))
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{'SQLite (file, WAL)' if not args.database_url else args.database_url.split('://')[0]}")
