@@ -69,7 +69,7 @@ def definition_diagram(principal: Principal, key: str, version: int, *, id_prefi
 
 
 def definition_files(principal: Principal, key: str, version: int) -> dict[str, Any]:
-    """The files deployed with a version (what a designer downloads to start the next one)."""
+    """The files deployed with a version (a designer downloads them to start the next one)."""
     principal.require_role("designer", "supervisor")
     with db.transaction() as session:
         row = _definition(session, key, version)

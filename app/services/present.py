@@ -16,10 +16,15 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def local(value: datetime) -> datetime:
+    """`value` in the centre's time zone."""
+    return value.astimezone(_zone(settings.get("TIMEZONE", "Asia/Shanghai")))
+
+
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(_zone(settings.get("TIMEZONE", "Asia/Shanghai"))).isoformat(timespec="seconds")
+    return local(value).isoformat(timespec="seconds")
 
 
 def mask_phone(phone: str | None) -> str | None:

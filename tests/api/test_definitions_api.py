@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -114,3 +115,42 @@ def test_a_failed_deploy_leaves_no_forms_behind_and_a_deployed_form_is_served_as
     case = api.register(category="labor")
     form = api.get("dispatch1", f"/tasks/{api.task(case['id'], 'dispatch')['id']}")["form"]["schema"]
     assert form["properties"]["dispatch_note"]["title"] == "新版本"
+
+
+def test_designer_downloads_the_files_a_version_was_deployed_from(api: Api, client: Any) -> None:
+    files = dict(BUNDLE)
+    old, new = "交办意见".encode(), "交办意见（二）".encode()
+    files["dispatch.schema.json"] = files["dispatch.schema.json"].replace(old, new)
+    api.post("designer1", "/process-definitions", expect=201, **_upload(files))
+    listing = api.get("designer1", "/process-definitions/dispute_case/2/resources")
+    assert [f["name"] for f in listing] == sorted(files)
+    bpmn = next(f for f in listing if f["name"] == "dispute_case.bpmn")
+    assert bpmn == {"name": "dispute_case.bpmn", "size": len(files["dispute_case.bpmn"]),
+                    "media_type": "application/xml"}
+
+    headers = api.headers("designer1")
+    one = client.get("/api/v1/process-definitions/dispute_case/2/resources/dispatch.schema.json", headers=headers)
+    assert one.status_code == 200 and one.mimetype == "application/json"
+    assert one.data == files["dispatch.schema.json"]
+    assert 'attachment; filename=dispatch.schema.json' in one.headers["Content-Disposition"]
+    # Version 1 still gives the files it was deployed from.
+    old = client.get("/api/v1/process-definitions/dispute_case/1/resources/dispatch.schema.json", headers=headers)
+    assert old.data == BUNDLE["dispatch.schema.json"]
+
+    archive = client.get("/api/v1/process-definitions/dispute_case/2/resources.zip", headers=headers)
+    assert archive.status_code == 200 and archive.mimetype == "application/zip"
+    assert "dispute_case-v2.zip" in archive.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:
+        assert {name: bundle.read(name) for name in bundle.namelist()} == files
+    again = client.get("/api/v1/process-definitions/dispute_case/2/resources.zip", headers=headers)
+    assert again.data == archive.data  # the same version downloads as the same bytes
+
+
+def test_only_designers_and_supervisors_download_sources_and_unknown_ones_are_404(api: Api) -> None:
+    assert api.get("intake1", "/process-definitions/dispute_case/1/resources", expect=403)["status"] == 403
+    assert api.get("mediator1", "/process-definitions/dispute_case/1/resources.zip", expect=403)["status"] == 403
+    assert api.get("supervisor1", "/process-definitions/dispute_case/1/resources")
+    assert api.get("designer1", "/process-definitions/dispute_case/9/resources", expect=404)["status"] == 404
+    assert api.get("designer1", "/process-definitions/nope/1/resources.zip", expect=404)["status"] == 404
+    missing = api.get("designer1", "/process-definitions/dispute_case/1/resources/other.bpmn", expect=404)
+    assert "other.bpmn" in missing["detail"]

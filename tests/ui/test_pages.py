@@ -1,11 +1,14 @@
 """The server-rendered pages, driven like a browser without JavaScript: log in, inbox, forms, case page."""
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from typing import Any
 
 import pytest
 
+from app.config import PROJECT_ROOT
 from tests.conftest import Api
 from tests.ui.conftest import Pages, field_error
 
@@ -110,3 +113,19 @@ def test_a_stale_form_says_the_task_was_completed_meanwhile(pages: Pages, api: A
     response = pages.post(f"/tasks/{task['id']}", {"handling_group": "family", "complexity": "general"})
     assert response.status_code == 409
     assert "已被他人办理" in response.get_data(as_text=True)
+
+
+def test_designer_downloads_a_versions_files_from_its_page(pages: Pages) -> None:
+    pages.login("designer1")
+    html = pages.get("/designer/dispute_case/1")
+    assert "下载全部文件（zip）" in html and 'href="/designer/dispute_case/1/files/dispatch.schema.json"' in html
+    single = pages.client.get("/designer/dispute_case/1/files/dispute_case.bpmn")
+    assert single.status_code == 200 and single.mimetype == "application/xml"
+    assert single.data == (PROJECT_ROOT / "processes" / "dispute_case.bpmn").read_bytes()
+    archive = pages.client.get("/designer/dispute_case/1/files.zip")
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:
+        assert "dispute_case.bpmn" in bundle.namelist() and "dispatch.schema.json" in bundle.namelist()
+    assert "未找到" in pages.get("/designer/dispute_case/1/files/nope.json", 404)
+    pages.post("/logout", {})
+    pages.login("dispatch1")
+    assert "无权" in pages.get("/designer/dispute_case/1/files.zip", 403)

@@ -6,9 +6,11 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app.errors import BadRequest
+from app.services import definition_sources
 from app.services import definitions as definition_service
 from app.web.api import bp
 from app.web.api.support import authenticated, doc, principal
+from app.web.downloads import attachment
 
 
 def _files() -> dict[str, bytes]:
@@ -51,3 +53,28 @@ def validate_definitions() -> ResponseReturnValue:
 def deploy_definitions() -> ResponseReturnValue:
     deployed, is_new = definition_service.deploy(principal(), _files())
     return jsonify({"definitions": deployed}), 201 if is_new else 200
+
+
+@bp.get("/process-definitions/<key>/<int:version>/resources")
+@authenticated
+@doc("The files a version was deployed from: name, size, media type", tag="process-definitions",
+     responses={200: "The files", 403: "Designers and supervisors only", 404: "Unknown version"})
+def list_resources(key: str, version: int) -> ResponseReturnValue:
+    return jsonify(definition_sources.list_files(principal(), key, version))
+
+
+@bp.get("/process-definitions/<key>/<int:version>/resources/<name>")
+@authenticated
+@doc("One file of a version, as it was deployed", tag="process-definitions",
+     responses={200: "The file (BPMN/DMN as XML, forms as JSON)", 403: "Designers and supervisors only",
+                404: "Unknown version or file"})
+def get_resource(key: str, version: int, name: str) -> ResponseReturnValue:
+    return attachment(definition_sources.source_file(principal(), key, version, name))
+
+
+@bp.get("/process-definitions/<key>/<int:version>/resources.zip")
+@authenticated
+@doc("Every file of a version in one zip archive", tag="process-definitions",
+     responses={200: "application/zip", 403: "Designers and supervisors only", 404: "Unknown version"})
+def get_resources_zip(key: str, version: int) -> ResponseReturnValue:
+    return attachment(definition_sources.archive(principal(), key, version))

@@ -9,8 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import ProcessInvalid
+from app.services import definition_sources
 from app.services import definitions as definition_service
 from app.services import diagrams as diagram_service
+from app.web.downloads import attachment
 from app.web.ui import bp
 from app.web.ui.support import login_required, principal, roles_required
 
@@ -68,6 +70,20 @@ def definition(key: str, version: int) -> ResponseReturnValue:
     svg = diagram_service.definition_diagram(principal(), key, version, id_prefix="definition")
     versions = dict(_definitions()).get(key, [])
     return render_template("definition.html", info=info, svg=svg, versions=versions)
+
+
+@bp.get("/designer/<key>/<int:version>/files/<name>")
+@login_required
+@roles_required("designer", "supervisor")
+def definition_file(key: str, version: int, name: str) -> ResponseReturnValue:
+    return attachment(definition_sources.source_file(principal(), key, version, name))
+
+
+@bp.get("/designer/<key>/<int:version>/files.zip")
+@login_required
+@roles_required("designer", "supervisor")
+def definition_archive(key: str, version: int) -> ResponseReturnValue:
+    return attachment(definition_sources.archive(principal(), key, version))
 
 
 @bp.get("/designer/<key>/compare")
