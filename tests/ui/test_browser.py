@@ -165,3 +165,24 @@ def test_every_demo_user_logs_in_and_lands_on_a_working_page(chromium: Any, serv
         if "designer" in roles:
             assert "流程设计" in menu or "Process designer" in menu, username
         page.context.close()
+
+
+def test_a_wide_diagram_zooms_to_fit_and_back(chromium: Any, server: str) -> None:
+    designer = _login(chromium, server, "designer1")
+    designer.goto(f"{server}/designer/dispute_case/1")
+    svg = designer.locator(".svg-box svg").first
+    natural = float(svg.get_attribute("viewBox").split()[2])
+    box_width = designer.locator(".svg-box").first.evaluate("box => box.clientWidth")
+    assert natural > box_width  # the route is wider than the page: the reason for zooming
+    designer.click("button[data-zoom=fit]")
+    assert abs(float(svg.get_attribute("width")) - (box_width - 2)) <= 1
+    assert svg.evaluate("svg => svg.getBoundingClientRect().width") <= box_width
+    fitted = float(svg.get_attribute("width"))
+    designer.click("button[data-zoom=in]")
+    assert float(svg.get_attribute("width")) == pytest.approx(fitted * 1.25, abs=1)
+    designer.click("button[data-zoom=out]")
+    designer.click("button[data-zoom=out]")
+    assert float(svg.get_attribute("width")) == pytest.approx(fitted / 1.25, abs=1)
+    designer.click("button[data-zoom=actual]")
+    assert float(svg.get_attribute("width")) == pytest.approx(natural, abs=1)
+    assert designer.locator(".zoom-bar").first.get_attribute("aria-label") == "缩放"

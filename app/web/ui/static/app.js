@@ -1,4 +1,4 @@
-// Adds and removes rows of array fields (parties); everything else works without JavaScript.
+// Adds and removes rows of array fields (parties) and zooms diagrams; everything else works without JavaScript.
 document.addEventListener("click", function (event) {
   var target = event.target;
   if (target.classList.contains("add-row")) {
@@ -11,8 +11,34 @@ document.addEventListener("click", function (event) {
     var holder = row.parentElement;
     row.remove();
     renumber(holder, holder.closest("fieldset[data-array]").getAttribute("data-array"));
+  } else if (target.hasAttribute("data-zoom")) {
+    var box = target.closest(".zoom-bar").nextElementSibling;
+    if (box && box.classList.contains("svg-box")) zoom(box, target.getAttribute("data-zoom"));
   }
 });
+
+// A diagram is drawn at its natural size (the SVG's viewBox); zooming scales its width and height
+// and keeps the part in the middle of the box in view.
+function zoom(box, how) {
+  var svg = box.querySelector("svg");
+  if (!svg || !svg.viewBox || !svg.viewBox.baseVal || !svg.viewBox.baseVal.width) return;
+  var view = svg.viewBox.baseVal;
+  var before = parseFloat(box.getAttribute("data-scale") || "1");
+  var scale = {
+    "in": Math.min(before * 1.25, 4),
+    "out": Math.max(before / 1.25, 0.1),
+    "actual": 1,
+    "fit": Math.min((box.clientWidth - 2) / view.width, 4)
+  }[how];
+  if (!scale) return;
+  var middleX = (box.scrollLeft + box.clientWidth / 2) / before;
+  var middleY = (box.scrollTop + box.clientHeight / 2) / before;
+  svg.setAttribute("width", String(Math.round(view.width * scale)));
+  svg.setAttribute("height", String(Math.round(view.height * scale)));
+  box.setAttribute("data-scale", String(scale));
+  box.scrollLeft = middleX * scale - box.clientWidth / 2;
+  box.scrollTop = middleY * scale - box.clientHeight / 2;
+}
 
 function renumber(holder, base) {
   var pattern = new RegExp("^" + base.replace(/[.[\]]/g, "\\$&") + "\\[\\d+\\]");
