@@ -61,11 +61,11 @@ def generate(url: str, count: int) -> float:
         conn.execute(text(f"""
             INSERT INTO cases (id, case_no, title, description, source, category, urgency, grid, status, procedure,
                 handling_group, outcome, satisfied, reopen_count, process_instance_id, created_by, created_at,
-                updated_at, closed_at)
+                received_at, updated_at, closed_at)
             SELECT g, 'ZZ-{YEAR}-' || lpad(g::text, 7, '0'), '基准案件', 'bench', s.source, s.category, 'normal',
                 'G' || (g % 300), CASE WHEN s.closed THEN 'closed' ELSE 'handling' END, 'mediation', s.grp,
                 CASE WHEN s.closed THEN s.outcome END, CASE WHEN s.closed THEN random() < 0.93 END, 0, g,
-                'bench', s.created, s.created, CASE WHEN s.closed THEN s.created + interval '14 days' END
+                'bench', s.created, s.created, s.created, CASE WHEN s.closed THEN s.created + interval '14 days' END
             FROM generate_series(1, {count}) g,
             LATERAL (SELECT ({_array(CATEGORIES)})[1 + g % 16] AS category, ({_array(GROUPS)})[1 + g % 16] AS grp,
                             ({_array(SOURCES)})[1 + (g / 7) % 7] AS source,

@@ -34,7 +34,7 @@ def _case(case_no: str) -> dict[str, Any]:
             "amount": Decimal("1234.50"), "grid": None, "address": None, "willing_to_mediate": True,
             "status": "registered", "procedure": None, "procedure_since": None, "handling_group": None,
             "complexity": None, "outcome": None, "satisfied": None, "reopen_count": 0, "process_instance_id": None,
-            "created_by": "intake1", "created_at": AT, "updated_at": AT, "closed_at": None}
+            "created_by": "intake1", "created_at": AT, "received_at": AT, "updated_at": AT, "closed_at": None}
 
 
 def test_rows_written_on_the_driver_read_back_through_core_unchanged(database: Any) -> None:

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
+
+
+def _registration_time(context: Any) -> datetime:
+    """A case inserted without a reception time was received when it was registered."""
+    registered: datetime = context.get_current_parameters()["created_at"]
+    return registered
 
 
 class Case(Base):
@@ -39,7 +46,10 @@ class Case(Base):
     reopen_count: Mapped[int] = mapped_column(default=0)
     process_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)  # registered in Concord
+    # Received by the centre: the registration itself, or the source's own reception time for work
+    # orders imported from the 12345 / 110 / petition systems. Reports count cases by this instant.
+    received_at: Mapped[datetime] = mapped_column(index=True, default=_registration_time)
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 

@@ -1,6 +1,7 @@
 """Cases: register (and start the route), list what the caller may see, show one with its timeline."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,9 +38,11 @@ ROUTE_KEY = "dispute_case"
 PROCESS_FIELDS = ("source", "category", "urgency", "amount", "risk_level", "willing_to_mediate")
 
 
-def register(principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
+def register(principal: Principal, body: Any, received_at: datetime | None = None) -> tuple[dict[str, Any], bool]:
     """Register a case and start its process. Returns (case, created); the same (source, external_id)
-    again returns the existing case with created=False (idempotent intake for the 12345/110 feeds)."""
+    again returns the existing case with created=False (idempotent intake for the 12345/110 feeds).
+    `received_at`: when the source system received a work order registered later (imports); the
+    registration's own time otherwise."""
     principal.require_role("intake", "integration")
     try:
         with db.command() as session:
@@ -51,7 +54,7 @@ def register(principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
             existing = body.get("external_id") and session.execute(
                 _BY_EXTERNAL, {"b_source": body["source"], "b_external": body["external_id"]}).scalar()
             if not existing:
-                return _create(session, principal, body, definition), True
+                return _create(session, principal, body, definition, received_at), True
         return _existing(principal, existing), False
     except IntegrityError:
         # Two feeds raced on the same work order: the other one created it, answer with that.
@@ -82,7 +85,7 @@ def _find_external(source: str, external_id: str | None) -> int | None:
 
 
 def _create(session: Connection, principal: Principal, body: dict[str, Any],
-            definition: definitions.DefinitionInfo) -> dict[str, Any]:
+            definition: definitions.DefinitionInfo, received_at: datetime | None) -> dict[str, Any]:
     now = clock.now()
     location = body.get("location") or {}
     case_no = _next_case_no(session)
@@ -96,7 +99,8 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
         "willing_to_mediate": body.get("willing_to_mediate"), "status": "registered", "procedure": None,
         "procedure_since": None, "handling_group": None, "complexity": None, "outcome": None, "satisfied": None,
         "reopen_count": 0, "process_instance_id": None, "created_by": principal.username, "created_at": now,
-        "updated_at": now, "closed_at": None}).scalar_one()
+        "received_at": min(received_at, now) if received_at is not None else now, "updated_at": now,
+        "closed_at": None}).scalar_one()
     _INSERT_PARTIES.run_many(session, [
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
          "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])

@@ -82,7 +82,8 @@ def _received_at(text: str, mapping: Mapping, zone: ZoneInfo, now: datetime) -> 
 
 def to_body(raw: dict[str, Any], mapping: Mapping, zone: ZoneInfo,
             now: datetime) -> tuple[dict[str, Any], list[FieldError]]:
-    """The registration body of one exported row, or the row's errors (named by the export's columns)."""
+    """The registration body of one exported row, or the row's errors (named by the export's columns). The
+    body carries `received_at`, the export's reception time, which register() takes beside the body."""
     row = {name: str(raw.get(mapping.column(name)) or "").strip() for name in mapping.columns}
     errors = [FieldError(mapping.column(name), "is empty") for name in REQUIRED if not row.get(name)]
 
@@ -119,10 +120,9 @@ def to_body(raw: dict[str, Any], mapping: Mapping, zone: ZoneInfo,
                  "id_number": row.get("applicant_id_number")}
     parties = [applicant] + ([{"name": row["respondent_name"], "role": "respondent",
                                "phone": row.get("respondent_phone")}] if row.get("respondent_name") else [])
-    # The export's own reception time stays with the case text: registration stamps its own time.
-    note = f"（{mapping.label}受理时间：{received.astimezone(zone):%Y-%m-%d %H:%M}）"
-    body = {"source": mapping.source, "external_id": row["external_id"], "title": row["title"],
-            "description": f"{row['description']}\n{note}", "request": row.get("request"),
+    # The export's reception time is the case's (registration stamps its own time beside it).
+    body = {"source": mapping.source, "external_id": row["external_id"], "received_at": received,
+            "title": row["title"], "description": row["description"], "request": row.get("request"),
             "category": row.get("category"), "urgency": row.get("urgency"), "amount": amount,
             "parties": [{k: v for k, v in p.items() if v} for p in parties],
             "location": {k: row[k] for k in ("grid", "address") if row.get(k)}}

@@ -153,8 +153,9 @@ def _import_row(feed: Principal, record: dict[str, Any] | str, mapping: Mapping,
     if body["external_id"] in present:
         report.already_present += 1
         return []
+    received_at = body.pop("received_at")
     try:
-        _, created = cases.register(feed, body)
+        _, created = cases.register(feed, body, received_at)
     except FormInvalid as exc:
         return import_mapping.form_errors(exc.errors, mapping)
     present.add(body["external_id"])

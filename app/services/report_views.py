@@ -40,8 +40,8 @@ def daily(principal: Any, day: date) -> dict[str, Any]:
     with db.transaction() as session:
         return {
             "date": day.isoformat(),
-            "new": _listed(session, select(Case).where(Case.created_at >= start, Case.created_at < end)
-                           .order_by(Case.created_at, Case.id), present.case_summary),
+            "new": _listed(session, select(Case).where(Case.received_at >= start, Case.received_at < end)
+                           .order_by(Case.received_at, Case.id), present.case_summary),
             "due_today": _listed(session, open_tasks.where(TaskRow.due_at >= start, TaskRow.due_at < end)
                                  .order_by(TaskRow.due_at, TaskRow.id), lambda t: present.task_item(t, t.case_no)),
             "overdue": _listed(session, open_tasks.where(TaskRow.due_at < at).order_by(TaskRow.due_at, TaskRow.id),
@@ -66,8 +66,8 @@ def _received_per_day(session: Session, period: Period) -> list[int]:
     days = [Period(period.first + timedelta(days=n), period.first + timedelta(days=n)).bounds()
             for n in range(period.days)]
     end = days[-1][1]
-    counts = [func.sum(sql_case((and_(Case.created_at >= a, Case.created_at < b), 1), else_=0)) for a, b in days]
-    row = session.execute(select(*counts).where(Case.created_at >= start, Case.created_at < end)).one()
+    counts = [func.sum(sql_case((and_(Case.received_at >= a, Case.received_at < b), 1), else_=0)) for a, b in days]
+    row = session.execute(select(*counts).where(Case.received_at >= start, Case.received_at < end)).one()
     return [int(value or 0) for value in row]
 
 

@@ -4,8 +4,10 @@ never the cases themselves, so a year of a city's cases summarises in well under
 Definitions (a *period* is from..to, whole days in the centre's time zone; `end` is the instant the
 day after `to` begins; `at` is the moment of evaluation, min(end, now)):
 
-- received: cases registered (created_at) in the period. Every other count is about these cases (a
-  cohort), so a case received on the 30th and closed on the 2nd counts in the month it was received.
+- received: cases received in the period (received_at: the registration, or for a work order imported
+  from the 12345 / 110 / petition systems the source's own reception time). Every other count is about
+  these cases (a cohort), so a case received on the 30th and closed on the 2nd counts in the month it
+  was received.
 - closed: received and closed before `end`. open = received - closed. Counting closures by `end`
   (not "now") keeps a past period's figures fixed and makes trends compare like with like.
 - closed_on_time: closed, and no task of the case was late: none completed after its due_at, and none
@@ -147,7 +149,7 @@ def _statement(column: str | None) -> Select[Any]:
                        func.sum(_flag(visit)).label("visits"))
                 .select_from(_C.outerjoin(_T, and_(_T.c.case_id == _C.c.id,
                                                    or_(handle, late_done, overdue_at, visit))))
-                .where(_C.c.created_at >= _START, _C.c.created_at < _END)
+                .where(_C.c.received_at >= _START, _C.c.received_at < _END)
                 .group_by(_C.c.id).subquery("per_case"))
     c = per_case.c
     closed = and_(c.closed_at.is_not(None), c.closed_at < _END)

@@ -47,7 +47,8 @@ def test_imported_case_keeps_the_source_and_its_reception_time(app: Any, api: An
     assert [(c["external_id"], c["category"], c["urgency"]) for c in found] == [
         ("GD20261127000126", "gig_labor", "urgent")]
     case = api.get("admin1", f"/cases/{found[0]['id']}")
-    assert "12345热线受理时间：2026-11-27 10:02" in case["description"]
+    assert case["received_at"] == "2026-11-27T10:02:47+08:00"  # the export's time, not the import's
+    assert case["created_at"] != case["received_at"] and "受理时间" not in case["description"]
     assert case["parties"][0] == {"name": "陈磊", "role": "applicant", "phone": "13812349876",
                                   "id_number": "320106199007081237"}
     assert case["created_by"] == "import:12345" and case["active_tasks"]
@@ -143,3 +144,19 @@ def test_duplicates_are_flagged_during_import(app: Any, api: Any, tmp_path: Path
 def test_errors_are_concord_errors() -> None:
     assert issubclass(imports.ImportFileInvalid, ConcordError)
     assert issubclass(import_mapping.MappingInvalid, ConcordError)
+
+
+def test_reports_count_imported_work_orders_on_the_day_the_source_received_them(app: Any, api: Any,
+                                                                                 tmp_path: Path) -> None:
+    api.register(source="walk_in")  # received today, 2026-12-01, at the window
+    _run(_copy(tmp_path, "12345_sample.csv"), "12345")  # 5 valid work orders received on 2026-11-27
+
+    def received(day: str, group_by: str = "source") -> dict[str, int]:
+        summary = api.get("supervisor1", f"/reports/summary?from={day}&to={day}&group_by={group_by}")
+        return {item["key"]: item["received"] for item in summary["items"]}
+
+    assert received("2026-11-27") == {"hotline_12345": 5}
+    assert received("2026-12-01") == {"walk_in": 1}
+    daily = api.get("supervisor1", "/reports/daily?date=2026-11-27")
+    assert sorted(c["external_id"] for c in daily["new"]["items"]) == [
+        "GD20261127000101", "GD20261127000117", "GD20261127000126", "GD20261127000144", "GD20261127000160"]

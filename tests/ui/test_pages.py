@@ -129,3 +129,18 @@ def test_designer_downloads_a_versions_files_from_its_page(pages: Pages) -> None
     pages.post("/logout", {})
     pages.login("dispatch1")
     assert "无权" in pages.get("/designer/dispute_case/1/files.zip", 403)
+
+
+def test_an_imported_work_order_shows_when_the_source_received_it(pages: Pages, api: Api, tmp_path: Any) -> None:
+    from app.services import import_mapping, imports
+    from tests.conftest import OPERATOR
+
+    source = PROJECT_ROOT / "tests" / "data" / "imports" / "12345_sample.csv"
+    (tmp_path / "day.csv").write_bytes(source.read_bytes())
+    imports.run(OPERATOR, tmp_path / "day.csv", import_mapping.load("12345"))
+    [found] = api.get("supervisor1", "/cases?q=外卖")["items"]
+    walk_in = api.register()
+    pages.login("supervisor1")
+    html = pages.get(f"/cases/{found['id']}")
+    assert "来源受理于 2026-11-27 10:02" in html and "登记于 2026-12-01 09:30" in html
+    assert "来源受理于" not in pages.get(f"/cases/{walk_in['id']}")  # received when registered: said once
