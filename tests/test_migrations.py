@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, inspect, make_url, text
 
 from app.services import schema
 from tests.conftest import IN_CI, PG_URL
@@ -32,23 +33,55 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
-def test_cases_registered_before_reception_times_were_kept_were_received_when_registered(blank_url: str) -> None:
+_CASE = ("INSERT INTO cases (id, case_no, title, description, source, external_id, urgency, status, reopen_count, "
+         "created_by, created_at, updated_at) VALUES (:id, :no, 't', :description, :source, :external, 'normal', "
+         "'registered', 0, :by, :at, :at)")
+
+
+def test_existing_cases_get_their_reception_time_and_keep_everything_else(blank_url: str) -> None:
     schema.upgrade(blank_url, "0005")
     engine = create_engine(blank_url)
+    at = "2026-12-01 01:30:00+00:00" if blank_url.startswith("postgresql") else "2026-12-01 01:30:00.000000"
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO cases (case_no, title, description, source, urgency, status, reopen_count, created_by, "
-            "created_at, updated_at) VALUES ('ZZ-2026-000001', 't', 'd', 'walk_in', 'normal', 'registered', 0, "
-            "'intake1', '2026-11-20 02:00:00+00:00', '2026-11-20 02:00:00+00:00')"))
+        conn.execute(text(_CASE), [
+            {"id": 1, "no": "ZZ-2026-000001", "description": "窗口登记", "source": "walk_in", "external": None,
+             "by": "intake1", "at": at},
+            # Imported before reception times had a column: the time is in the note (Shanghai time).
+            {"id": 2, "no": "ZZ-2026-000002",
+             "description": "外卖骑手被拖欠工资\n（12345热线受理时间：2026-11-27 10:02）",
+             "source": "hotline_12345", "external": "GD1", "by": "import:12345", "at": at},
+            # A note a person typed into a window case is not a reception time.
+            {"id": 3, "no": "ZZ-2026-000003", "description": "（某某受理时间：2020-01-01 00:00）", "source": "walk_in",
+             "external": None, "by": "intake1", "at": at}])
+        conn.execute(text("INSERT INTO parties (case_id, position, name, role) VALUES (2, 0, '陈磊', 'applicant')"))
     engine.dispose()
+
     schema.upgrade(blank_url)
     engine = create_engine(blank_url)
     with engine.connect() as conn:
-        created, received = conn.execute(text("SELECT created_at, received_at FROM cases")).one()
-        assert received == created and received is not None
-    engine.dispose()
-    schema.downgrade(blank_url, "0005")  # and back: the column goes, the case stays
-    engine = create_engine(blank_url)
+        rows = conn.execute(text("SELECT id, created_at, received_at FROM cases ORDER BY id")).all()
+        if blank_url.startswith("sqlite"):
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    received = {row.id: _utc(row.received_at) for row in rows}
+    registered = _utc(rows[0].created_at)
+    assert received == {1: registered, 2: datetime(2026, 11, 27, 2, 2, tzinfo=timezone.utc), 3: registered}
+    columns = {c["name"]: c for c in inspect(engine).get_columns("cases")}
+    assert columns["received_at"]["nullable"] is False
+    assert "ix_cases_received_at" in {i["name"] for i in inspect(engine).get_indexes("cases")}
+    assert {tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("cases")} >= {
+        ("case_no",), ("source", "external_id")}
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT case_no FROM cases")).scalar_one() == "ZZ-2026-000001"
+        assert conn.execute(text("SELECT name FROM parties WHERE case_id = 2")).scalar_one() == "陈磊"
     engine.dispose()
+
+    schema.downgrade(blank_url, "0005")  # and back: the column goes, the cases stay
+    engine = create_engine(blank_url)
+    assert "received_at" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == 3
+    engine.dispose()
+
+
+def _utc(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

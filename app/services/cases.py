@@ -87,6 +87,7 @@ def _find_external(source: str, external_id: str | None) -> int | None:
 def _create(session: Connection, principal: Principal, body: dict[str, Any],
             definition: definitions.DefinitionInfo, received_at: datetime | None) -> dict[str, Any]:
     now = clock.now()
+    received_at = min(received_at, now) if received_at is not None else now
     location = body.get("location") or {}
     case_no = _next_case_no(session)
     case_id = _INSERT_CASE.run(session, {
@@ -99,12 +100,12 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
         "willing_to_mediate": body.get("willing_to_mediate"), "status": "registered", "procedure": None,
         "procedure_since": None, "handling_group": None, "complexity": None, "outcome": None, "satisfied": None,
         "reopen_count": 0, "process_instance_id": None, "created_by": principal.username, "created_at": now,
-        "received_at": min(received_at, now) if received_at is not None else now, "updated_at": now,
+        "received_at": received_at, "updated_at": now,
         "closed_at": None}).scalar_one()
     _INSERT_PARTIES.run_many(session, [
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
          "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])
-    duplicates.flag(session, case_id, body.get("category"), now)
+    duplicates.flag(session, case_id, body.get("category"), now, received_at)
     data = {name: body.get(name) for name in PROCESS_FIELDS}
     data.update(case_id=case_id, case_no=case_no, urgency=body.get("urgency", "normal"))
     live = instances.start(session, definition, data)

@@ -45,6 +45,13 @@ class ValidationReport:
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed form files by name
 
 
+MAX_NAME = 200
+
+
+def _plain_name(name: str) -> bool:
+    return 0 < len(name) <= MAX_NAME and not any(ch in "/\\" or ord(ch) < 32 or ord(ch) == 127 for ch in name)
+
+
 def _check(files: dict[str, bytes]) -> ValidationReport:
     errors: list[ProblemLocation] = []
     if not files:
@@ -52,6 +59,11 @@ def _check(files: dict[str, bytes]) -> ValidationReport:
     for name in files:
         if not name.endswith(ALLOWED_SUFFIXES):
             errors.append(ProblemLocation(name, None, None, "only .bpmn, .dmn and form .json files are accepted"))
+        if not _plain_name(name):
+            # The name comes back in downloads (headers, zip entries) and in references between files.
+            errors.append(ProblemLocation(name.encode("unicode_escape").decode("ascii"), None, None,
+                                          "a file name may not contain control characters, slashes or be "
+                                          f"longer than {MAX_NAME} characters"))
         try:
             files[name].decode("utf-8")
         except UnicodeDecodeError as exc:

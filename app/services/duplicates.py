@@ -1,5 +1,6 @@
 """Possible duplicates, flagged at intake: a new case whose applicant has the same phone or ID number as
-an applicant of a case in the same category received within the last 30 days. The flag is shown on
+an applicant of a case in the same category received within the 30 days before it (reception times:
+an imported work order is compared as of when its source received it). The flag is shown on
 the case; it never blocks registration (the same person may well have a second, genuine dispute).
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _same(column: str) -> Any:
                          .join(_C, _C.c.id == _THEIRS.c.case_id))
             .where(_MINE.c.case_id == bindparam("b_case"), _MINE.c.role == "applicant",
                    _THEIRS.c.role == "applicant", _C.c.id != bindparam("b_case"),
-                   _C.c.category == bindparam("b_category"), _C.c.created_at >= bindparam("b_since")))
+                   _C.c.category == bindparam("b_category"), _C.c.received_at >= bindparam("b_since")))
 
 
 # Each search starts from the new applicant and goes through the phone or ID-number index: driven
@@ -51,12 +52,12 @@ _OF_CASE = (select(_D.c.earlier_case_id, _C.c.case_no, _C.c.status, _C.c.created
             .where(_D.c.case_id == bindparam("b_case")).order_by(_C.c.created_at.desc()))
 
 
-def flag(session: Connection, case_id: int, category: str | None, now: datetime) -> None:
+def flag(session: Connection, case_id: int, category: str | None, now: datetime, received_at: datetime) -> None:
     """Record the possible duplicates of a case just registered (its parties already inserted).
     A case registered without a category (triage decides it later) has nothing to compare with."""
     if category is None:
         return
-    _FLAG.run(session, {"b_case": case_id, "b_category": category, "b_now": now, "b_since": now - WINDOW})
+    _FLAG.run(session, {"b_case": case_id, "b_category": category, "b_now": now, "b_since": received_at - WINDOW})
 
 
 def of_case(session: Session | Connection, case_id: int) -> list[dict[str, Any]]:

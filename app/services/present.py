@@ -51,7 +51,8 @@ def _amount(value: Decimal | None) -> float | None:
 
 # The columns case_summary reads (statements that return a case for a summary return only these).
 CASE_SUMMARY_COLUMNS = ("id", "case_no", "title", "source", "external_id", "category", "urgency", "status",
-                        "procedure", "procedure_since", "handling_group", "outcome", "created_at", "closed_at")
+                        "procedure", "procedure_since", "handling_group", "outcome", "received_at", "created_at",
+                        "closed_at")
 
 
 def case_summary(case: Case) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def case_summary(case: Case) -> dict[str, Any]:
             "external_id": case.external_id, "category": case.category, "urgency": case.urgency,
             "status": case.status, "procedure": case.procedure, "procedure_since": iso(case.procedure_since),
             "handling_group": case.handling_group, "outcome": case.outcome,
-            "created_at": iso(case.created_at), "closed_at": iso(case.closed_at)}
+            "received_at": iso(case.received_at), "created_at": iso(case.created_at),
+            "closed_at": iso(case.closed_at)}
 
 
 def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
@@ -70,8 +72,7 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
         "amount": _amount(case.amount), "location": {"grid": case.grid, "address": case.address},
         "willing_to_mediate": case.willing_to_mediate, "complexity": case.complexity,
         "satisfied": case.satisfied, "reopen_count": case.reopen_count, "created_by": case.created_by,
-        "received_at": iso(case.received_at), "updated_at": iso(case.updated_at),
-        "process_instance_id": case.process_instance_id,
+        "updated_at": iso(case.updated_at), "process_instance_id": case.process_instance_id,
         "parties": [party(p, reveal) for p in case.parties], "personal_data_masked": not reveal,
         "active_tasks": tasks,
         "possible_duplicates": duplicates or [],  # earlier cases of the same applicant and category

@@ -77,7 +77,7 @@ def ranking_tables(result: dict[str, Any]) -> list[Table]:
 
 def daily_tables(result: dict[str, Any]) -> list[Table]:
     new = [("case_no", "案件编号"), ("title", "标题"), ("source", "来源"), ("category", "类别"),
-           ("status", "状态"), ("created_at", "受理时间")]
+           ("status", "状态"), ("received_at", "受理时间"), ("created_at", "登记时间")]
     return [Table(f"{result['date']} 新受理", new, result["new"]["items"]),
             Table("今日到期", TASK_COLUMNS, result["due_today"]["items"]),
             Table("超期未办", TASK_COLUMNS, result["overdue"]["items"])]

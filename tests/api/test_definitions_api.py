@@ -142,6 +142,8 @@ def test_designer_downloads_the_files_a_version_was_deployed_from(api: Api, clie
     assert "dispute_case-v2.zip" in archive.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:
         assert {name: bundle.read(name) for name in bundle.namelist()} == files
+        # Stamped with the deployment time in the centre's zone (the frozen clock: 2026-12-01 09:30).
+        assert {info.date_time for info in bundle.infolist()} == {(2026, 12, 1, 9, 30, 0)}
     again = client.get("/api/v1/process-definitions/dispute_case/2/resources.zip", headers=headers)
     assert again.data == archive.data  # the same version downloads as the same bytes
 
@@ -154,3 +156,15 @@ def test_only_designers_and_supervisors_download_sources_and_unknown_ones_are_40
     assert api.get("designer1", "/process-definitions/nope/1/resources.zip", expect=404)["status"] == 404
     missing = api.get("designer1", "/process-definitions/dispute_case/1/resources/other.bpmn", expect=404)
     assert "other.bpmn" in missing["detail"]
+
+
+def test_file_names_with_control_characters_are_refused(app: Any) -> None:
+    # A multipart client can send one (filename*=UTF-8''a%0D%0Ab.json); it would break the downloads.
+    from app.services import definitions
+
+    files = dict(BUNDLE)
+    files["bad\r\nname.schema.json"] = files["dispatch.schema.json"]
+    report = definitions.validate(OPERATOR, files)
+    assert report.valid is False
+    assert [(e.file, "control characters" in e.message) for e in report.errors] == [
+        ("bad\\r\\nname.schema.json", True)]

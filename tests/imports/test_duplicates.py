@@ -47,3 +47,25 @@ def test_case_without_category_is_not_compared(api: Any) -> None:
     _register(api, None)
     second = _register(api, None)
     assert api.get("admin1", f"/cases/{second['id']}")["possible_duplicates"] == []
+
+
+def test_imported_work_orders_are_compared_by_when_their_source_received_them(api: Any, frozen_clock: Any) -> None:
+    from app import clock
+    from app.services import cases
+    from app.services.auth import Principal
+
+    feed = Principal("import:12345", "12345", frozenset({"integration"}), frozenset())
+    now = clock.now()
+
+    def imported(number: str, days_ago: int) -> dict[str, Any]:
+        body = {"title": "噪音", "description": "夜间噪音", "source": "hotline_12345", "external_id": number,
+                "category": "neighbor", "parties": [ZHANG]}
+        case, _ = cases.register(feed, body, now - timedelta(days=days_ago))
+        return case
+
+    old = imported("GD-OLD", 45)
+    recent = imported("GD-RECENT", 10)  # 35 days after the old one: out of its window
+    assert api.get("admin1", f"/cases/{recent['id']}")["possible_duplicates"] == []
+    window = _register(api, "neighbor")  # today: the recent work order is 10 days old, the old one 45
+    shown = api.get("admin1", f"/cases/{window['id']}")["possible_duplicates"]
+    assert [d["case_no"] for d in shown] == [recent["case_no"]] and old["case_no"] != recent["case_no"]

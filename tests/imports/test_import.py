@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ def test_errors_are_concord_errors() -> None:
     assert issubclass(import_mapping.MappingInvalid, ConcordError)
 
 
-def test_reports_count_imported_work_orders_on_the_day_the_source_received_them(app: Any, api: Any,
+def test_reports_count_imported_work_orders_on_the_day_the_source_received_them(app: Any, api: Any, client: Any,
                                                                                  tmp_path: Path) -> None:
     api.register(source="walk_in")  # received today, 2026-12-01, at the window
     _run(_copy(tmp_path, "12345_sample.csv"), "12345")  # 5 valid work orders received on 2026-11-27
@@ -160,3 +161,11 @@ def test_reports_count_imported_work_orders_on_the_day_the_source_received_them(
     daily = api.get("supervisor1", "/reports/daily?date=2026-11-27")
     assert sorted(c["external_id"] for c in daily["new"]["items"]) == [
         "GD20261127000101", "GD20261127000117", "GD20261127000126", "GD20261127000144", "GD20261127000160"]
+    assert {c["received_at"][:10] for c in daily["new"]["items"]} == {"2026-11-27"}
+    assert {c["created_at"][:10] for c in daily["new"]["items"]} == {"2026-12-01"}
+    sheet = client.get("/api/v1/reports/daily.csv?date=2026-11-27", headers=api.headers("supervisor1"))
+    rows = list(csv.reader(io.StringIO(sheet.get_data(as_text=True).lstrip("\ufeff"))))
+    header = next(row for row in rows if "受理时间" in row)
+    first = rows[rows.index(header) + 1]
+    assert first[header.index("受理时间")].startswith("2026-11-27") and first[header.index("登记时间")].startswith(
+        "2026-12-01")
