@@ -91,7 +91,7 @@ def validate(principal: Principal, files: dict[str, bytes]) -> ValidationReport:
 
 def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str, Any]], bool]:
     """Deploy a new version of every process in `files`. Returns (definitions, created);
-    re-deploying byte-identical files creates nothing and returns the existing versions."""
+    re-deploying the files of the latest versions creates nothing and returns those versions."""
     principal.require_role("designer")
     report = _check(files)
     if not report.valid:
@@ -105,15 +105,28 @@ def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str
 def _store(principal: Principal, files: dict[str, bytes], report: ValidationReport,
            content_hash: str) -> tuple[list[dict[str, Any]], bool]:
     with db.transaction() as session:
-        existing = session.scalars(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash)
-                                   .order_by(ProcessDefinition.id)).all()
+        existing = _latest_with_hash(session, content_hash)
         if existing:
-            deployment_id, summaries, created = existing[0].deployment_id, [_summary(d, None) for d in existing], False
+            deployment_id, summaries, created = existing[0].deployment_id, [_summary(d, True) for d in existing], False
         else:
             deployment_id, definitions = _insert(session, principal, files, report, content_hash)
             summaries, created = [_summary(d, latest=True) for d in definitions], True
     _keep_forms(deployment_id, report.forms)  # committed: the id is this deployment's for good
     return summaries, created
+
+
+def _latest_with_hash(session: Session, content_hash: str) -> list[ProcessDefinition]:
+    """The versions deployed from these very files, when they are still the latest of their processes.
+    Files identical to an older version deploy anew: that is how a designer rolls back a bad version."""
+    rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash)
+                           .order_by(ProcessDefinition.id)).all()
+    last_of_key = {row.key: row for row in rows}  # the files may have been deployed more than once
+    newest = dict(session.execute(
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version))
+        .where(ProcessDefinition.key.in_(last_of_key)).group_by(ProcessDefinition.key)).all())
+    if not rows or any(newest[key] != row.version for key, row in last_of_key.items()):
+        return []
+    return sorted(last_of_key.values(), key=lambda row: row.id)
 
 
 def _insert(session: Session, principal: Principal, files: dict[str, bytes], report: ValidationReport,

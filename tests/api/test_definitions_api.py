@@ -58,7 +58,21 @@ def test_deploying_changed_files_makes_a_new_version_and_old_cases_keep_theirs(a
 
 def test_identical_files_deploy_nothing_new(api: Api) -> None:
     again = api.post("designer1", "/process-definitions", expect=200, **_upload(BUNDLE))
-    assert [d["version"] for d in again["definitions"]] == [1, 1]
+    assert [(d["version"], d["is_latest"]) for d in again["definitions"]] == [(1, True), (1, True)]
+
+
+def test_the_files_of_an_older_version_deploy_again_to_roll_back(api: Api) -> None:
+    changed = dict(BUNDLE)
+    changed["dispatch.schema.json"] = changed["dispatch.schema.json"].replace("交办意见".encode(), "意见".encode())
+    api.post("designer1", "/process-definitions", expect=201, **_upload(changed))
+    rolled_back = api.post("designer1", "/process-definitions", expect=201, **_upload(BUNDLE))
+    assert [(d["key"], d["version"]) for d in rolled_back["definitions"]] == [("dispute_case", 3), ("roadmap", 3)]
+    case = api.register(category="labor")
+    form = api.get("dispatch1", f"/tasks/{api.task(case['id'], 'dispatch')['id']}")["form"]["schema"]
+    assert form["properties"]["dispatch_note"]["title"] == "交办意见"
+    # The rolled-back files are now the latest: sending them once more changes nothing.
+    again = api.post("designer1", "/process-definitions", expect=200, **_upload(BUNDLE))
+    assert [d["version"] for d in again["definitions"]] == [3, 3]
 
 
 def test_only_designers_deploy(api: Api) -> None:
