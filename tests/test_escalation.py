@@ -103,6 +103,9 @@ def test_supervision_task_can_list_the_late_node(api: Api, frozen_clock: Any) ->
     assert _task(api, case["id"], "sign_for")["escalation_level"] == 3
     notes = api.get("mediator1", "/notifications")["items"]
     assert notes[0]["kind"] == "listed" and "三日内书面说明" in notes[0]["message"]
+    # Supervising a case is not handling it: its parties stay masked for the supervisor.
+    seen = api.get("supervisor1", f"/cases/{case['id']}")
+    assert seen["personal_data_masked"] is True and seen["parties"][0]["phone"] == "138****8000"
 
 
 def test_supervisor_urges_a_late_task_and_the_handler_sees_it(api: Api, frozen_clock: Any) -> None:

@@ -146,18 +146,29 @@ def visible_clause(principal: Principal) -> ColumnElement[bool]:
     return or_(Case.created_by == principal.username, _touches(principal))
 
 
-def _touches(principal: Principal) -> ColumnElement[bool]:
+def _involved(principal: Principal) -> ColumnElement[bool]:
+    """A task of the case that was in the caller's groups or in their hands."""
     groups = list(principal.groups)
-    involved = or_(TaskRow.group_name.in_(groups) if groups else false(),
-                   TaskRow.assignee == principal.username, TaskRow.completed_by == principal.username)
-    return exists().where(and_(TaskRow.case_id == Case.id, involved))
+    return and_(TaskRow.case_id == Case.id, or_(TaskRow.group_name.in_(groups) if groups else false(),
+                                                TaskRow.assignee == principal.username,
+                                                TaskRow.completed_by == principal.username))
+
+
+def _touches(principal: Principal) -> ColumnElement[bool]:
+    return exists().where(_involved(principal))
+
+
+# The centre's supervision lane (route.md): its 督办 tasks oversee the handling, they are not handling.
+SUPERVISION_GROUP = "supervisor"
 
 
 def reveals_personal_data(session: Session, principal: Principal, case: Case) -> bool:
-    """ID numbers and phones are shown to those handling the case (and admins), masked for others."""
+    """ID numbers and phones are shown to those handling the case (and admins), masked for others —
+    supervisors urging or listing it included."""
     if "admin" in principal.roles or case.created_by == principal.username:
         return True
-    return bool(session.scalar(select(_touches(principal)).where(Case.id == case.id)))
+    handling = exists().where(_involved(principal), TaskRow.group_name != SUPERVISION_GROUP)
+    return bool(session.scalar(select(handling).where(Case.id == case.id)))
 
 
 def list_cases(principal: Principal, *, status: str | None = None, category: str | None = None,
