@@ -121,9 +121,9 @@ def _latest_with_hash(session: Session, content_hash: str) -> list[ProcessDefini
     rows = session.scalars(select(ProcessDefinition).where(ProcessDefinition.content_hash == content_hash)
                            .order_by(ProcessDefinition.id)).all()
     last_of_key = {row.key: row for row in rows}  # the files may have been deployed more than once
-    newest = dict(session.execute(
+    newest: dict[str, int] = {key: version for key, version in session.execute(
         select(ProcessDefinition.key, func.max(ProcessDefinition.version))
-        .where(ProcessDefinition.key.in_(last_of_key)).group_by(ProcessDefinition.key)).all())
+        .where(ProcessDefinition.key.in_(last_of_key)).group_by(ProcessDefinition.key))}
     if not rows or any(newest[key] != row.version for key, row in last_of_key.items()):
         return []
     return sorted(last_of_key.values(), key=lambda row: row.id)

@@ -31,6 +31,30 @@ def test_malformed_json_is_400_problem(api: Api) -> None:
     assert problem["status"] == 400 and "malformed JSON" in problem["detail"]
 
 
+_VALID = ('{"title": "t", "description": "描述内容", "source": "walk_in", '
+          '"parties": [{"name": "a", "role": "applicant"}]')
+
+
+@pytest.mark.parametrize("body, detail", [
+    (_VALID + ', "amount": NaN}', "NaN is not a JSON value"),
+    (_VALID + ', "amount": 1' + "0" * 5000 + "}", "malformed JSON"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    (_VALID.replace('"t"', '"a\\ud800b"') + "}", "unpaired surrogate"),
+])
+def test_hostile_json_is_400_and_registers_nothing(api: Api, body: str, detail: str) -> None:
+    response = api.client.post("/api/v1/cases", data=body, headers={
+        **api.headers("intake1"), "Content-Type": "application/json"})
+    assert (response.status_code, response.content_type) == (400, "application/problem+json"), response.get_json()
+    assert detail in response.get_json()["detail"]
+    assert api.get("admin1", "/cases")["total"] == 0
+
+
+def test_ids_beyond_any_database_integer_are_unknown(api: Api) -> None:
+    api.get("admin1", "/cases/99999999999999999999", expect=404)
+    api.get("designer1", "/process-definitions/dispute_case/9223372036854775808/resources", expect=404)
+    api.get("admin1", "/cases/9223372036854775807", expect=404)  # the largest integer: looked up, not there
+
+
 @pytest.mark.parametrize("change, field", [
     ({"parties": [{"name": "李四", "role": "respondent"}]}, "parties"),
     ({"category": "astrology"}, "category"),

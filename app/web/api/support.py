@@ -42,16 +42,29 @@ def principal() -> Principal:
     return g.principal
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def json_body(require_object: bool = True) -> Any:
     raw = request.get_data(cache=True)
     if not raw:
         raise BadRequest("the request body is empty; send JSON")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        value = json.loads(text, parse_constant=_not_json)
+        if "\\u" in text:  # an escaped lone surrogate decodes, then fails when stored
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("the request body is not UTF-8") from exc
+    except UnicodeEncodeError as exc:
+        raise BadRequest("the request body contains an unpaired surrogate (\\ud800-\\udfff) escape") from exc
     except json.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except ValueError as exc:  # NaN or Infinity, an integer of thousands of digits
+        raise BadRequest(f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadRequest("malformed JSON: nested too deeply") from exc
     if require_object and not isinstance(value, dict):
         raise BadRequest("the request body must be a JSON object")
     return value
