@@ -19,6 +19,11 @@ DAY = timedelta(days=1)
 _DAY_SECONDS = 86400.0
 
 
+# No statutory limit in the roadmap comes near ten years; a longer one is a typing error, and counting
+# it working day by working day would run past the calendar years Concord knows.
+MAX_LIMIT_DAYS = 3660
+
+
 class LimitError(ValueError):
     """A time limit that is not an ISO 8601 duration this calendar can count."""
 
@@ -60,12 +65,17 @@ def _parsed_limit(text: str) -> Limit:
     text = (text or "").strip().upper()
     months = _MONTHS.match(text)
     if months:
+        if int(months["months"]) > MAX_LIMIT_DAYS // 30:
+            raise LimitError(f"{text!r} is longer than the longest limit counted ({MAX_LIMIT_DAYS // 30} months)")
         return Limit(months=int(months["months"]))
     match = _DURATION.match(text)
     if not match or text in ("P", "PT") or not any(match.groupdict().values()):
         raise LimitError(f"{text!r} is not an ISO 8601 duration such as P7D, PT4H or P3M")
     parts = {k: int(v or 0) for k, v in match.groupdict().items()}
-    return Limit(days=parts["weeks"] * 7 + parts["days"], seconds=parts["hours"] * 3600 + parts["minutes"] * 60)
+    limit = Limit(days=parts["weeks"] * 7 + parts["days"], seconds=parts["hours"] * 3600 + parts["minutes"] * 60)
+    if limit.days + limit.seconds // 86400 > MAX_LIMIT_DAYS:
+        raise LimitError(f"{text!r} is longer than the longest limit counted ({MAX_LIMIT_DAYS} days)")
+    return limit
 
 
 class WorkCalendar:

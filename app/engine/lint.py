@@ -18,6 +18,9 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 ON_COMPLETE_EFFECTS = ("supervision",)  # what the platform does when such a task completes
+# The case statuses of route.md; a task's caseStatus sets one of them while it is open.
+CASE_STATUSES = ("registered", "dispatched", "handling", "in_channel", "feedback", "closed")
+_DURATION_LIKE = re.compile(r"^\s*[+-]?P", re.IGNORECASE)
 
 
 def _owner_id(node: etree._Element) -> str | None:
@@ -62,14 +65,39 @@ def _check_timer(text: str, kind: str) -> str | None:
     return None
 
 
+def _results(node: ast.expr) -> list[ast.expr]:
+    """The sub-expressions whose value can be the expression's value (through `a if c else b`,
+    `a or b`); the comparisons and conditions in between are not results."""
+    if isinstance(node, ast.IfExp):
+        return _results(node.body) + _results(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [result for value in node.values for result in _results(value)]
+    return [node]
+
+
 def _check_limits(expression: str) -> Iterator[str]:
-    """Every duration written in a timeLimit expression must parse (P7D, PT4H, P3M)."""
-    for node in ast.walk(ast.parse(expression, mode="eval")):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("P"):
-            try:
-                Limit.parse(node.value)
-            except LimitError as exc:
-                yield f"timeLimit: {exc}"
+    """Every duration written in a timeLimit expression must parse (P7D, PT4H, P3M) and be countable,
+    and a constant result must be a duration: a bad one would stop every case reaching the task."""
+    tree = ast.parse(expression, mode="eval")
+    texts = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+             and isinstance(node.value, str) and _DURATION_LIKE.match(node.value)}
+    for result in _results(tree.body):
+        if isinstance(result, ast.Constant) and result.value not in (None, ""):
+            if not isinstance(result.value, str):
+                yield f"timeLimit: {result.value!r} is not a duration text such as \"P7D\""
+            else:
+                texts.add(result.value)
+    for text in sorted(texts):
+        try:
+            Limit.parse(text)
+        except LimitError as exc:
+            yield f"timeLimit: {exc}"
+
+
+def _check_status(expression: str) -> Iterator[str]:
+    for result in _results(ast.parse(expression, mode="eval").body):
+        if isinstance(result, ast.Constant) and result.value not in (None, "") and result.value not in CASE_STATUSES:
+            yield f"caseStatus {result.value!r} is not one of: {', '.join(CASE_STATUSES)}"
 
 
 def _has_month_limit(expression: str) -> bool:
@@ -106,12 +134,14 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
             yield _problem(file, prop, f"onComplete {value!r} is not one of: {', '.join(ON_COMPLETE_EFFECTS)}")
         if name in FORM_PROPERTIES and value not in available_forms:
             yield _problem(file, prop, f"form file {value!r} is not part of the deployment")
-        if name in ("candidateGroups", "timeLimit", "timeLimitCalendar"):
+        if name in ("candidateGroups", "timeLimit", "timeLimitCalendar", "caseStatus", "procedure"):
             error = _compile(value, "eval")
             if error:
                 yield _problem(file, prop, f"{name} {error}")
             elif name == "timeLimit":
                 yield from (_problem(file, prop, message) for message in _check_limits(value))
+            elif name == "caseStatus":
+                yield from (_problem(file, prop, message) for message in _check_status(value))
     for task in root.iterfind(".//bpmn:userTask", NS):
         props = {p.get("name"): p for p in task.iterfind(".//spiffworkflow:property", NS)}
         limit, calendar = props.get("timeLimit"), props.get("timeLimitCalendar")

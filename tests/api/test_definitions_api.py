@@ -110,6 +110,39 @@ def test_month_limits_must_count_calendar_months(api: Api) -> None:
     assert "calendar" in report["errors"][0]["message"]
 
 
+# The triage task's status and limit (the task every case without a category reaches first).
+_TRIAGE_LIMIT = (b'<spiffworkflow:property name="caseStatus" value="&quot;registered&quot;" />'
+                 b'<spiffworkflow:property name="timeLimit" value="&quot;P1D&quot;" /></spiffworkflow:properties>'
+                 b'</bpmn:extensionElements><bpmn:incoming>f_unclassified')
+
+
+@pytest.mark.parametrize("status, limit, message", [
+    (b"&quot;registered&quot;", b"&quot;-P1D&quot;", "is not an ISO 8601 duration"),
+    (b"&quot;registered&quot;", b"&quot;P99999999D&quot;", "longer than the longest limit"),
+    (b"&quot;registered&quot;", b"&quot;P1200M&quot;", "longer than the longest limit"),
+    (b"&quot;registered&quot;", b"7", "is not a duration text"),
+    (b"&quot;registered&quot;", b"&quot;P1D&quot; if urgency == &quot;urgent&quot; else &quot;1 day&quot;",
+     "is not an ISO 8601 duration"),
+    (b"&quot;bogus_status&quot;", b"&quot;P1D&quot;", "caseStatus 'bogus_status' is not one of"),
+])
+def test_time_limits_and_statuses_that_would_fail_every_case_are_refused_at_deploy(
+        api: Api, status: bytes, limit: bytes, message: str) -> None:
+    files = dict(BUNDLE)
+    assert _TRIAGE_LIMIT in files["dispute_case.bpmn"]
+    files["dispute_case.bpmn"] = files["dispute_case.bpmn"].replace(_TRIAGE_LIMIT, _TRIAGE_LIMIT.replace(
+        b"&quot;registered&quot;", status).replace(b"&quot;P1D&quot;", limit))
+    problem = api.post("designer1", "/process-definitions", expect=422, **_upload(files))
+    assert {e["element_id"] for e in problem["errors"]} == {"triage"}
+    assert any(message in e["message"] for e in problem["errors"]), problem["errors"]
+
+
+def test_a_limit_computed_from_the_case_stays_allowed(api: Api) -> None:
+    files = dict(BUNDLE)
+    files["dispute_case.bpmn"] = files["dispute_case.bpmn"].replace(_TRIAGE_LIMIT, _TRIAGE_LIMIT.replace(
+        b"&quot;P1D&quot;", b"&quot;PT4H&quot; if urgency == &quot;urgent&quot; else &quot;P1D&quot;"))
+    assert api.post("designer1", "/process-definitions/validate", **_upload(files))["valid"] is True
+
+
 def test_a_failed_deploy_leaves_no_forms_behind_and_a_deployed_form_is_served_as_deployed(
         api: Api, monkeypatch: Any) -> None:
     from app.services import audit, definitions
