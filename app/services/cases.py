@@ -199,7 +199,8 @@ def get_case(principal: Principal, case_id: int) -> dict[str, Any]:
         return present.case_detail(
             case, reveal=reveals_personal_data(session, principal, case),
             tasks=[present.task_item(t, case.case_no) for t in open_tasks],
-            timeline=audit.case_timeline(session, case.id), duplicates=duplicates.of_case(session, case.id))
+            timeline=audit.case_timeline(session, case.id),
+            duplicates=duplicates.of_case(session, case.id, visible_clause(principal)))
 
 
 def case_count() -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, literal, select, union_all
+from sqlalchemy import ColumnElement, Connection, Integer, and_, bindparam, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import Case, Party, PossibleDuplicate, table_of
@@ -60,8 +60,11 @@ def flag(session: Connection, case_id: int, category: str | None, now: datetime,
     _FLAG.run(session, {"b_case": case_id, "b_category": category, "b_now": now, "b_since": received_at - WINDOW})
 
 
-def of_case(session: Session | Connection, case_id: int) -> list[dict[str, Any]]:
-    """The earlier cases a case may duplicate, newest first (what the case page shows)."""
+def of_case(session: Session | Connection, case_id: int,
+            visible: ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """The earlier cases a case may duplicate, newest first (what the case page shows); with `visible`,
+    only those among the cases the caller may see (another room's case stays unknown to them)."""
+    query = _OF_CASE if visible is None else _OF_CASE.where(visible)
     return [{"case_id": row.earlier_case_id, "case_no": row.case_no, "status": row.status,
              "created_at": present.iso(row.created_at), "matched_on": row.matched_on}
-            for row in session.execute(_OF_CASE, {"b_case": case_id})]
+            for row in session.execute(query, {"b_case": case_id})]

@@ -69,3 +69,16 @@ def test_imported_work_orders_are_compared_by_when_their_source_received_them(ap
     window = _register(api, "neighbor")  # today: the recent work order is 10 days old, the old one 45
     shown = api.get("admin1", f"/cases/{window['id']}")["possible_duplicates"]
     assert [d["case_no"] for d in shown] == [recent["case_no"]] and old["case_no"] != recent["case_no"]
+
+
+def test_an_earlier_case_the_caller_may_not_see_is_not_named(api: Any) -> None:
+    first = _register(api, "family")
+    api.work("dispatch1", first["id"], "dispatch", {"handling_group": "family", "complexity": "simple"})
+    second = _register(api, "family")
+    api.work("dispatch1", second["id"], "dispatch", {"handling_group": "mediation", "complexity": "simple"})
+    assert api.get("mediator1", f"/cases/{second['id']}")["possible_duplicates"] == []
+    api.get("mediator1", f"/cases/{first['id']}", expect=404)
+    shown = api.get("family1", f"/cases/{first['id']}")["possible_duplicates"]
+    assert shown == []  # the earlier case has no earlier one
+    assert [d["case_id"] for d in api.get("dispatch1", f"/cases/{second['id']}")["possible_duplicates"]] == [
+        first["id"]]
