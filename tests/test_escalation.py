@@ -71,9 +71,12 @@ def test_dispatch_climbs_the_whole_ladder_while_nobody_acts(api: Api, frozen_clo
     assert _task(api, case["id"], "dispatch")["escalation_level"] == 3
     board = api.get("supervisor1", "/escalations?level=3")["items"]
     assert [t["id"] for t in board] == [dispatch["id"]] and board[0]["overdue_seconds"] == 20 * 3600
-    timeline = [e["action"] for e in api.get("admin1", f"/cases/{case['id']}")["timeline"]]
+    entries = api.get("admin1", f"/cases/{case['id']}")["timeline"]
+    timeline = [e["action"] for e in entries]
     assert [a for a in timeline if a.startswith("task.") and a != "task.opened"] == [
         "task.warning", "task.overdue", "task.listed"]
+    overdue = next(e for e in entries if e["action"] == "task.overdue")
+    assert overdue["detail"]["due_at"] == dispatch["due_at"] and overdue["detail"]["due_at"].endswith("+08:00")
 
 
 @pytest.mark.parametrize("node", ["sign_for", "handle", "feedback"])

@@ -24,7 +24,7 @@ from app.engine import runner
 from app.errors import ConcordError, NotFound
 from app.extensions import db, settings
 from app.models import TaskRow, Timer, table_of, timer_state_is
-from app.services import audit, instances, notifications, projection
+from app.services import audit, instances, notifications, present, projection
 
 log = logging.getLogger(__name__)
 _TM, _T = table_of(Timer), table_of(TaskRow)
@@ -132,7 +132,7 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
     entries = [audit.entry(actor="system", action=ACTIONS[row.kind], case_id=task.case_id,
                            instance_id=task.instance_id, task_id=task.id,
                            detail={"task": task.bpmn_id, "title": task.title, "level": level, "timer": row.id,
-                                   "due_at": task.due_at.isoformat() if task.due_at else None})]
+                                   "due_at": present.iso(task.due_at)})]
     if row.kind in ("overdue", "listed"):
         notifications.notify_handler(conn, task, kind="reminder" if row.kind == "overdue" else "listed",
                                      message=_reminder_text(row.kind, task), actor="system")
@@ -151,7 +151,7 @@ def _reminder_text(kind: str, task: Any) -> str:
 def _open_supervision(conn: Connection, task: Any, live: instances.LiveInstance) -> None:
     """Tell the process the node is overdue; a boundary event on it opens the supervision task."""
     payload = {"task": task.bpmn_id, "task_id": task.id, "title": task.title, "group": task.group_name,
-               "assignee": task.assignee, "due_at": task.due_at.isoformat() if task.due_at else None}
+               "assignee": task.assignee, "due_at": present.iso(task.due_at)}
     try:
         runner.deliver_message(live.workflow, f"overdue_{task.bpmn_id}", payload)
     except NotFound:
