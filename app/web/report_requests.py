@@ -54,4 +54,4 @@ def download(who: Principal, name: str, fmt: str) -> Response:
     content = (report_files.to_csv if fmt == "csv" else report_files.to_xlsx)(tables(result))
     stem = f"concord-{name}-" + str(result.get("month") or result.get("date") or f"{result['from']}_{result['to']}")
     disposition = f'attachment; filename="{stem}.{fmt}"'
-    return Response(content, mimetype=FORMATS[fmt], headers={"Content-Disposition": disposition})
+    return Response(content, content_type=FORMATS[fmt], headers={"Content-Disposition": disposition})

@@ -67,6 +67,7 @@ def test_csv_and_excel_downloads(api: Any, november: dict[str, int]) -> None:
     headers = api.headers("supervisor1")
     response = api.client.get(f"/api/v1/reports/summary.csv?{NOV}&group_by=category", headers=headers)
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["类别", "受理量", "办结量"]
     assert rows[1][:2] == ["劳动人事争议 (labor)", "2"] and rows[-1][:2] == ["合计", "6"]
