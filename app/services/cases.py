@@ -180,8 +180,10 @@ def list_cases(principal: Principal, *, status: str | None = None, category: str
         if value:
             query = query.where(column == value)
     if q:
-        pattern = f"%{q.strip()}%"
-        query = query.where(or_(Case.case_no.ilike(pattern), Case.title.ilike(pattern)))
+        # The words are searched for as typed: % and _ are not wildcards to the person typing them.
+        words = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{words}%"
+        query = query.where(or_(Case.case_no.ilike(pattern, escape="\\"), Case.title.ilike(pattern, escape="\\")))
     if overdue is not None:
         late = exists().where(TaskRow.case_id == Case.id, TaskRow.state == "open", TaskRow.due_at < clock.now())
         query = query.where(late if overdue else ~late)
