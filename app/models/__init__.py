@@ -9,8 +9,9 @@ from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification
 from app.models.tasks import TaskRow
-from app.models.users import User
+from app.models.users import LoginSession, User
 
-__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "Notification", "Party",
+__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "LoginSession", "Notification",
+           "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]

@@ -19,3 +19,15 @@ class User(Base):
     groups: Mapped[list[str]]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+
+
+class LoginSession(Base):
+    """One login: a token names its session, and logging out ends it (the token is refused from then
+    on, before it expires)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, carried in the signed token
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

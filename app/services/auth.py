@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
 from app.errors import Forbidden, Unauthenticated, ValidationFailed
 from app.extensions import db, settings
-from app.models import User
+from app.models import LoginSession, User
 from app.services import audit
 
 ROLES = ("intake", "handler", "supervisor", "designer", "admin", "integration")
@@ -65,22 +66,52 @@ def login(username: str, password: str) -> tuple[str, Principal]:
             raise Unauthenticated("wrong username or password")
         if not check_password_hash(user.password_hash, password):
             raise Unauthenticated("wrong username or password")
+        login_id = secrets.token_urlsafe(24)
+        session.add(LoginSession(id=login_id, username=user.username, created_at=clock.now()))
         audit.record(session, actor=user.username, action="user.login")
-        return _serializer().dumps({"u": user.username}), _principal(user)
+        return _serializer().dumps({"u": user.username, "s": login_id}), _principal(user)
 
 
-def principal_from_token(token: str) -> Principal:
+def _payload(token: str) -> dict[str, Any]:
     try:
         payload = _serializer().loads(token, max_age=settings["TOKEN_TTL_SECONDS"])
     except SignatureExpired as exc:
         raise Unauthenticated("the token has expired; log in again") from exc
     except BadSignature as exc:
         raise Unauthenticated("the token is not valid") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), str):
+        raise Unauthenticated("the token is from an older version; log in again")
+    return payload
+
+
+def principal_from_token(token: str) -> Principal:
+    payload = _payload(token)
     with db.transaction() as session:
-        user = session.scalar(select(User).where(User.username == payload.get("u")))
-        if user is None or not user.active:
+        row = session.execute(select(User, LoginSession.ended_at).join(
+            LoginSession, and_(LoginSession.username == User.username, LoginSession.id == payload["s"]))
+            .where(User.username == payload.get("u"))).one_or_none()
+        if row is None:
+            raise Unauthenticated("the token is not valid")
+        user, ended_at = row
+        if ended_at is not None:
+            raise Unauthenticated("you have logged out; log in again")
+        if not user.active:
             raise Unauthenticated("the account no longer exists or is disabled")
         return _principal(user)
+
+
+def logout(token: str) -> None:
+    """End the login `token` came from: the token (and any copy of it) is refused from now on. A token
+    that is already invalid or expired has nothing left to end."""
+    try:
+        payload = _payload(token)
+    except Unauthenticated:
+        return
+    with db.transaction() as session:
+        login_session = session.get(LoginSession, payload["s"])
+        if login_session is not None and login_session.ended_at is None:
+            login_session.ended_at = clock.now()
+            audit.record(session, actor=login_session.username, action="user.logout")
 
 
 def upsert_user(username: str, password: str, *, display_name: str, roles: list[str], groups: list[str],

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.conftest import PASSWORD, Api
 
 
 def test_same_source_and_external_id_returns_the_existing_case(api: Api) -> None:
@@ -93,6 +93,18 @@ def test_requests_without_a_valid_token_are_401(api: Api) -> None:
     assert api.client.get("/api/v1/cases").status_code == 401
     bad = api.client.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})
     assert bad.status_code == 401 and bad.get_json()["title"] == "Authentication required"
+
+
+def test_a_logged_out_token_is_refused_and_other_logins_stay(api: Api) -> None:
+    tokens = [api.client.post("/api/v1/auth/login", json={"username": "intake1", "password": PASSWORD})
+              .get_json()["token"] for _ in range(2)]
+    assert tokens[0] != tokens[1]
+    bearer = [{"Authorization": f"Bearer {token}"} for token in tokens]
+    assert api.client.post("/api/v1/auth/logout", headers=bearer[0]).status_code == 204
+    refused = api.client.get("/api/v1/cases", headers=bearer[0])
+    assert refused.status_code == 401 and "logged out" in refused.get_json()["detail"]
+    assert api.client.get("/api/v1/cases", headers=bearer[1]).status_code == 200  # another window stays in
+    assert api.client.post("/api/v1/auth/logout", headers=bearer[0]).status_code == 401
 
 
 def test_tokens_expire(api: Api, frozen_clock: Any) -> None:

@@ -37,6 +37,15 @@ def test_every_post_needs_the_csrf_token(pages: Pages) -> None:
     assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
 
 
+def test_logging_out_ends_the_session_for_a_copy_of_the_cookie_too(pages: Pages) -> None:
+    pages.login("dispatch1")
+    copied = pages.client.get_cookie("session").value
+    pages.post("/logout", {})
+    pages.client.set_cookie("session", copied)  # someone kept the cookie of the logged-in browser
+    response = pages.client.get("/inbox")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
 def test_expired_session_sends_you_to_login_and_back(pages: Pages, frozen_clock: Any) -> None:
     from datetime import timedelta
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, g, jsonify
 from flask.typing import ResponseReturnValue
 
 from app.errors import ValidationFailed
 from app.services import auth as auth_service
 from app.web.api import bp
-from app.web.api.support import doc, json_body
+from app.web.api.support import authenticated, doc, json_body
 
 
 @bp.post("/auth/login")
@@ -19,3 +19,11 @@ def login() -> ResponseReturnValue:
         raise ValidationFailed("username and password are required strings")
     token, user = auth_service.login(username, password)
     return jsonify({"token": token, "user": user.as_dict()})
+
+
+@bp.post("/auth/logout")
+@authenticated
+@doc("Log out: the token is refused from now on", tag="auth", responses={204: "Logged out", 401: "No valid token"})
+def logout() -> ResponseReturnValue:
+    auth_service.logout(g.token)
+    return Response(status=204)

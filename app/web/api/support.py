@@ -33,7 +33,8 @@ def authenticated(view: F) -> F:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/login)")
-        g.principal = auth_service.principal_from_token(token.strip())
+        g.token = token.strip()
+        g.principal = auth_service.principal_from_token(g.token)
         return view(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
 

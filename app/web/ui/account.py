@@ -33,6 +33,8 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     language = session.get("lang")
+    if session.get("token"):
+        auth_service.logout(session["token"])  # a copy of this cookie must not stay logged in
     session.clear()
     if language:
         session["lang"] = language
