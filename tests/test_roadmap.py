@@ -90,6 +90,17 @@ def test_the_channel_reports_its_result_by_message_and_the_case_goes_to_feedback
     assert "already delivered" in again["detail"]
 
 
+def test_a_result_from_another_channel_than_the_cases_is_refused(api: Api) -> None:
+    case = _to_roadmap(api, "contract")
+    _choose(api, case, "litigation")
+    message = {"name": "channel_result", "case_no": case["case_no"],
+               "payload": {"channel": "arbitration", "result": "resolved", "document_no": "仲裁2026-1"}}
+    problem = api.post("integration1", "/messages", json=message, expect=422)
+    assert [e["field"] for e in problem["errors"]] == ["payload.channel"]
+    assert "litigation" in problem["errors"][0]["message"]
+    assert [t["name"] for t in api.get("admin1", f"/cases/{case['id']}")["active_tasks"]] == ["track_channel"]
+
+
 def test_pending_results_keep_the_case_tracked(api: Api) -> None:
     case = _to_roadmap(api, "contract")
     _choose(api, case, "litigation")

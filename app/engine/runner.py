@@ -155,6 +155,16 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) 
     _engine_steps(workflow)
 
 
+def message_context(workflow: BpmnWorkflow, name: str) -> dict[str, Any]:
+    """The data of the task waiting for message `name` (a message is checked against the process as it
+    stands there, e.g. the channel the case was sent to); empty when nothing waits for it."""
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            return dict(task.data)
+    return {}
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     timers = []
     for task in workflow.event_manager.tasks.values():

@@ -31,8 +31,12 @@ class FormBundle:
 
 
 def _allowed(spec: dict[str, Any], context: dict[str, Any]) -> list[Any] | None:
+    """The values `x-enum-from` allows: the process variable's list, or its one value (a message about
+    the channel the case is in must name that channel)."""
     values = context.get(spec.get("x-enum-from", ""))
-    return list(values) if isinstance(values, (list, tuple)) else None
+    if isinstance(values, (list, tuple)):
+        return list(values)
+    return [values] if isinstance(values, (str, int)) and not isinstance(values, bool) else None
 
 
 def _narrow(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:

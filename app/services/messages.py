@@ -52,7 +52,9 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
                            if n.startswith("message_") and n.endswith(".schema.json"))
             raise ValidationFailed(f"unknown message {name!r}; this case's process knows: {', '.join(known)}",
                                    [FieldError("name", "unknown message")]) from None
-        errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message) for e in form.validate(payload)]
+        context = runner.message_context(live.workflow, name)
+        errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message)
+                  for e in form.validate(payload, context)]
         if errors:
             raise FormInvalid(f"the {name} payload does not pass its schema", errors)
         document = str(payload.get("document_no") or "")
