@@ -60,9 +60,31 @@ def _path(parts: Any) -> str:
     return text
 
 
+def _has_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value) and value.isspace()
+    if isinstance(value, dict):
+        return any(_has_blank(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_blank(item) for item in value)
+    return False
+
+
+def _blanks_emptied(value: Any) -> Any:
+    if isinstance(value, str):
+        return "" if value.isspace() else value
+    if isinstance(value, dict):
+        return {key: _blanks_emptied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_blanks_emptied(item) for item in value]
+    return value
+
+
 def _message(error: Any) -> str:
     if error.validator == "required":
         return "必填 / required"
+    if error.validator == "minLength" and error.instance == "":
+        return "不能为空 / must not be empty or only spaces"
     if error.validator == "format":
         return f"格式不正确 / invalid {error.validator_value}"
     if error.validator == "enum":
@@ -85,7 +107,10 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
         elif key not in declared:
             errors.append(FieldError(key, "表单未声明此字段 / the form does not declare this field"))
     validator = validator or compile_validator(schema)
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    # A text of spaces fills no required text: checked as the empty text it amounts to, so that every
+    # minLength (a return reason, a note, a name) also refuses it. Data with no such text is checked as is.
+    checked = _blanks_emptied(data) if _has_blank(data) else data
+    for error in sorted(validator.iter_errors(checked), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""

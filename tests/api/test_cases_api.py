@@ -62,6 +62,8 @@ def test_ids_beyond_any_database_integer_are_unknown(api: Api) -> None:
     ({"parties": [{"name": "张三", "role": "applicant", "phone": "12"}]}, "parties[0].phone"),
     ({"parties": [{"name": "张三", "role": "applicant", "id_number": "110105194912310021"}]}, "parties[0].id_number"),
     ({"title": None}, "title"),
+    ({"title": "   "}, "title"),
+    ({"parties": [{"name": " ", "role": "applicant"}]}, "parties[0].name"),
     ({"__class__": "x"}, "__class__"),
     ({"surprise": 1}, "surprise"),
 ])

@@ -79,6 +79,9 @@ def test_return_without_reason_is_refused(api: Api) -> None:
     api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
     problem = api.work("labor1", case["id"], "sign_for", {"accepted": False}, expect=422)
     assert [e["field"] for e in problem["errors"]] == ["return_reason"]
+    blank = api.work("labor1", case["id"], "sign_for", {"accepted": False, "return_reason": " \u3000 "}, expect=422)
+    assert [(e["field"], "only spaces" in e["message"]) for e in blank["errors"]] == [("return_reason", True)]
+    assert api.task(case["id"], "sign_for")  # still waiting for a real reason
 
 
 def test_completed_task_cannot_be_completed_again(api: Api) -> None:
