@@ -136,6 +136,21 @@ def test_completing_the_task_cancels_its_pending_rungs(api: Api, frozen_clock: A
     assert report.fired == 2
 
 
+def test_listing_twice_is_409_and_notes_have_a_limit(api: Api, frozen_clock: Any) -> None:
+    case = _to_sign_for(api)
+    sign_for = _task(api, case["id"], "sign_for")
+    fire(frozen_clock, datetime.fromisoformat(sign_for["due_at"]) + timedelta(hours=1))
+    long = api.post("supervisor1", f"/tasks/{sign_for['id']}/urge", json={"note": "催" * 2001}, expect=422)
+    assert [e["field"] for e in long["errors"]] == ["note"]
+    assert [e["field"] for e in api.post("supervisor1", f"/tasks/{sign_for['id']}/list", json={},
+                                         expect=422)["errors"]] == ["note"]
+    api.post("supervisor1", f"/tasks/{sign_for['id']}/list", json={"note": "挂牌"})
+    again = api.post("supervisor1", f"/tasks/{sign_for['id']}/list", json={"note": "再挂牌"}, expect=409)
+    assert "already" in again["detail"]
+    listed = [n for n in api.get("mediator1", "/notifications")["items"] if n["kind"] == "listed"]
+    assert len(listed) == 1
+
+
 def test_urging_a_closed_task_is_409(api: Api) -> None:
     case = api.register(category="labor")
     dispatch = api.task(case["id"], "dispatch")

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from app import clock
-from app.errors import Conflict, NotFound, TaskNotOpen, ValidationFailed
+from app.errors import Conflict, FieldError, NotFound, TaskNotOpen, ValidationFailed
 from app.extensions import db
 from app.models import TaskRow, Timer, table_of, timer_state_is
 from app.services import audit, notifications, present
@@ -67,6 +67,8 @@ def list_for_supervision(principal: Principal, task_id: str, note: str) -> dict[
     note = _note(note)
     with db.command() as conn:
         task = _open_task(conn, task_id)
+        if task.escalation_level >= 3:
+            raise Conflict(f"task {task_id} is listed for supervision already")
         _list(conn, principal.username, task, note)
         item = present.task_item(task, task.case_no)
         item["escalation_level"] = 3
@@ -118,8 +120,14 @@ def _open_task(conn: Connection, task_id: str) -> Any:
     return task
 
 
+MAX_NOTE = 2000
+
+
 def _note(note: Any) -> str:
     if not isinstance(note, str) or not note.strip():
-        raise ValidationFailed("a note is required")
-    return note.strip()[:2000]
+        raise ValidationFailed("a note is required", [FieldError("note", "必填 / required")])
+    if len(note.strip()) > MAX_NOTE:
+        raise ValidationFailed(f"the note is longer than {MAX_NOTE} characters",
+                               [FieldError("note", f"最多 {MAX_NOTE} 字 / at most {MAX_NOTE} characters")])
+    return note.strip()
 
