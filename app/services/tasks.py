@@ -82,12 +82,13 @@ def get_task(principal: Principal, task_id: str) -> dict[str, Any]:
 
 def _prefill(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Values for the form's own fields: the current value, else the variable named by `x-prefill`
-    (the routing table's suggestion for `handling_group`, for example)."""
+    (the routing table's suggestion for `handling_group`, for example). A variable without a value yet
+    (None) prefills nothing: sent back as it came, the form would refuse it."""
     values = {}
     for field, spec in schema.get("properties", {}).items():
-        if field in data:
+        if data.get(field) is not None:
             values[field] = data[field]
-        elif isinstance(spec, dict) and spec.get("x-prefill") in data:
+        elif isinstance(spec, dict) and data.get(spec.get("x-prefill")) is not None:
             values[field] = data[spec["x-prefill"]]
     return values
 

@@ -1,6 +1,8 @@
 """The inbox: scopes, claiming, handing over and completing, with the conflicts users can run into."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Api
 
 
@@ -91,6 +93,23 @@ def test_completed_task_cannot_be_completed_again(api: Api) -> None:
                        json={"data": {"handling_group": "labor", "complexity": "general"}})
     assert problem["title"] == "Task is not open"
     api.post("dispatch1", f"/tasks/{task['id']}/claim", expect=409)
+
+
+@pytest.mark.parametrize("category", [None, "labor"])
+def test_a_forms_prefill_sent_back_as_it_came_is_accepted(api: Api, category: str | None) -> None:
+    case = api.register(**({"category": category} if category else {}))
+    first = "triage" if category is None else "dispatch"
+    task = api.task(case["id"], first)
+    prefill = api.get("admin1", f"/tasks/{task['id']}")["data"]
+    assert None not in prefill.values()
+    if first == "triage":
+        api.work("intake1", case["id"], "triage", {**prefill, "category": "labor"})
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "simple"})
+    api.work("labor1", case["id"], "sign_for", {"accepted": True})
+    handle = api.task(case["id"], "handle")
+    prefill = api.get("labor1", f"/tasks/{handle['id']}")["data"]
+    assert None not in prefill.values()
+    api.work("labor1", case["id"], "handle", {**prefill, "outcome": "resolved"})
 
 
 def test_unknown_task_is_404(api: Api) -> None:
