@@ -146,6 +146,18 @@ def test_the_court_decides_judicial_confirmation_by_message(api: Api, confirmed:
                "payload": {"confirmed": confirmed, "document_no": "(2026)京0105民特1号"}}
     delivered = api.post("dispatch1", "/messages", json=message)
     assert [t["name"] for t in delivered["next_tasks"]] == [next_task]
+    # A refused agreement does not stand: the case is no longer counted as resolved.
+    assert delivered["case"]["outcome"] == ("resolved" if confirmed else "mediation_failed")
+
+
+def test_a_refusal_the_centre_records_by_hand_does_not_leave_the_case_resolved(api: Api) -> None:
+    case = _to_confirmation(api)
+    api.work("mediator1", case["id"], "apply_confirmation",
+             {"applied": True, "court": "朝阳区人民法院", "application_date": "2026-12-01"})
+    result = api.work("dispatch1", case["id"], "await_confirmation",
+                      {"confirmed": False, "court_document": "(2026)京0105民特2号"})
+    assert [t["name"] for t in result["next_tasks"]] == ["choose_channel"]
+    assert result["case"]["outcome"] == "mediation_failed"
 
 
 def test_the_30_day_window_for_applying_expires(api: Api, frozen_clock: Any) -> None:

@@ -17,6 +17,10 @@ HANDLE_LIMIT = ('"P15D" if handling_group == "labor" else '
 # Variables later gateways and tables read, so that a form leaving an optional field empty cannot break them.
 INIT = "reopen_count = 0\npublic_body_act = False\npreferred_channel = None\napply_judicial_confirmation = False"
 HANDLE_CALENDAR = '"calendar" if handling_group == "labor" else "working"'
+# A court that refuses to confirm the agreement leaves the dispute unsettled: the case takes the roadmap
+# as a failed mediation does, and is not counted as resolved (whether the court's answer came by message
+# or was recorded by the centre).
+REFUSED = 'if not confirmed:\n    outcome = "mediation_failed"'
 
 
 def build() -> Diagram:
@@ -56,9 +60,10 @@ def build() -> Diagram:
       script='judicial_confirmation = "window_expired"')
     n("await_confirmation", "task", "userTask", "等待法院确认", 1, 1780, ext=form(
         "await_confirmation", caseStatus='"handling"', procedure='"judicial_confirmation"', timeLimit='"P30D"',
-        timeLimitCalendar='"calendar"'))
+        timeLimitCalendar='"calendar"') + f"<spiffworkflow:postScript>{REFUSED}</spiffworkflow:postScript>")
     n("record_court_decision", "task", "scriptTask", "登记法院裁定", 1, 1910,
-      script='confirmed = bool(court_decision.get("confirmed"))\ncourt_document = court_decision.get("document_no")')
+      script='confirmed = bool(court_decision.get("confirmed"))\ncourt_document = court_decision.get("document_no")\n'
+             + REFUSED)
     n("gw_confirmed", "gateway", "exclusiveGateway", "确认有效？", 1, 2040)
     n("refer_to_roadmap", "task", "callActivity", "法治化路线图", 2, 2040, called="roadmap")
     n("gw_handled", "gateway", "exclusiveGateway", "", 0, 2170)
