@@ -88,7 +88,7 @@ def _prefill(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     for field, spec in schema.get("properties", {}).items():
         if data.get(field) is not None:
             values[field] = data[field]
-        elif isinstance(spec, dict) and data.get(spec.get("x-prefill")) is not None:
+        elif isinstance(spec, dict) and data.get(str(spec.get("x-prefill"))) is not None:
             values[field] = data[spec["x-prefill"]]
     return values
 

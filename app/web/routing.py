@@ -1,7 +1,8 @@
-"""URL converters shared by the API and the pages."""
+"""URL converters and request rules shared by the API and the pages."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import LengthRequired
 from werkzeug.routing import IntegerConverter
 
 
@@ -14,6 +15,15 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
+def _require_length() -> None:
+    """A body sent in chunks has no length to hold against the size limit, and the server would cut it
+    at the limit silently (a truncated body reads as malformed JSON, a cut upload as a broken file):
+    such bodies are refused up front with a clear 411."""
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower() and request.content_length is None:
+        raise LengthRequired("send the body with a Content-Length header (chunked bodies are not accepted)")
+
+
 def install(app: Flask) -> None:
     """Call before registering blueprints: rules pick their converters when added."""
     app.url_map.converters["int"] = BoundedInt
+    app.before_request(_require_length)

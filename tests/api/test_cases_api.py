@@ -1,6 +1,7 @@
 """Registering, listing and reading cases through the API, including every kind of bad input."""
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -46,6 +47,16 @@ def test_hostile_json_is_400_and_registers_nothing(api: Api, body: str, detail: 
         **api.headers("intake1"), "Content-Type": "application/json"})
     assert (response.status_code, response.content_type) == (400, "application/problem+json"), response.get_json()
     assert detail in response.get_json()["detail"]
+    assert api.get("admin1", "/cases")["total"] == 0
+
+
+def test_a_chunked_body_is_refused_rather_than_cut_at_the_size_limit(api: Api) -> None:
+    body = (_VALID + ', "description": "' + "很长" * 2_000_000 + '"}').encode()
+    response = api.client.post("/api/v1/cases", input_stream=io.BytesIO(body), headers={
+        **api.headers("intake1"), "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})
+    assert (response.status_code, response.content_type) == (411, "application/problem+json")
+    assert "Content-Length" in response.get_json()["detail"]
     assert api.get("admin1", "/cases")["total"] == 0
 
 
