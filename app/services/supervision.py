@@ -26,7 +26,8 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
     """Open tasks at warning level or above, most overdue first; failed timers listed as incidents."""
     principal.require_role("supervisor")
     if level is not None and level not in (1, 2, 3):
-        raise ValidationFailed("level must be 1 (warning), 2 (overdue) or 3 (listed)")
+        raise ValidationFailed("level must be 1 (warning), 2 (overdue) or 3 (listed)",
+                               [FieldError("level", "必须是 1、2 或 3 / must be 1, 2 or 3")])
     now = clock.now()
     query = select(TaskRow).where(TaskRow.state == "open", TaskRow.escalation_level >= (level or 1))
     if group:

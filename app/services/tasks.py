@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import runner
-from app.errors import Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
+from app.errors import FieldError, Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
 from app.extensions import db
 from app.models import TaskRow, table_of
 from app.prepared import Prepared
@@ -45,7 +45,8 @@ def _load(session: Session | Connection, principal: Principal, task_id: str) -> 
 def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | None = None,
                case_no: str | None = None, name: str | None = None, page: int = 1, per_page: int = 50) -> Page:
     if scope not in SCOPES:
-        raise ValidationFailed(f"scope must be one of {', '.join(SCOPES)}")
+        raise ValidationFailed(f"scope must be one of {', '.join(SCOPES)}",
+                               [FieldError("scope", f"必须是以下之一 / must be one of: {', '.join(SCOPES)}")])
     query = select(TaskRow).where(TaskRow.state == "open")
     if scope == "mine":
         query = query.where(TaskRow.assignee == principal.username)
@@ -114,11 +115,14 @@ def assign(principal: Principal, task_id: str, username: str) -> dict[str, Any]:
     principal.require_role("supervisor")
     target = find_principal(username)
     if target is None:
-        raise ValidationFailed(f"user {username!r} does not exist")
+        raise ValidationFailed(f"user {username!r} does not exist",
+                               [FieldError("username", "用户不存在 / no such user")])
     with db.command() as session:
         task = _open_task(session, principal, task_id)
         if task.group_name not in target.groups:
-            raise ValidationFailed(f"{target.username} is not a member of group {task.group_name}")
+            raise ValidationFailed(f"{target.username} is not a member of group {task.group_name}",
+                                   [FieldError("username", f"不是 {task.group_name} 组成员 / "
+                                                           f"not a member of {task.group_name}")])
         _guarded_assign(session, _SET_ASSIGNEE, task, username, principal.username)
         return _assigned(session, principal, task, username, "task.assigned")
 

@@ -175,7 +175,10 @@ def test_case_list_filters(api: Api) -> None:
     page = api.get("admin1", "/cases?per_page=2&page=2")
     assert page["total"] == 3 and len(page["items"]) == 1 and page["per_page"] == 2
     assert api.get("admin1", "/cases?overdue=true")["total"] == 0
-    api.get("admin1", "/cases?page=abc", expect=422)
+    assert [e["field"] for e in api.get("admin1", "/cases?page=abc", expect=422)["errors"]] == ["page"]
+    assert [e["field"] for e in api.get("admin1", "/cases?overdue=maybe", expect=422)["errors"]] == ["overdue"]
+    login = api.client.post("/api/v1/auth/login", json={"username": 5})
+    assert login.status_code == 422 and [e["field"] for e in login.get_json()["errors"]] == ["username", "password"]
     api.register(title="押金100%_未退")
     assert [c["title"] for c in api.get("admin1", "/cases?q=100%25_")["items"]] == ["押金100%_未退"]
 

@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from app.errors import BadRequest, Unauthenticated, ValidationFailed
+from app.errors import BadRequest, FieldError, Unauthenticated, ValidationFailed
 from app.services import auth as auth_service
 from app.services.auth import Principal
 
@@ -78,7 +78,8 @@ def int_arg(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise ValidationFailed(f"query parameter {name} must be an integer") from exc
+        raise ValidationFailed(f"query parameter {name} must be an integer",
+                               [FieldError(name, "必须是整数 / must be an integer")]) from exc
 
 
 def bool_arg(name: str) -> bool | None:
@@ -89,7 +90,8 @@ def bool_arg(name: str) -> bool | None:
         return True
     if raw.lower() in ("false", "0", "no"):
         return False
-    raise ValidationFailed(f"query parameter {name} must be true or false")
+    raise ValidationFailed(f"query parameter {name} must be true or false",
+                           [FieldError(name, "必须是 true 或 false / must be true or false")])
 
 
 def created(body: Any) -> tuple[Response, int]:

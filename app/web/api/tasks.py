@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from app.errors import ValidationFailed
+from app.errors import FieldError, ValidationFailed
 from app.services import tasks as task_service
 from app.web.api import bp
 from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
@@ -48,7 +48,7 @@ def unclaim_task(task_id: str) -> ResponseReturnValue:
 def assign_task(task_id: str) -> ResponseReturnValue:
     username = json_body().get("username")
     if not isinstance(username, str) or not username:
-        raise ValidationFailed("username is required")
+        raise ValidationFailed("username is required", [FieldError("username", "必填 / required")])
     return jsonify(task_service.assign(principal(), task_id, username))
 
 
