@@ -55,7 +55,7 @@ def urge(principal: Principal, task_id: str, note: str) -> dict[str, Any]:
     with db.command() as conn:
         task = _open_task(conn, task_id)
         if task.escalation_level < 1:
-            raise Conflict(f"task {task_id} is on time (escalation level 0): nothing to urge")
+            raise Conflict(f"此任务未超期，无需催办 / task {task_id} is on time (escalation level 0): nothing to urge")
         notifications.notify_handler(conn, task, kind="urge", message=_urge_text(task, note),
                                      actor=principal.username)
         _record(conn, principal, task, "task.urged", note)
@@ -69,7 +69,7 @@ def list_for_supervision(principal: Principal, task_id: str, note: str) -> dict[
     with db.command() as conn:
         task = _open_task(conn, task_id)
         if task.escalation_level >= 3:
-            raise Conflict(f"task {task_id} is listed for supervision already")
+            raise Conflict(f"此任务已挂牌督办 / task {task_id} is listed for supervision already")
         _list(conn, principal.username, task, note)
         item = present.task_item(task, task.case_no)
         item["escalation_level"] = 3
@@ -117,7 +117,7 @@ def _open_task(conn: Connection, task_id: str) -> Any:
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     if task.state != "open":
-        raise TaskNotOpen(f"task {task_id} is {task.state}")
+        raise TaskNotOpen(f"此任务已办结或撤销 / task {task_id} is {task.state}")
     return task
 
 
@@ -126,7 +126,7 @@ MAX_NOTE = 2000
 
 def _note(note: Any) -> str:
     if not isinstance(note, str) or not note.strip():
-        raise ValidationFailed("a note is required", [FieldError("note", "必填 / required")])
+        raise ValidationFailed("请填写督办意见 / a note is required", [FieldError("note", "必填 / required")])
     if len(note.strip()) > MAX_NOTE:
         raise ValidationFailed(f"the note is longer than {MAX_NOTE} characters",
                                [FieldError("note", f"最多 {MAX_NOTE} 字 / at most {MAX_NOTE} characters")])

@@ -115,12 +115,13 @@ def assign(principal: Principal, task_id: str, username: str) -> dict[str, Any]:
     principal.require_role("supervisor")
     target = find_principal(username)
     if target is None:
-        raise ValidationFailed(f"user {username!r} does not exist",
+        raise ValidationFailed(f"用户 {username} 不存在 / user {username!r} does not exist",
                                [FieldError("username", "用户不存在 / no such user")])
     with db.command() as session:
         task = _open_task(session, principal, task_id)
         if task.group_name not in target.groups:
-            raise ValidationFailed(f"{target.username} is not a member of group {task.group_name}",
+            raise ValidationFailed(f"{target.username} 不是 {task.group_name} 组成员 / "
+                                   f"{target.username} is not a member of group {task.group_name}",
                                    [FieldError("username", f"不是 {task.group_name} 组成员 / "
                                                            f"not a member of {task.group_name}")])
         _guarded_assign(session, _SET_ASSIGNEE, task, username, principal.username)

@@ -154,3 +154,17 @@ def test_an_imported_work_order_shows_when_the_source_received_it(pages: Pages, 
     html = pages.get(f"/cases/{found['id']}")
     assert "来源受理于 2026-11-27 10:02" in html and "登记于 2026-12-01 09:30" in html
     assert "来源受理于" not in pages.get(f"/cases/{walk_in['id']}")  # received when registered: said once
+
+
+def test_pages_name_groups_and_procedures_and_explain_refusals_in_chinese(pages: Pages, api: Api) -> None:
+    case = api.register(category="labor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    api.work("labor1", case["id"], "sign_for", {"accepted": True})
+    pages.login("supervisor1")
+    html = pages.get(f"/cases/{case['id']}")
+    assert "劳动争议调解室" in html and '<strong class="procedure">人民调解</strong>' in html
+    handle = api.task(case["id"], "handle")
+    response = pages.post(f"/supervision/tasks/{handle['id']}/urge", {"note": "请加快"}, follow_redirects=True)
+    assert "此任务未超期，无需催办" in response.get_data(as_text=True)
+    pages.client.get("/lang/en?next=/")
+    assert "Labour dispute mediation room" in pages.get(f"/cases/{case['id']}")

@@ -10,7 +10,7 @@ from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, gettext
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -67,3 +67,29 @@ def localise(message: str) -> str:
         return message
     chinese, _, english = message.partition(" / ")
     return english if current_language() == "en" else chinese
+
+
+# Codes of route.md as people read them (the pages show the name; the code stays in the API).
+_GROUPS = {"intake": "Intake window", "dispatch": "Dispatch", "mediation": "People's mediation room",
+           "family": "Family mediation room", "labor": "Labour dispute mediation room",
+           "property": "Property mediation room", "consumer": "Consumer mediation room",
+           "supervisor": "Supervision"}
+_PROCEDURES = {"mediation": "Mediation", "judicial_confirmation": "Judicial confirmation",
+               "arbitration": "Arbitration", "reconsideration": "Administrative reconsideration",
+               "adjudication": "Administrative adjudication", "litigation": "Litigation", "petition": "Petition",
+               "complaint": "Complaint"}
+
+
+def group_label(code: str | None) -> str:
+    return gettext(_GROUPS[code]) if code in _GROUPS else (code or "—")
+
+
+def procedure_label(code: str | None) -> str:
+    return gettext(_PROCEDURES[code]) if code in _PROCEDURES else (code or "—")
+
+
+def explain(exc: Any) -> str:
+    """A domain error for a page: its field messages when it has any, else its detail; in the page's
+    language where the service gave both ("中文 / English")."""
+    errors = getattr(exc, "errors", None) or []
+    return "；".join(localise(e.message) for e in errors) if errors else localise(exc.detail)

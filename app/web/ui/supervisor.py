@@ -12,7 +12,7 @@ from app.services import auth as auth_service
 from app.services import supervision as supervision_service
 from app.services import tasks as task_service
 from app.web.ui import bp
-from app.web.ui.i18n import localise
+from app.web.ui.i18n import explain
 from app.web.ui.support import login_required, principal, roles_required
 
 AGE_BUCKETS = ((86400, "under 1 day"), (3 * 86400, "1–3 days"), (7 * 86400, "3–7 days"), (None, "over 7 days"))
@@ -54,7 +54,7 @@ def _act(action: str, task_id: str) -> ResponseReturnValue:
             task_service.assign(principal(), task_id, request.form.get("username", ""))
             flash(gettext("The task has been reassigned."), "success")
     except (Conflict, ValidationFailed) as exc:
-        flash(localise(exc.detail), "error")
+        flash(explain(exc), "error")
     back = request.form.get("back") or ""
     return redirect(back if back.startswith("/supervision") else url_for("ui.board"))
 
