@@ -5,6 +5,7 @@ import json
 import threading
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -34,6 +35,7 @@ def parse_bundle(files: dict[str, bytes], available_forms: set[str]) -> list[Par
         if not name.endswith((".bpmn", ".dmn")):
             continue
         root, problem = parse_xml(files[name], name)
+        problem = problem or _wrong_kind(root, name)
         if problem:
             problems.append(problem)
             continue
@@ -59,6 +61,19 @@ def parse_bundle(files: dict[str, bytes], available_forms: set[str]) -> list[Par
     if failures:
         raise ProcessInvalid(failures)
     return [p for p in parsed if isinstance(p, ParsedProcess)]
+
+
+def _wrong_kind(root: Any, name: str) -> ProblemLocation | None:
+    """A .bpmn file must hold BPMN 2.0 definitions and a .dmn file DMN definitions (the parsers
+    would otherwise fail with an internal error that names no line)."""
+    tag = etree.QName(root)
+    kind = "DMN" if name.endswith(".dmn") else "BPMN"
+    expected = "/spec/DMN/" in (tag.namespace or "") if kind == "DMN" else tag.namespace == NS["bpmn"]
+    if tag.localname == "definitions" and expected:
+        return None
+    return ProblemLocation(name, root.sourceline, None,
+                           f"not a {kind} file: the root element is <{tag.localname}> in namespace "
+                           f"{tag.namespace or '(none)'}, expected {kind} <definitions>")
 
 
 def _build(parser: SpiffBpmnParser, file: str, root: Any, process: Any) -> ParsedProcess | ProblemLocation:

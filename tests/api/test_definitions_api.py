@@ -215,3 +215,14 @@ def test_file_names_with_control_characters_are_refused(app: Any) -> None:
     assert report.valid is False
     assert [(e.file, "control characters" in e.message) for e in report.errors] == [
         ("bad\\r\\nname.schema.json", True)]
+
+
+@pytest.mark.parametrize("name, content, kind", [
+    ("routing.dmn", b"<definitions/>", "not a DMN file"),
+    ("dispute_case.bpmn", b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"/>', "not a BPMN file"),
+])
+def test_a_file_of_the_wrong_kind_is_named_with_its_line(api: Api, name: str, content: bytes, kind: str) -> None:
+    files = {**BUNDLE, name: content}
+    report = api.post("designer1", "/process-definitions/validate", **_upload(files))
+    problems = [e for e in report["errors"] if e["file"] == name]
+    assert [(e["line"], kind in e["message"]) for e in problems] == [(1, True)]
