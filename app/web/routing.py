@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import LengthRequired
+from werkzeug.exceptions import BadRequest, LengthRequired
 from werkzeug.routing import IntegerConverter
 
 
@@ -23,7 +23,18 @@ def _require_length() -> None:
         raise LengthRequired("send the body with a Content-Length header (chunked bodies are not accepted)")
 
 
+def _refuse_nul() -> None:
+    """A NUL character cannot be stored in PostgreSQL text (nor shown): refused in query strings and
+    submitted forms as in JSON bodies, with a 400 instead of a failing INSERT."""
+    values = [*request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        raise BadRequest("the request contains a NUL (%00) character")
+
+
 def install(app: Flask) -> None:
     """Call before registering blueprints: rules pick their converters when added."""
     app.url_map.converters["int"] = BoundedInt
     app.before_request(_require_length)
+    app.before_request(_refuse_nul)

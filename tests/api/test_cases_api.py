@@ -41,6 +41,7 @@ _VALID = ('{"title": "t", "description": "描述内容", "source": "walk_in", '
     (_VALID + ', "amount": 1' + "0" * 5000 + "}", "malformed JSON"),
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     (_VALID.replace('"t"', '"a\\ud800b"') + "}", "unpaired surrogate"),
+    (_VALID.replace('"t"', '"a\\u0000b"') + "}", "NUL"),
 ])
 def test_hostile_json_is_400_and_registers_nothing(api: Api, body: str, detail: str) -> None:
     response = api.client.post("/api/v1/cases", data=body, headers={

@@ -71,6 +71,7 @@ def test_403_and_404_pages_are_clear(pages: Pages) -> None:
     assert "页面不存在" in pages.get("/no-such-page", 404)
     assert "未找到" in pages.get("/cases/999", 404)
     assert "页面不存在" in pages.get("/cases/99999999999999999999", 404)  # beyond any id: unknown, not a crash
+    assert pages.client.get("/cases?q=a%00b").status_code == 400  # PostgreSQL could not even compare it
     assert pages.client.get("/api/v1/no-such").mimetype == "application/problem+json"
 
 
