@@ -1,7 +1,7 @@
 """Cases: register (and start the route), list what the caller may see, show one with its timeline."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import FormInvalid, NotFound
+from app.errors import FieldError, FormInvalid, NotFound
 from app.extensions import db, settings
 from app.models import Case, Counter, Party, TaskRow, table_of
 from app.prepared import Prepared
@@ -42,8 +42,11 @@ def register(principal: Principal, body: Any, received_at: datetime | None = Non
     """Register a case and start its process. Returns (case, created); the same (source, external_id)
     again returns the existing case with created=False (idempotent intake for the 12345/110 feeds).
     `received_at`: when the source system received a work order registered later (imports); the
-    registration's own time otherwise."""
+    registration's own time otherwise. A feed (integration account) may send it in the body instead."""
     principal.require_role("intake", "integration")
+    if isinstance(body, dict) and RECEIVED_AT in body:
+        body = dict(body)
+        received_at = _sent_reception_time(principal, body.pop(RECEIVED_AT))
     try:
         with db.command() as session:
             definition = definitions.latest_definition(session, ROUTE_KEY)
@@ -62,6 +65,29 @@ def register(principal: Principal, body: Any, received_at: datetime | None = Non
         if existing is None:
             raise
         return _existing(principal, existing), False
+
+
+RECEIVED_AT = "received_at"
+
+
+def _sent_reception_time(principal: Principal, value: Any) -> datetime:
+    """The reception time a 12345 / 110 feed sends with a work order: ISO 8601 with an offset, not in
+    the future. A window registers what it receives now, so only feeds may send one."""
+    def refuse(message: str) -> FormInvalid:
+        return FormInvalid("the reception time is not accepted", [FieldError(RECEIVED_AT, message)])
+
+    if "integration" not in principal.roles:
+        raise refuse("只有接口账号可提供受理时间 / only integration accounts send a reception time")
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise refuse("须为带时区的 ISO 8601 时间 / must be an ISO 8601 time with an offset "
+                     "(2026-12-01T09:30:00+08:00)")
+    if moment > clock.now() + timedelta(minutes=5):  # clocks of two systems differ by a little
+        raise refuse("不能晚于当前时间 / must not be in the future")
+    return moment
 
 
 def _existing(principal: Principal, case_id: int) -> dict[str, Any]:

@@ -204,3 +204,19 @@ def test_a_repeated_work_order_from_another_account_returns_the_existing_case(ap
     again = api.register(user="intake1", source="hotline_12345", external_id="WO-1", category="labor",
                          expect=200)
     assert (again["id"], again["case_no"]) == (first["id"], first["case_no"]) and "parties" not in again
+
+
+def test_a_feed_sends_the_reception_time_of_its_work_order(api: Api) -> None:
+    case = api.register(user="integration1", source="hotline_12345", external_id="GD-1",
+                        received_at="2026-11-30T17:45:00+08:00")
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert (detail["received_at"], detail["created_at"]) == ("2026-11-30T17:45:00+08:00", "2026-12-01T09:30:00+08:00")
+    # A window registers what it receives now; a feed's time must be a real instant, not a future one.
+    for user, value, fragment in [("intake1", "2026-11-30T17:45:00+08:00", "integration accounts"),
+                                  ("integration1", "2026-11-30 17:45", "offset"),
+                                  ("integration1", 1764495900, "offset"),
+                                  ("integration1", "2026-12-02T09:00:00+08:00", "future")]:
+        problem = api.register(user=user, expect=422, source="hotline_12345", external_id=f"GD-{user}-{value}",
+                               received_at=value)
+        assert [(e["field"], fragment in e["message"]) for e in problem["errors"]] == [("received_at", True)]
+    assert api.get("admin1", "/cases")["total"] == 1
