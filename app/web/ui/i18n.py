@@ -70,7 +70,7 @@ def localise(message: str) -> str:
 
 
 # Codes of route.md as people read them (the pages show the name; the code stays in the API).
-_GROUPS = {"intake": "Intake window", "dispatch": "Dispatch", "mediation": "People's mediation room",
+_GROUPS = {"intake": "Intake window", "dispatch": "Dispatch desk", "mediation": "People's mediation room",
            "family": "Family mediation room", "labor": "Labour dispute mediation room",
            "property": "Property mediation room", "consumer": "Consumer mediation room",
            "supervisor": "Supervision"}
