@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -42,14 +43,24 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_ready() -> Iterator[str]:
-    """A private database for this test session (created next to CONCORD_TEST_DATABASE_URL's and dropped
-    afterwards), so that concurrent runs on one server never see each other's rows."""
+    """A private database for this test session, migrated, so that concurrent runs on one server never
+    see each other's rows."""
+    with private_postgres("concord_test") as url:
+        schema.upgrade(url)
+        yield url
+        db.dispose()
+
+
+@contextmanager
+def private_postgres(prefix: str) -> Iterator[str]:
+    """An empty database created next to CONCORD_TEST_DATABASE_URL's and dropped afterwards; without a
+    server the test skips (and fails in CI, where PostgreSQL must run)."""
     if not PG_URL:
         if IN_CI:
             pytest.fail("CI=true but CONCORD_TEST_DATABASE_URL is not set")
         pytest.skip("PostgreSQL tests need CONCORD_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"concord_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -58,13 +69,12 @@ def postgres_ready() -> Iterator[str]:
         if IN_CI:
             pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
         pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    schema.upgrade(url)
-    yield url
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,16 +1,15 @@
 """Migrations carry existing data forward (and back), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 
 from app.services import schema
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import private_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -19,18 +18,8 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'blank.db'}"
         return
-    if not PG_URL:
-        if IN_CI:
-            pytest.fail("CI=true but CONCORD_TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need CONCORD_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"concord_migration_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with private_postgres("concord_migration") as url:
+        yield url
 
 
 _CASE = ("INSERT INTO cases (id, case_no, title, description, source, external_id, urgency, status, reopen_count, "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,14 +61,19 @@ def _path(parts: Any) -> str:
     return text
 
 
-def _has_blank(value: Any) -> bool:
+def any_text(value: Any, test: Callable[[str], bool]) -> bool:
+    """Whether a text anywhere in the JSON value `value` (object keys included) passes `test`."""
     if isinstance(value, str):
-        return bool(value) and value.isspace()
+        return test(value)
     if isinstance(value, dict):
-        return any(_has_blank(item) for item in value.values())
+        return any(test(key) or any_text(item, test) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_blank(item) for item in value)
+        return any(any_text(item, test) for item in value)
     return False
+
+
+def _blank(text: str) -> bool:
+    return bool(text) and text.isspace()
 
 
 def _blanks_emptied(value: Any) -> Any:
@@ -109,7 +115,7 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
     validator = validator or compile_validator(schema)
     # A text of spaces fills no required text: checked as the empty text it amounts to, so that every
     # minLength (a return reason, a note, a name) also refuses it. Data with no such text is checked as is.
-    checked = _blanks_emptied(data) if _has_blank(data) else data
+    checked = _blanks_emptied(data) if any_text(data, _blank) else data
     for error in sorted(validator.iter_errors(checked), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         if error.validator == "required":

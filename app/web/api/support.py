@@ -8,6 +8,7 @@ from typing import Any, Callable, TypeVar
 from flask import Response, g, jsonify, request
 
 from app.errors import BadRequest, FieldError, Unauthenticated, ValidationFailed
+from app.forms.validation import any_text
 from app.services import auth as auth_service
 from app.services.auth import Principal
 
@@ -43,16 +44,6 @@ def principal() -> Principal:
     return g.principal
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
@@ -66,7 +57,7 @@ def json_body(require_object: bool = True) -> Any:
         value = json.loads(text, parse_constant=_not_json)
         if "\\u" in text:  # an escaped lone surrogate decodes, then fails when stored
             json.dumps(value, ensure_ascii=False).encode("utf-8")
-            if _has_nul(value):  # PostgreSQL stores no NUL character in text
+            if any_text(value, lambda text: "\x00" in text):  # PostgreSQL stores no NUL in text
                 raise BadRequest("the request body contains a NUL (\\u0000) character")
     except UnicodeDecodeError as exc:
         raise BadRequest("the request body is not UTF-8") from exc
