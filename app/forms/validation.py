@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from app.errors import FieldError, ProblemLocation
+from app.forms.fastcheck import compile_test
 from app.forms.formats import checker
 
 
@@ -49,9 +50,25 @@ def _narrow(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
             "x-enumNames": [names[v] for v in spec["enum"] if v in allowed]}
 
 
-def compile_validator(schema: dict[str, Any]) -> Any:
+class CompiledForm:
+    """A form schema's jsonschema validator behind its compiled validity test (app.forms.fastcheck):
+    valid data passes the test alone; anything else gets jsonschema's full list of errors."""
+
+    __slots__ = ("validator", "test")
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.validator = Draft202012Validator(schema, format_checker=checker)
+        self.test = compile_test(schema, checker)
+
+    def iter_errors(self, instance: Any) -> Iterator[Any]:
+        if self.test is not None and self.test(instance):
+            return iter(())
+        return self.validator.iter_errors(instance)
+
+
+def compile_validator(schema: dict[str, Any]) -> CompiledForm:
     """Building a validator is far costlier than running it: build once per deployed form."""
-    return Draft202012Validator(schema, format_checker=checker)
+    return CompiledForm(schema)
 
 
 def _path(parts: Any) -> str:
