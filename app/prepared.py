@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -40,6 +41,30 @@ class _Compiled:
     # (position, processor) of the returned columns that need one; set at the first run (drivers
     # report column types)
     readers: tuple[tuple[int, Processor], ...] | None = None
+    plan: _Plan = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.plan = _Plan(self.names, self.fixed, self.binders)
+
+
+class _Plan:
+    """How a statement's parameters are laid out, worked out once: which values come from the caller
+    (fetched in one C-level itemgetter call), which the statement carries (spliced in at their place),
+    and which positions need a type processor. Binding runs for every statement of every step."""
+
+    __slots__ = ("given", "fetch", "spliced", "processed")
+
+    def __init__(self, names: tuple[str, ...], fixed: dict[str, Any], binders: dict[str, Processor]) -> None:
+        self.given = tuple(name for name in names if name not in fixed)
+        self.fetch: Callable[[Mapping[str, Any]], list[Any]] = lambda params: []
+        if len(self.given) == 1:
+            one = itemgetter(self.given[0])
+            self.fetch = lambda params: [one(params)]
+        elif self.given:
+            many = itemgetter(*self.given)
+            self.fetch = lambda params: list(many(params))
+        self.spliced = tuple((n, name, fixed[name]) for n, name in enumerate(names) if name in fixed)
+        self.processed = tuple((n, binders[name]) for n, name in enumerate(names) if name in binders)
 
 
 class Rows:
@@ -170,12 +195,12 @@ def _insert_defaults(statement: ClauseElement, columns: tuple[str, ...]) -> dict
 
 
 def _bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
-    binders, fixed = compiled.binders, compiled.fixed
-    values = []
-    for name in compiled.names:
-        value = params[name] if name in params else fixed[name]
-        processor = binders.get(name)
-        values.append(value if processor is None else processor(value))
+    plan = compiled.plan
+    values = plan.fetch(params)
+    for n, name, value in plan.spliced:  # in ascending positions: each lands where the SQL expects it
+        values.insert(n, params[name] if name in params else value)
+    for n, processor in plan.processed:
+        values[n] = processor(values[n])
     return tuple(values) if compiled.positional else dict(zip(compiled.names, values, strict=True))
 
 

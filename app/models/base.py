@@ -51,9 +51,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             instant, text = last[0]
             if value is instant:
                 return text
-            utc = self.process_bind_param(value, dialect)
-            assert utc is not None
-            text = utc.isoformat(" ", "microseconds")
+            if value.tzinfo is timezone.utc:  # what app.clock hands out: no conversion to make
+                text = value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            else:
+                utc = self.process_bind_param(value, dialect)
+                assert utc is not None
+                text = utc.isoformat(" ", "microseconds")
             last[0] = (value, text)
             return text
         return process
