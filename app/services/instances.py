@@ -100,6 +100,12 @@ def lock(session: Connection, instance_id: int, *, wait: bool = True) -> LiveIns
             raise Busy(instance_id)
         raise NotFound(f"process instance {instance_id} does not exist")
     version, definition_id = head
+    return locked(session, instance_id, version, definition_id)
+
+
+def locked(session: Connection, instance_id: int, version: int, definition_id: int) -> LiveInstance:
+    """The live workflow of an instance whose row this transaction has locked and read (`version`,
+    `definition_id`): the cached object when it is current, else loaded."""
     cached = cache.take(instance_id, version)
     if cached is not None:
         return cached

@@ -10,7 +10,7 @@ from app import clock
 from app.engine import runner
 from app.errors import FieldError, Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
 from app.extensions import db
-from app.models import TaskRow, table_of
+from app.models import ProcessInstance, TaskRow, table_of
 from app.prepared import Prepared
 from app.services import audit, definitions, instances, present, projection, supervision
 from app.services.auth import Principal, find_principal
@@ -19,6 +19,10 @@ from app.services.paging import Page, paginate
 SCOPES = ("mine", "group", "all")
 _T = table_of(TaskRow)
 _TASK = Prepared(select(_T).where(_T.c.id == bindparam("b_id")))
+_PI = table_of(ProcessInstance)
+_TASK_LOCKING_INSTANCE = Prepared(
+    select(_T, _PI.c.version.label("instance_version"), _PI.c.definition_id.label("instance_definition_id"))
+    .join(_PI, _PI.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")).with_for_update(of=_PI))
 _SET_ASSIGNEE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
                  .values(assignee=bindparam("b_assignee")))
 _SET_ASSIGNEE_IF_FREE = _SET_ASSIGNEE.where((_T.c.assignee.is_(None)) | (_T.c.assignee == bindparam("b_me")))
@@ -157,11 +161,14 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
     A group member may complete an unclaimed task: completing claims it. A task held by someone else
     is theirs to finish (409)."""
     with db.command() as session:
-        task = _load(session, principal, task_id)
-        # Lock the instance, then re-read the task: a racing completion is then either fully visible
-        # (the task is no longer open: 409) or has not started. SQLite transactions here begin
-        # IMMEDIATE, holding the database's write lock already, so the first read is current there.
-        live = instances.lock(session, task.instance_id)
+        # One statement reads the task and locks its instance. Then re-read the task: a racing completion
+        # is then either fully visible (the task is no longer open: 409) or has not started. SQLite
+        # transactions here begin IMMEDIATE, holding the database's write lock already, so the first
+        # read is current there.
+        task = _TASK_LOCKING_INSTANCE.run(session, {"b_id": task_id}).one_or_none()
+        if task is None or not _can_see(principal, task):
+            raise NotFound(f"task {task_id} does not exist")
+        live = instances.locked(session, task.instance_id, task.instance_version, task.instance_definition_id)
         if db.dialect != "sqlite":
             task = _load(session, principal, task_id)
         if task.state != "open":
