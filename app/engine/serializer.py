@@ -7,7 +7,9 @@ so an instance's state holds only its task tree and data.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -49,7 +51,7 @@ _STABLE = TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK | TaskState.FUTURE
 _MEMO = "_concord_task_json"
 
 
-def _stable_key(task: Task) -> tuple[Any, ...] | None:
+def _stable_key(task: Task, parent: Task | None) -> tuple[Any, ...] | None:
     """What a task's serialized form depends on, for the tasks whose form rarely changes; None otherwise.
 
     A task is stored as its own fields plus its data as a delta against its parent's data. Finished
@@ -57,33 +59,56 @@ def _stable_key(task: Task) -> tuple[Any, ...] | None:
     data of its own under an open parent changes only with that parent's keys (its delta lists them as
     deletions). The key covers what could still move, so any change is converted afresh. Ready and
     waiting tasks are always converted."""
-    state = task.state
+    state = task._state
     if not state & _STABLE:
         return None
     own = (state, task.last_state_change, len(task._children), task.triggered, id(task.data), len(task.data),
            len(task.internal_data))
-    parent = task.parent
-    if parent is None or parent.state & _FINISHED:
+    if parent is None or parent._state & _FINISHED:
         return own
     if task.data or state & _FINISHED:
         return None
     return own + tuple(parent.data)
 
 
-class _Memo:
-    """What one workflow's saves reuse: the JSON text of unchanged tasks and the text of task ids
-    (str(UUID) is Python code, and every task names itself, its parent and its children)."""
+class _Record:
+    """One task's memo: the parts of its text that never change (its id, its parent), the parts that
+    change seldom (children, timestamp) with what they were made from, and its last text with the key
+    it was made under. Found by the task object's identity: hashing the task's UUID is Python code,
+    and a save would hash a hundred of them."""
 
-    __slots__ = ("texts", "names")
+    __slots__ = ("task", "parent", "head", "children", "children_text", "stamp", "stamp_text", "key", "text")
+
+    def __init__(self, task: Task, name: Callable[[UUID], str]) -> None:
+        self.task = task
+        # A task's parent never changes, and stays in the same workflow while the task does.
+        self.parent: Task | None = task.workflow.tasks.get(task._parent) if task._parent is not None else None
+        own = name(task.id)
+        parent_id = f'"{name(self.parent.id)}"' if self.parent is not None else "null"
+        self.head = f'"{own}":{{"id":"{own}","parent":{parent_id},'
+        self.children: list[UUID] | None = None
+        self.children_text = ""
+        self.stamp: Any = None
+        self.stamp_text = ""
+        self.key: tuple[Any, ...] | None = None
+        self.text = ""
+
+
+class _Memo:
+    """What one workflow's saves reuse: a record per task, and the text of task ids (str(UUID) is
+    Python code, and every task names its children)."""
+
+    __slots__ = ("records", "names")
 
     def __init__(self) -> None:
-        self.texts: dict[UUID, tuple[tuple[Any, ...], str]] = {}
-        self.names: dict[UUID, str] = {}
+        self.records: dict[int, _Record] = {}
+        self.names: dict[int, str] = {}
 
     def name(self, task_id: UUID) -> str:
-        name = self.names.get(task_id)
+        number = task_id.int
+        name = self.names.get(number)
         if name is None:
-            name = self.names[task_id] = str(task_id)
+            name = self.names[number] = str(task_id)
         return name
 
 
@@ -92,17 +117,15 @@ def _tasks_json(workflow: Any, memo: _Memo) -> str:
 
     Every save converts the whole task tree, which grows with every step, yet most of it does not
     change: encoding it afresh each time was most of the cost of a save."""
-    items, texts = [], memo.texts
-    for task_id, task in workflow.tasks.items():
-        key = _stable_key(task)
-        hit = texts.get(task_id) if key is not None else None
-        if hit is not None and hit[0] == key:
-            items.append(hit[1])
-            continue
-        text = _task_json(task_id, task, memo)
-        if key is not None:
-            texts[task_id] = (key, text)
-        items.append(text)
+    items, records = [], memo.records
+    for task in workflow.tasks.values():
+        record = records.get(id(task))
+        if record is None or record.task is not task:
+            record = records[id(task)] = _Record(task, memo.name)
+        key = _stable_key(task, record.parent)
+        if key is None or key != record.key:
+            record.text, record.key = _task_json(task, record, memo), key
+        items.append(record.text)
     return "{" + ",".join(items) + "}"
 
 
@@ -116,10 +139,10 @@ def _empty_delta(parent_keys: tuple[str, ...]) -> str:
     return f'{{"updates":{{}},"deletions":{_dumps(list(parent_keys))}}}'
 
 
-def _task_json(task_id: UUID, task: Task, memo: _Memo) -> str:
+def _task_json(task: Task, record: _Record, memo: _Memo) -> str:
     """`"id":{...}` exactly as json.dumps(TaskConverter.to_dict(task) + typename) spells it, without
     building the dictionary first (a test holds the two to the same bytes at every step of the route)."""
-    parent = task.parent
+    parent = record.parent
     if parent is None:
         data, delta = _dumps(task.data), "{}"
     elif not task.data:
@@ -130,15 +153,16 @@ def _task_json(task_id: UUID, task: Task, memo: _Memo) -> str:
         updates = DeepMerge.get_updated_keys(parent.data, task.data)
         deletions = DeepMerge.get_deleted_keys(parent.data, task.data)
         data, delta = "{}", f'{{"updates":{_dumps(updates) if updates else "{}"},"deletions":{_dumps(deletions)}}}'
-    name = memo.name
-    children = ",".join(f'"{name(child)}"' for child in task._children)
+    if task._children != record.children:  # (a list compare: identical ids match without hashing)
+        name = memo.name
+        record.children = list(task._children)
+        record.children_text = ",".join(f'"{name(child)}"' for child in task._children)
     changed = task.last_state_change
-    parent_id = f'"{name(parent.id)}"' if parent is not None else "null"
-    stamp = repr(changed) if type(changed) is float else _dumps(changed)
-    own = name(task_id)
-    return (f'"{own}":{{"id":"{own}","parent":{parent_id},'
-            f'"children":[{children}],"last_state_change":{stamp},'
-            f'"state":{task.state},"task_spec":{_spec_name(task.task_spec.name)},'
+    if changed is not record.stamp:
+        record.stamp = changed
+        record.stamp_text = repr(changed) if type(changed) is float else _dumps(changed)
+    return (f'{record.head}"children":[{record.children_text}],"last_state_change":{record.stamp_text},'
+            f'"state":{task._state},"task_spec":{_spec_name(task.task_spec.name)},'
             f'"triggered":{"true" if task.triggered else "false"},"internal_data":{_internal_json(task.internal_data)},'
             f'"data":{data},'
             f'"delta":{delta},"typename":"{_TASK_TYPENAME}"}}')
@@ -195,13 +219,14 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 
 
 def _forget_removed_tasks(workflow: BpmnWorkflow, memo: _Memo) -> None:
-    """Predicted branches that were not taken leave the tree; drop their text once the memo has grown."""
+    """Predicted branches that were not taken leave the tree; drop their records once the memo has grown."""
     alive = len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
-    if len(memo.texts) + len(memo.names) > 4 * alive + 64:
-        keep = set(workflow.tasks).union(*(sub.tasks for sub in workflow.subprocesses.values()))
-        for mapping in (memo.texts, memo.names):
-            for task_id in [task_id for task_id in mapping if task_id not in keep]:
-                del mapping[task_id]
+    if len(memo.records) + len(memo.names) > 4 * alive + 64:
+        tasks = list(chain(workflow.tasks.values(), *(sub.tasks.values() for sub in workflow.subprocesses.values())))
+        keep = {id(task) for task in tasks}
+        memo.records = {number: record for number, record in memo.records.items() if number in keep}
+        names = {task.id.int for task in tasks}
+        memo.names = {number: name for number, name in memo.names.items() if number in names}
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
