@@ -38,18 +38,17 @@ class UTCDateTime(TypeDecorator[datetime]):
     # SQLite keeps instants as the text SQLAlchemy's DATETIME writes ("YYYY-MM-DD HH:MM:SS.ffffff", UTC
     # here). Every case step binds and reads a dozen of them, so both directions are spelled with the
     # C-level isoformat/fromisoformat instead of going through DATETIME's own processors. A step binds
-    # its one `now` many times: the last instant's text is kept.
+    # its one `now` many times, and its due instants on several rows: recent texts are kept.
     def bind_processor(self, dialect: Any) -> Any:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        # (instant, text) replaced as one tuple, so that a thread never pairs one's instant with another's text
-        last: list[tuple[datetime | None, str]] = [(None, "")]
+        texts: dict[datetime, str] = {}  # equal instants have equal texts, whatever their zone
 
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            instant, text = last[0]
-            if value is instant:
+            text = texts.get(value)
+            if text is not None:
                 return text
             if value.tzinfo is timezone.utc:  # what app.clock hands out: no conversion to make
                 text = value.replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -57,7 +56,9 @@ class UTCDateTime(TypeDecorator[datetime]):
                 utc = self.process_bind_param(value, dialect)
                 assert utc is not None
                 text = utc.isoformat(" ", "microseconds")
-            last[0] = (value, text)
+            if len(texts) >= 256:
+                texts.clear()
+            texts[value] = text
             return text
         return process
 
