@@ -6,6 +6,8 @@ exception, so every command is one transaction with its audit record.
 """
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Callable
@@ -57,11 +59,56 @@ def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
     connection.info[_AFTER_COMMIT].append(callback)
 
 
+# How long a command waits for the SQLite database's one writer (as long as SQLite's own busy timeout).
+WRITER_WAIT_SECONDS = 30
+
+
+class _Writer:
+    """The one connection a process writes a file SQLite database through.
+
+    SQLite admits one writer at a time anyway; within a process, commands queue on a lock and the
+    next one starts the moment the previous commits, instead of polling SQLite's busy handler. The
+    connection stays open between commands: its page cache stays warm, and a command skips the pool's
+    checkout and check-in (a third of the cost of an empty transaction). Other processes on the same
+    file still meet SQLite's own lock."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._connection: Connection | None = None
+        self._pid = os.getpid()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        if self._owner == threading.get_ident():
+            raise RuntimeError("a command may not run inside another command on the same thread")
+        if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
+            raise ConcurrentUpdate("the database is busy with other changes; retry")
+        try:
+            self._owner = threading.get_ident()
+            if self._pid != os.getpid():  # a forked child never touches its parent's connection
+                self._connection, self._pid = None, os.getpid()
+            if self._connection is None or self._connection.closed or self._connection.invalidated:
+                self._connection = self._engine.connect()
+            yield self._connection
+        finally:
+            self._owner = None
+            self._lock.release()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self.checkpointer: wal.Checkpointer | None = None
+        self._writer: _Writer | None = None
 
     def configure(self, url: str, echo: bool = False, checkpoint_seconds: float = 0) -> None:
         """`checkpoint_seconds` > 0: a file SQLite database is checkpointed by a background thread
@@ -77,6 +124,8 @@ class Database:
             if background:
                 self.checkpointer = wal.Checkpointer(str(path), checkpoint_seconds)
                 self.checkpointer.start()
+            if path not in (None, "", ":memory:"):
+                self._writer = _Writer(engine)
         else:
             engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
         self.engine = engine
@@ -106,7 +155,7 @@ class Database:
             raise RuntimeError("database not configured: call db.configure(url) or create_app()")
         callbacks: list[Callable[[], None]] = []
         try:
-            with self.engine.begin() as connection:
+            with self._connected() as connection, connection.begin():
                 connection.info[_AFTER_COMMIT] = callbacks
                 try:
                     yield connection
@@ -116,6 +165,10 @@ class Database:
             _raise_conflict(exc)
         for callback in callbacks:
             callback()
+
+    def _connected(self) -> Any:
+        assert self.engine is not None
+        return self._writer.connection() if self._writer is not None else self.engine.connect()
 
     @contextmanager
     def savepoint(self, connection: Connection) -> Iterator[None]:
@@ -135,9 +188,11 @@ class Database:
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
+        if self._writer is not None:
+            self._writer.close()
         if self.engine is not None:
             self.engine.dispose()
-        self.engine, self._sessions, self.checkpointer = None, None, None
+        self.engine, self._sessions, self.checkpointer, self._writer = None, None, None, None
 
 
 db = Database()
