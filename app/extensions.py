@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Callable
@@ -77,7 +78,13 @@ class _Writer:
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._connection: Connection | None = None
-        self._pid = os.getpid()
+        # A forked child never touches its parent's connection: it opens its own.
+        writer = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_in_child(writer))
+
+    def _forget(self) -> None:
+        self._connection, self._owner = None, None
+        self._lock = threading.Lock()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -87,8 +94,6 @@ class _Writer:
             raise ConcurrentUpdate("the database is busy with other changes; retry")
         try:
             self._owner = threading.get_ident()
-            if self._pid != os.getpid():  # a forked child never touches its parent's connection
-                self._connection, self._pid = None, os.getpid()
             if self._connection is None or self._connection.closed or self._connection.invalidated:
                 self._connection = self._engine.connect()
             yield self._connection
@@ -98,9 +103,15 @@ class _Writer:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None and self._pid == os.getpid():
+            if self._connection is not None:
                 self._connection.close()
             self._connection = None
+
+
+def _forget_in_child(writer: weakref.ref[_Writer]) -> None:
+    alive = writer()
+    if alive is not None:
+        alive._forget()
 
 
 class Database:

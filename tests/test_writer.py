@@ -86,3 +86,25 @@ def test_a_command_that_cannot_get_the_writer_in_time_is_a_conflict(database: Da
     finally:
         release.set()
         holder.join()
+
+
+def test_a_forked_child_opens_its_own_connection(database: Database) -> None:
+    import os
+
+    with database.command() as connection:
+        connection.execute(text("INSERT INTO t (thread, n) VALUES (0, 0)"))
+    pid = os.fork()
+    if pid == 0:  # the child: writes through a connection of its own, then leaves without cleanup
+        try:
+            if database._writer is None or database._writer._connection is not None:
+                os._exit(2)  # the parent's connection must not be reused here
+            with database.command() as connection:
+                connection.execute(text("INSERT INTO t (thread, n) VALUES (1, 1)"))
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with database.command() as connection:  # the parent's own connection still works
+        connection.execute(text("INSERT INTO t (thread, n) VALUES (2, 2)"))
+    assert _count(database) == 3

@@ -42,23 +42,25 @@ class UTCDateTime(TypeDecorator[datetime]):
     def bind_processor(self, dialect: Any) -> Any:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        texts: dict[datetime, str] = {}  # equal instants have equal texts, whatever their zone
+        # By the object's identity (hashing an aware datetime first converts it to UTC); an entry holds
+        # its object, so that no other object can take its identity meanwhile.
+        texts: dict[int, tuple[datetime, str]] = {}
 
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            text = texts.get(value)
-            if text is not None:
-                return text
+            known = texts.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
             if value.tzinfo is timezone.utc:  # what app.clock hands out: no conversion to make
-                text = value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                text = value.isoformat(" ", "microseconds")[:-6]  # (without its "+00:00")
             else:
                 utc = self.process_bind_param(value, dialect)
                 assert utc is not None
                 text = utc.isoformat(" ", "microseconds")
             if len(texts) >= 256:
                 texts.clear()
-            texts[value] = text
+            texts[id(value)] = (value, text)
             return text
         return process
 
