@@ -5,7 +5,9 @@ function raises, the workflow object may be half-advanced and must be thrown awa
 """
 from __future__ import annotations
 
+import ast
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 from uuid import UUID
@@ -76,15 +78,31 @@ def start(spec: Spec, subprocess_specs: dict[str, Spec], data: dict[str, Any]) -
     return workflow
 
 
+_NOT_A_LITERAL = object()
+
+
+@lru_cache(maxsize=4096)
+def _literal(expression: str) -> Any:
+    """The value of an expression that is a plain text or number literal (most properties are, e.g.
+    "P1D"), else _NOT_A_LITERAL: a literal needs no evaluation against the task's data."""
+    try:
+        value = ast.literal_eval(expression)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_A_LITERAL
+    return value if isinstance(value, (str, int, float)) else _NOT_A_LITERAL
+
+
 def _property(task: Any, name: str) -> str | None:
     """Evaluate the task property `name` (a Python expression over the task's data)."""
     expression = task.task_spec.extensions.get("properties", {}).get(name)
     if not expression:
         return None
-    try:
-        value = SCRIPT_ENGINE.evaluate(task, expression)
-    except Exception as exc:
-        raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}") from exc
+    value = _literal(expression)
+    if value is _NOT_A_LITERAL:
+        try:
+            value = SCRIPT_ENGINE.evaluate(task, expression)
+        except Exception as exc:
+            raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}") from exc
     return str(value) if value not in (None, "") else None
 
 

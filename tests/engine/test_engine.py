@@ -175,3 +175,12 @@ def test_memoized_serialization_of_the_shipped_route_matches_a_fresh_one_at_ever
         runner.complete_task(workflow, task.id, data)
         assert serializer.dump_state(workflow) == _plain_dump(workflow), task.bpmn_id
     assert runner.is_completed(workflow)
+
+
+def test_literal_properties_read_as_written_and_expressions_still_see_the_task_data() -> None:
+    from app.engine.runner import _NOT_A_LITERAL, _literal
+
+    assert _literal('"P1D"') == "P1D" and _literal("3") == 3
+    assert _literal("handling_group") is _NOT_A_LITERAL
+    assert _literal('["a"]') is _NOT_A_LITERAL  # a list would be shared between callers: evaluated instead
+    assert _literal('"P15D" if handling_group == "labor" else "P1D"') is _NOT_A_LITERAL
