@@ -34,6 +34,10 @@ class BadRequest(ConcordError):
     status, title, slug = 400, "Malformed request", "malformed-request"
 
 
+class UnsupportedMediaType(ConcordError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
 class Unauthenticated(ConcordError):
     status, title, slug = 401, "Authentication required", "unauthenticated"
 

@@ -220,3 +220,23 @@ def test_a_feed_sends_the_reception_time_of_its_work_order(api: Api) -> None:
                                received_at=value)
         assert [(e["field"], fragment in e["message"]) for e in problem["errors"]] == [("received_at", True)]
     assert api.get("admin1", "/cases")["total"] == 1
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_a_body_declared_as_something_else_than_json_is_415_and_registers_nothing(api: Api, content_type: str) -> None:
+    response = api.client.post("/api/v1/cases", data=_VALID + "}", headers={
+        **api.headers("intake1"), "Content-Type": content_type})
+    assert (response.status_code, response.content_type) == (415, "application/problem+json")
+    assert "application/json" in response.get_json()["detail"]
+    assert api.get("admin1", "/cases")["total"] == 0
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/problem+json", None])
+def test_json_bodies_are_read_whether_or_not_they_say_so(api: Api, content_type: str | None) -> None:
+    headers = api.headers("intake1")
+    headers.pop("Content-Type", None)
+    if content_type:
+        headers["Content-Type"] = content_type
+    body = _VALID.replace('"t"', '"邻里噪音"') + "}"
+    response = api.client.post("/api/v1/cases", data=body.encode(), headers=headers)
+    assert response.status_code == 201, response.get_json()

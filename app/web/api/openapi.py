@@ -63,6 +63,9 @@ def _operation(endpoint: str, method: str, params: list[str]) -> dict[str, Any]:
         op["parameters"] = parameters
     if note["body"] and method in ("post", "put", "patch"):
         media = "multipart/form-data" if note["body"] == "Upload" else "application/json"
+        if media == "application/json":
+            op["responses"].setdefault("415", {"description": "The body is not declared as JSON", "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
         op["requestBody"] = {"required": True, "content": {
             media: {"schema": {"$ref": f"#/components/schemas/{note['body']}"}}}}
     return op

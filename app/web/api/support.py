@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from app.errors import BadRequest, FieldError, Unauthenticated, ValidationFailed
+from app.errors import BadRequest, FieldError, Unauthenticated, UnsupportedMediaType, ValidationFailed
 from app.forms.validation import any_text
 from app.services import auth as auth_service
 from app.services.auth import Principal
@@ -48,7 +48,15 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
 def json_body(require_object: bool = True) -> Any:
+    # A body declared as something else (a form post, plain text) is refused rather than guessed at;
+    # a body sent without any Content-Type is read as JSON.
+    if request.headers.get("Content-Type") and not _is_json(request.mimetype):
+        raise UnsupportedMediaType(f"send the body as application/json, not {request.mimetype}")
     raw = request.get_data(cache=True)
     if not raw:
         raise BadRequest("the request body is empty; send JSON")
