@@ -207,3 +207,19 @@ def test_every_channel_path_is_tracked_as_its_procedure(api: Api, category: str,
                                                        "payload": {"channel": channel, "result": "resolved",
                                                                    "document_no": f"{channel}-1"}})
     assert [t["name"] for t in done["next_tasks"]] == ["feedback"]
+
+
+def test_dates_after_today_are_refused_on_the_confirmation_form_and_message(api: Api) -> None:
+    case = _to_confirmation(api)  # the clock stands at 2026-12-01 (Asia/Shanghai)
+    problem = api.work("mediator1", case["id"], "apply_confirmation",
+                       {"applied": True, "court": "朝阳区人民法院", "application_date": "2026-12-02"}, expect=422)
+    assert [e["field"] for e in problem["errors"]] == ["application_date"]
+    assert [t["name"] for t in api.get("admin1", f"/cases/{case['id']}")["active_tasks"]] == ["apply_confirmation"]
+    api.work("mediator1", case["id"], "apply_confirmation",
+             {"applied": True, "court": "朝阳区人民法院", "application_date": "2026-12-01"})
+    message = {"name": "judicial_confirmation_decided", "case_no": case["case_no"],
+               "payload": {"confirmed": True, "document_no": "(2026)京0105民特1号", "decided_on": "2026-12-24"}}
+    problem = api.post("integration1", "/messages", json=message, expect=422)
+    assert [e["field"] for e in problem["errors"]] == ["payload.decided_on"]
+    message["payload"]["decided_on"] = "2026-11-30"
+    assert [t["name"] for t in api.post("integration1", "/messages", json=message)["next_tasks"]] == ["feedback"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -21,8 +22,8 @@ class FormBundle:
     ui_schema: dict[str, Any]
     validator: Any = field(default=None, compare=False, repr=False)
 
-    def validate(self, data: Any, context: dict[str, Any] | None = None) -> list[FieldError]:
-        return validate_submission(self.schema, data, self.validator, context)
+    def validate(self, data: Any, context: dict[str, Any] | None = None, today: date | None = None) -> list[FieldError]:
+        return validate_submission(self.schema, data, self.validator, context, today)
 
     def for_context(self, context: dict[str, Any]) -> dict[str, Any]:
         """The schema as the user should see it: enums narrowed by `x-enum-from` to what the process allows."""
@@ -116,10 +117,12 @@ def _message(error: Any) -> str:
 
 
 def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None,
-                        context: dict[str, Any] | None = None) -> list[FieldError]:
+                        context: dict[str, Any] | None = None, today: date | None = None) -> list[FieldError]:
     """Every problem of `data` against `schema`. Top-level fields the form does not declare, and keys
     starting with `__`, are refused here whatever the schema says: they would otherwise become
-    process variables (and overwrite a time limit or a routing decision)."""
+    process variables (and overwrite a time limit or a routing decision). A date field marked
+    `"x-not-after-today": true` (the day a court decided, the day a party applied) may not lie after
+    `today`, the centre's date, which the caller knows."""
     if not isinstance(data, dict):
         return [FieldError("", "表单数据必须是对象 / form data must be an object")]
     errors: list[FieldError] = []
@@ -147,7 +150,19 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
         if allowed is not None and name in data and data[name] not in allowed:
             choices = ", ".join(map(str, allowed))
             errors.append(FieldError(name, f"此案不可选 / not allowed for this case; allowed: {choices}"))
+        if today is not None and isinstance(spec, dict) and spec.get("x-not-after-today") and _after(data.get(name),
+                                                                                                  today):
+            errors.append(FieldError(name, f"不能晚于今天 / must not be later than today ({today.isoformat()})"))
     return errors
+
+
+def _after(value: Any, today: date) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return date.fromisoformat(value) > today
+    except ValueError:
+        return False  # not a date at all: the schema's format reports it
 
 
 def check_schema_file(name: str, content: bytes) -> tuple[dict[str, Any] | None, list[ProblemLocation]]:

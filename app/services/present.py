@@ -1,12 +1,13 @@
 """Turn rows into the API's plain dictionaries: times in the centre's zone, personal data masked."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app import clock
 from app.extensions import settings
 from app.models import AuditEntry, Case, Party
 
@@ -19,6 +20,11 @@ def _zone(name: str) -> ZoneInfo:
 def local(value: datetime) -> datetime:
     """`value` in the centre's time zone."""
     return value.astimezone(_zone(settings.get("TIMEZONE", "Asia/Shanghai")))
+
+
+def today() -> date:
+    """Today's date in the centre's time zone."""
+    return local(clock.now()).date()
 
 
 def iso(value: datetime | None) -> str | None:

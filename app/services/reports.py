@@ -39,6 +39,7 @@ from app import clock
 from app.errors import FieldError, ValidationFailed
 from app.extensions import db, settings
 from app.models import Case, TaskRow, table_of
+from app.services import present
 
 GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid"}
 COUNTS = ("received", "closed", "resolved", "closed_on_time", "open", "overdue_open", "mediated", "agreements",
@@ -81,7 +82,7 @@ def in_range(day: date) -> bool:
 
 
 def today() -> date:
-    return clock.now().astimezone(ZoneInfo(settings.get("TIMEZONE", "Asia/Shanghai"))).date()
+    return present.today()
 
 
 def parse_period(first: str | None, last: str | None, *, default_days: int = 7) -> Period:
