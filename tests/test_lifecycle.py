@@ -1,6 +1,8 @@
 """Whole cases driven through the API as the demo users would, through every branch of the route."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Api
 
 
@@ -88,3 +90,39 @@ def test_withdrawn_case_goes_to_feedback_and_closes(api: Api) -> None:
     assert [t["name"] for t in result["next_tasks"]] == ["feedback"]
     closed = api.work("intake1", case["id"], "feedback", {"satisfied": True})
     assert closed["case"]["status"] == "closed" and closed["case"]["outcome"] == "withdrawn"
+
+
+def test_a_step_writes_the_same_case_row_whether_its_process_was_cached_or_loaded(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached process knows its case row and writes only what changed; a loaded one writes every
+    decision field. Both must leave the same row, step after step, through reopening and the roadmap."""
+    from app.services import instances, projection
+
+    narrow = []
+    write_changed = projection._write_changed
+    monkeypatch.setattr(projection, "_write_changed", lambda columns: narrow.append(columns) or write_changed(columns))
+
+    steps = [("intake1", "triage", {"category": "contract"}),
+             ("dispatch1", "dispatch", {"handling_group": "mediation", "complexity": "general"}),
+             ("mediator1", "sign_for", {"accepted": True}), ("mediator1", "handle", {"outcome": "mediation_failed"}),
+             ("mediator1", "choose_channel", {"channel": "litigation", "parties_informed": True}),
+             ("dispatch1", "track_channel", {"channel_result": "resolved"}),
+             ("intake1", "feedback", {"satisfied": False}),
+             ("dispatch1", "dispatch", {"handling_group": "mediation", "complexity": "simple"}),
+             ("mediator1", "sign_for", {"accepted": True}), ("mediator1", "handle", {"outcome": "resolved"}),
+             ("intake1", "feedback", {"satisfied": True})]
+    cached, loaded = api.register(), api.register()
+    loaded_instance = api.get("admin1", f"/cases/{loaded['id']}")["process_instance_id"]
+    for user, name, data in steps:
+        after_cached = api.work(user, cached["id"], name, data)["case"]
+        instances.cache.forget(loaded_instance)
+        after_loaded = api.work(user, loaded["id"], name, data)["case"]
+        ignore = ("id", "case_no", "process_instance_id")
+        assert {k: v for k, v in after_cached.items() if k not in ignore} == \
+               {k: v for k, v in after_loaded.items() if k not in ignore}, name
+        full_cached, full_loaded = (api.get("admin1", f"/cases/{case['id']}") for case in (cached, loaded))
+        for field in ("status", "procedure", "procedure_since", "outcome", "reopen_count", "handling_group",
+                      "complexity", "category", "satisfied", "closed_at"):
+            assert full_cached.get(field) == full_loaded.get(field), (name, field)
+    assert after_cached["status"] == "closed"
+    assert len(narrow) == len(steps)  # every step of the cached case took the narrow path

@@ -47,6 +47,9 @@ class LiveInstance:
     workflow: Any
     ready_before: set[str] = field(default_factory=set)
     timers_before: set[tuple[str, str]] = field(default_factory=set)
+    # The case row as this process's last step left it (projection.sync; None until then). Only steps
+    # write the columns it covers and every step bumps `version`, so a cached instance's row is current.
+    case_row: Any = None
 
 
 class WorkflowCache:
@@ -65,6 +68,10 @@ class WorkflowCache:
             self._items.move_to_end(live.id)
             while len(self._items) > settings.get("WORKFLOW_CACHE_SIZE", 2000):
                 self._items.popitem(last=False)
+
+    def forget(self, instance_id: int) -> None:
+        with self._lock:
+            self._items.pop(instance_id, None)
 
     def clear(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -41,6 +42,11 @@ _CANCEL_TASKS = (update(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)
 _TASKS_BY_ID = select(_T).where(_T.c.id.in_(bindparam("b_ids", expanding=True)))
 _CASE_NO = Prepared(select(_C.c.case_no).where(_C.c.id == bindparam("b_id")))
 _NEW_PROCEDURE = and_(bindparam("b_procedure").is_not(None), _C.c.procedure.is_distinct_from(bindparam("b_procedure")))
+# The columns a step may write, returned with the summary so that the next step knows the row.
+_STEP_COLUMNS = (*CASE_FIELDS, "status", "procedure", "procedure_since", "closed_at", "process_instance_id")
+_RETURNED = tuple(_C.c[name] for name in dict.fromkeys((*present.CASE_SUMMARY_COLUMNS, *_STEP_COLUMNS)))
+# The row as it stands unknown (the first step of this process on the case): the database keeps what the
+# engine does not speak about.
 _WRITE_CASE = Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values({
     **{name: sql_case((bindparam(f"k_{name}"), bindparam(f"v_{name}")), else_=_C.c[name]) for name in CASE_FIELDS},
     "status": func.coalesce(bindparam("b_status"), _C.c.status),
@@ -48,7 +54,17 @@ _WRITE_CASE = Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values({
     "procedure_since": sql_case((_NEW_PROCEDURE, bindparam("b_now")), else_=_C.c.procedure_since),
     "closed_at": func.coalesce(bindparam("b_closed"), _C.c.closed_at),
     "updated_at": bindparam("b_now"), "process_instance_id": bindparam("b_instance"),
-}).returning(*(_C.c[name] for name in (*present.CASE_SUMMARY_COLUMNS, "satisfied"))))
+}).returning(*_RETURNED))
+
+
+@lru_cache(maxsize=256)
+def _write_changed(columns: tuple[str, ...]) -> Prepared:
+    """The UPDATE of just these columns (and updated_at). With the row known, a step writes only what it
+    changes: a column in an UPDATE's SET costs its index entries being rewritten even when the value
+    stays the same."""
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+    return Prepared(update(_C).where(_C.c.id == bindparam("b_id"))
+                    .values({**values, "updated_at": bindparam("b_now")}).returning(*_RETURNED))
 _INSERT_TIMERS = Prepared(insert(_TM))
 # Escalation rungs of tasks that closed, whatever their kind (the ladder stops when the work is done).
 _CANCEL_TASK_TIMERS = (update(_TM).where(_TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
@@ -167,13 +183,27 @@ def _project_case(session: Connection, case_id: int, live: LiveInstance, opened:
     main = next((t for t in opened if t.case_status), None)
     data: dict[str, Any] = (main.data if main is not None else
                             runner.latest_data(live.workflow) if completed else {})
-    values: dict[str, Any] = {f"v_{n}": data.get(n) for n in CASE_FIELDS}
-    values.update({f"k_{n}": n in data for n in CASE_FIELDS})
     status = "closed" if completed else (main.case_status if main is not None else None)
     procedure = next((t.procedure for t in opened if t.procedure), None)
-    return _WRITE_CASE.run(session, {
-        **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,
-        "b_closed": now if completed else None, "b_instance": live.id}).one()
+    known = live.case_row
+    if known is None:
+        values: dict[str, Any] = {f"v_{n}": data.get(n) for n in CASE_FIELDS}
+        values.update({f"k_{n}": n in data for n in CASE_FIELDS})
+        row = _WRITE_CASE.run(session, {
+            **values, "b_id": case_id, "b_status": status, "b_procedure": procedure, "b_now": now,
+            "b_closed": now if completed else None, "b_instance": live.id}).one()
+    else:
+        wanted = {n: data[n] for n in CASE_FIELDS if n in data}
+        wanted.update({"status": status, "procedure": procedure, "closed_at": now if completed else None})
+        if procedure is not None and procedure != known.procedure:
+            wanted["procedure_since"] = now
+        wanted["process_instance_id"] = live.id
+        changed = {n: v for n, v in wanted.items() if (v is not None or n in CASE_FIELDS) and v != getattr(known, n)}
+        columns = tuple(sorted(changed))
+        row = _write_changed(columns).run(session, {
+            **{f"v_{n}": changed[n] for n in columns}, "b_id": case_id, "b_now": now}).one()
+    live.case_row = row
+    return row
 
 
 def _utc(iso: str) -> datetime:
