@@ -19,7 +19,7 @@ from sqlalchemy import case as sql_case
 from app import clock
 from app.engine import runner
 from app.engine.views import HumanTask
-from app.errors import EngineFailure
+from app.errors import EngineFailure, NotFound
 from app.models import Case, TaskRow, Timer, table_of, timer_state_is
 from app.prepared import Prepared
 from app.services import audit, calendars, present
@@ -60,11 +60,10 @@ _WRITE_CASE = Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values({
 @lru_cache(maxsize=256)
 def _write_changed(columns: tuple[str, ...]) -> Prepared:
     """The UPDATE of just these columns (and updated_at). With the row known, a step writes only what it
-    changes: a column in an UPDATE's SET costs its index entries being rewritten even when the value
-    stays the same."""
+    changes (a column in an UPDATE's SET costs its index entries being rewritten even when the value
+    stays the same) and needs nothing back: the new row is the known one with these values."""
     values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
-    return Prepared(update(_C).where(_C.c.id == bindparam("b_id"))
-                    .values({**values, "updated_at": bindparam("b_now")}).returning(*_RETURNED))
+    return Prepared(update(_C).where(_C.c.id == bindparam("b_id")).values({**values, "updated_at": bindparam("b_now")}))
 _INSERT_TIMERS = Prepared(insert(_TM))
 # Escalation rungs of tasks that closed, whatever their kind (the ladder stops when the work is done).
 _CANCEL_TASK_TIMERS = (update(_TM).where(_TM.c.task_id.in_(bindparam("b_tasks", expanding=True)),
@@ -200,8 +199,11 @@ def _project_case(session: Connection, case_id: int, live: LiveInstance, opened:
         wanted["process_instance_id"] = live.id
         changed = {n: v for n, v in wanted.items() if (v is not None or n in CASE_FIELDS) and v != getattr(known, n)}
         columns = tuple(sorted(changed))
-        row = _write_changed(columns).run(session, {
-            **{f"v_{n}": changed[n] for n in columns}, "b_id": case_id, "b_now": now}).one()
+        written = _write_changed(columns).run(session, {**{f"v_{n}": changed[n] for n in columns}, "b_id": case_id,
+                                                        "b_now": now})
+        if written.rowcount != 1:
+            raise NotFound(f"case {case_id} does not exist")
+        row = known._replace(**changed)
     live.case_row = row
     return row
 
