@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from app.services import timers
 from tests.conftest import Api
@@ -226,3 +227,26 @@ def test_the_timer_service_skips_a_case_an_officer_holds_and_takes_it_on_the_nex
     engine.dispose()
     assert timers.run_once().fired == 1
     assert _task(api, case["id"], "dispatch")["escalation_level"] == 1
+
+
+def test_a_task_waits_on_one_rung_at_a_time_and_each_rung_fired_puts_in_the_next(api: Api, frozen_clock: Any) -> None:
+    case = api.register(category="labor")
+    dispatch = _task(api, case["id"], "dispatch")
+    engine = create_engine(api.client.application.config["DATABASE_URL"])
+
+    def waiting() -> list[str]:
+        with engine.begin() as conn:
+            return list(conn.execute(text("SELECT kind FROM timers WHERE task_id = :t AND state = 'waiting'"),
+                                     {"t": dispatch["id"]}).scalars())
+
+    due = datetime.fromisoformat(dispatch["due_at"])
+    try:
+        assert waiting() == ["warning"]
+        assert fire(frozen_clock, due - timedelta(minutes=1)).fired == 1
+        assert waiting() == ["overdue"]
+        assert fire(frozen_clock, due + timedelta(minutes=1)).fired == 1
+        assert waiting() == ["listed"]
+        api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+        assert waiting() == []
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.config import PROJECT_ROOT
+from app.extensions import db
 from app.services import calendars, definitions, timers
 from tests.conftest import BUNDLE, OPERATOR, Api
 
@@ -102,17 +103,21 @@ def test_three_worker_processes_fire_a_thousand_timers_exactly_once(api: Api, ap
     outputs = [w.communicate(timeout=300) for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     with engine.begin() as conn:
-        states = dict(conn.execute(text("SELECT state, count(*) FROM timers GROUP BY state")).all())
+        states = dict(conn.execute(text("SELECT state, count(*) FROM timers WHERE kind = 'warning' GROUP BY state"))
+                      .all())
+        next_rungs = conn.execute(text(
+            "SELECT count(*), count(DISTINCT task_id) FROM timers WHERE kind = 'overdue'")).one()
         fired = conn.execute(text("SELECT count(*), count(DISTINCT detail->>'timer') FROM audit_log "
                                   "WHERE action = 'task.warning'")).one()
         by_worker = conn.execute(text("SELECT count(DISTINCT fired_by) FROM timers")).scalar()
     engine.dispose()
     assert states == {"fired": 1000} and tuple(fired) == (1000, 1000)
+    assert tuple(next_rungs) == (20, 20)  # each task's next rung was put in once, whoever fired its warnings
     assert by_worker >= 2, "the work was not shared between the workers"
     assert len(cases) == 20
 
 
-def test_a_listed_rung_counted_into_a_year_without_calendar_is_recomputed_on_import(
+def test_a_rung_reaching_into_a_year_imported_meanwhile_counts_that_years_holidays(
         api: Api, frozen_clock: Any) -> None:
     frozen_clock.set(datetime(2026, 12, 22, 10, tzinfo=SH))
     case = api.register(category="contract")
@@ -120,13 +125,21 @@ def test_a_listed_rung_counted_into_a_year_without_calendar_is_recomputed_on_imp
     api.work("mediator1", case["id"], "sign_for", {"accepted": True})
     handle = api.task(case["id"], "handle")
     assert handle["due_at"] == "2027-01-01T00:00:00+08:00" and handle["due_provisional"] is False
-    engine = create_engine(api.client.application.config["DATABASE_URL"])
-    query = text("SELECT fire_at, provisional FROM timers WHERE task_id = :t AND kind = 'listed'")
-    with engine.begin() as conn:
-        before = conn.execute(query, {"t": handle["id"]}).one()
-    assert before.provisional  # 150% of 7 working days reaches into 2027
+    with db.transaction() as session:  # 150% of 7 working days, counted before 2027 is known
+        _due, before = calendars.ladder(calendars.current(session), datetime.fromisoformat(handle["created_at"]),
+                                        "P7D", True)
+    assert before["listed"].provisional
     calendars.import_year(OPERATOR, json.dumps(CALENDAR_2027, ensure_ascii=False))
+    frozen_clock.set(datetime(2027, 1, 1, 1, tzinfo=SH))  # past the due instant: warning and overdue fire
+    timers.run_once()
+    engine = create_engine(api.client.application.config["DATABASE_URL"])
     with engine.begin() as conn:
-        after = conn.execute(query, {"t": handle["id"]}).one()
+        rows = conn.execute(text("SELECT kind, state, fire_at, provisional FROM timers WHERE task_id = :t "
+                                 "ORDER BY id"), {"t": handle["id"]}).all()
     engine.dispose()
-    assert not after.provisional and after.fire_at != before.fire_at  # 1-4 January are holidays now
+    assert [(row.kind, row.state) for row in rows] == [("warning", "fired"), ("overdue", "fired"),
+                                                       ("listed", "waiting")]
+    listed = rows[-1]
+    fire_at = listed.fire_at if isinstance(listed.fire_at, datetime) else \
+        datetime.fromisoformat(listed.fire_at).replace(tzinfo=timezone.utc)
+    assert not listed.provisional and fire_at > before["listed"].at  # 1-4 January are holidays now

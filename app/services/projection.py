@@ -142,16 +142,24 @@ def _open_rows(session: Connection, tasks: list[HumanTask], instance_id: int, ca
             if provisional:
                 log.info("due instant of %s on %s is provisional (no calendar for its year yet)", task.bpmn_id,
                          case_no)
-            rungs += [{"instance_id": instance_id, "case_id": case_id, "task_id": task.id, "bpmn_id": task.bpmn_id,
-                       "kind": kind, "fire_at": rung.at, "provisional": rung.provisional, "state": "waiting",
-                       "attempts": 0, "last_error": None, "fired_at": None, "fired_by": None}
-                      for kind, rung in ladder.items()]
+            # Only the first rung waits in the table: most work is done before it, and each rung that
+            # fires puts the next one in (app.services.timers), counted from the calendar of that day.
+            kind, rung = next(iter(ladder.items()))
+            rungs.append(timer_row(instance_id, case_id, task.id, task.bpmn_id, kind, rung.at, rung.provisional))
         rows.append({"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
                      "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
                      "state": "open", "form_key": task.form_schema, "created_at": now, "due_at": due_at,
                      "due_provisional": provisional, "time_limit": task.time_limit, "limit_working": task.working_days,
                      "completed_at": None, "completed_by": None, "escalation_level": 0})
     return rows, rungs
+
+
+def timer_row(instance_id: int, case_id: int, task_id: str, bpmn_id: str, kind: str, fire_at: datetime,
+             provisional: bool) -> dict[str, Any]:
+    """A waiting row of the timers table: an escalation rung of a task, or a timer event of the diagram."""
+    return {"instance_id": instance_id, "case_id": case_id, "task_id": task_id, "bpmn_id": bpmn_id, "kind": kind,
+            "fire_at": fire_at, "provisional": provisional, "state": "waiting", "attempts": 0, "last_error": None,
+            "fired_at": None, "fired_by": None}
 
 
 def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
@@ -163,10 +171,8 @@ def _sync_timers(session: Connection, live: LiveInstance, case_id: int) -> None:
         session.execute(_CANCEL_TIMERS, {"b_instance": live.id, "b_tasks": list(gone)})
     new = [t for key, t in after.items() if key not in live.timers_before]
     if new:
-        _INSERT_TIMERS.run_many(session, [
-            {"instance_id": live.id, "case_id": case_id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "kind": "engine",
-             "fire_at": _utc(t.fire_at), "provisional": False, "state": "waiting", "attempts": 0, "last_error": None,
-             "fired_at": None, "fired_by": None} for t in new])
+        _INSERT_TIMERS.run_many(session, [timer_row(live.id, case_id, t.task_id, t.bpmn_id, "engine", _utc(t.fire_at),
+                                                   False) for t in new])
     live.timers_before = set(after)
 
 

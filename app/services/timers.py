@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from app import clock
 from app.engine import runner
 from app.errors import ConcordError, NotFound
 from app.extensions import db, settings
 from app.models import TaskRow, Timer, table_of, timer_state_is
-from app.services import audit, instances, notifications, present, projection
+from app.services import audit, calendars, instances, notifications, present, projection
 
 log = logging.getLogger(__name__)
 _TM, _T = table_of(Timer), table_of(TaskRow)
@@ -42,6 +42,10 @@ _RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "op
                 .values(escalation_level=bindparam("b_level")))
 BUSY_RETRIES, BUSY_PAUSE_SECONDS = 40, 0.05
 LEVELS = {"warning": 1, "overdue": 2, "listed": 3}
+# The rung a fired rung puts in the table (a task's ladder waits one rung at a time).
+NEXT_RUNG = {"warning": "overdue", "overdue": "listed"}
+_RUNG_EXISTS = select(_TM.c.id).where(_TM.c.task_id == bindparam("b_task"), _TM.c.kind == bindparam("b_kind"))
+_INSERT_TIMER = insert(_TM)
 ACTIONS = {"warning": "task.warning", "overdue": "task.overdue", "listed": "task.listed"}
 
 
@@ -138,8 +142,22 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
                                      message=_reminder_text(row.kind, task), actor="system")
     if live is not None:
         _open_supervision(conn, task, live)
+    following = NEXT_RUNG.get(row.kind)
+    if following is not None:
+        _put_rung(conn, task, following)
     audit.record_many(conn, entries)
     return "fired"
+
+
+def _put_rung(conn: Connection, task: Any, kind: str) -> None:
+    """Put the task's rung `kind` in the table, counted from the task's opening with today's calendar
+    (a year imported since the task opened counts); once only, however often the rung before fired."""
+    if conn.execute(_RUNG_EXISTS, {"b_task": task.id, "b_kind": kind}).first() is not None:
+        return
+    _due, ladder = calendars.ladder(calendars.current(conn), task.created_at, task.time_limit, task.limit_working)
+    rung = ladder[kind]
+    conn.execute(_INSERT_TIMER, projection.timer_row(task.instance_id, task.case_id, task.id, task.bpmn_id, kind,
+                                                      rung.at, rung.provisional))
 
 
 def _reminder_text(kind: str, task: Any) -> str:
