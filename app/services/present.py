@@ -27,10 +27,23 @@ def today() -> date:
     return local(clock.now()).date()
 
 
+# Recent texts by the instant's identity: a step's one instant appears in several fields of its answer.
+# An entry holds its instant, so no other object can take its identity meanwhile.
+_ISO_TEXTS: dict[int, tuple[datetime, str, str]] = {}
+
+
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return local(value).isoformat(timespec="seconds")
+    zone = settings.get("TIMEZONE", "Asia/Shanghai")
+    known = _ISO_TEXTS.get(id(value))
+    if known is not None and known[0] is value and known[1] == zone:
+        return known[2]
+    text = value.astimezone(_zone(zone)).isoformat(timespec="seconds")
+    if len(_ISO_TEXTS) >= 512:
+        _ISO_TEXTS.clear()
+    _ISO_TEXTS[id(value)] = (value, zone, text)
+    return text
 
 
 def mask_phone(phone: str | None) -> str | None:
