@@ -1,6 +1,7 @@
 """The append-only audit log: every state change writes its records in the same transaction."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -15,8 +16,10 @@ _INSERT = Prepared(insert(table_of(AuditEntry)))
 
 
 def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: int | None = None,
-          task_id: str | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"at": clock.now(), "actor": actor, "action": action, "case_id": case_id,
+          task_id: str | None = None, detail: dict[str, Any] | None = None,
+          at: datetime | None = None) -> dict[str, Any]:
+    """An audit record; `at` is the instant of the step it belongs to (default: now)."""
+    return {"at": at or clock.now(), "actor": actor, "action": action, "case_id": case_id,
             "instance_id": instance_id, "task_id": task_id, "detail": detail or {}}
 
 

@@ -134,12 +134,13 @@ def _create(session: Connection, principal: Principal, body: dict[str, Any],
     duplicates.flag(session, case_id, body.get("category"), now, received_at)
     data = {name: body.get(name) for name in PROCESS_FIELDS}
     data.update(case_id=case_id, case_no=case_no, urgency=body.get("urgency", "normal"))
-    live = instances.start(session, definition, data)
+    live = instances.start(session, definition, data, now)
     registered = audit.entry(actor=principal.username, action="case.registered", case_id=case_id,
-                             instance_id=live.id, detail={
+                             instance_id=live.id, at=now, detail={
                                  "case_no": case_no, "source": body["source"], "external_id": body.get("external_id"),
                                  "category": body.get("category"), "process": f"{definition.key}:{definition.version}"})
-    outcome = projection.sync(session, live, case_id, actor=principal.username, entries=[registered], case_no=case_no)
+    outcome = projection.sync(session, live, case_id, actor=principal.username, entries=[registered], case_no=case_no,
+                              now=now)
     return {**outcome.case, "active_tasks": outcome.open_tasks}
 
 

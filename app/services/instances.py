@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -81,10 +82,11 @@ class WorkflowCache:
 cache = WorkflowCache()
 
 
-def start(session: Connection, definition: DefinitionInfo, data: dict[str, Any]) -> LiveInstance:
+def start(session: Connection, definition: DefinitionInfo, data: dict[str, Any],
+          now: datetime | None = None) -> LiveInstance:
     spec, subprocess_specs = definitions.spec_of(session, definition.id)
     workflow = runner.start(spec, subprocess_specs, data)
-    now = clock.now()
+    now = now or clock.now()
     instance_id = _INSERT.run(session, {
         "definition_id": definition.id, "state": serializer.dump_state(workflow),
         "serializer_version": serializer.ENGINE_FORMAT_VERSION, "version": 1, "status": _status(workflow),
@@ -147,13 +149,13 @@ def _load(session: Session | Connection, instance_id: int, definition_id: int) -
     return serializer.load_state(state, spec, subprocess_specs)
 
 
-def save(session: Connection, live: LiveInstance) -> None:
+def save(session: Connection, live: LiveInstance, now: datetime | None = None) -> None:
     """Write the workflow back; lose the race (409) if someone saved this instance meanwhile.
     Callers then run projection.sync, which also brings `live`'s ready/timer sets up to date."""
     result = _SAVE.run(session, {
         "b_id": live.id, "b_expected": live.version, "b_version": live.version + 1,
         "b_state": serializer.dump_state(live.workflow), "b_status": _status(live.workflow),
-        "b_format": serializer.ENGINE_FORMAT_VERSION, "b_now": clock.now()})
+        "b_format": serializer.ENGINE_FORMAT_VERSION, "b_now": now or clock.now()})
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"process instance {live.id} was changed by another request; reload and retry")
     live.version += 1

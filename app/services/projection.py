@@ -83,9 +83,11 @@ class StepOutcome:
 
 
 def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, completed_task_id: str | None = None,
-         entries: list[dict[str, Any]] | None = None, case_no: str | None = None) -> StepOutcome:
-    """Apply the engine's new state and write `entries` plus the step's own audit records."""
-    now = clock.now()
+         entries: list[dict[str, Any]] | None = None, case_no: str | None = None,
+         now: datetime | None = None) -> StepOutcome:
+    """Apply the engine's new state and write `entries` plus the step's own audit records. `now` is the
+    instant of the step (default: now): its rows and records all carry it."""
+    now = now or clock.now()
     entries = list(entries or [])
     if case_no is None:
         case_no = _CASE_NO.run(session, {"b_id": case_id}).scalar_one()
@@ -106,13 +108,13 @@ def sync(session: Connection, live: LiveInstance, case_id: int, *, actor: str, c
         _OPEN_TASKS.run_many(session, opened)
         if rungs:
             _INSERT_TIMERS.run_many(session, rungs)
-        entries += [audit.entry(actor="system", action="task.opened", case_id=case_id, instance_id=live.id,
+        entries += [audit.entry(actor="system", action="task.opened", case_id=case_id, instance_id=live.id, at=now,
                                 task_id=row["id"], detail={"task": row["bpmn_id"], "title": row["title"],
                                                            "group": row["group_name"]}) for row in opened]
     _sync_timers(session, live, case_id)
     case = _project_case(session, case_id, live, new_tasks, now)
     if case.status == "closed" and case.closed_at == now:  # closed by this very step
-        entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id,
+        entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id, at=now,
                                    detail={"outcome": case.outcome, "satisfied": case.satisfied}))
     audit.record_many(session, entries)
     live.ready_before = ready_ids

@@ -189,12 +189,13 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         effect = runner.task_properties(live.workflow, task_id).get("onComplete")
         watched = context.get("overdue") if effect else None
         runner.complete_task(live.workflow, task_id, submitted or {})
-        instances.save(session, live)
+        now = clock.now()  # the step's one instant, on its rows and its records
+        instances.save(session, live, now)
         completed = audit.entry(actor=principal.username, action="task.completed", case_id=task.case_id,
-                                instance_id=live.id, task_id=task.id,
+                                instance_id=live.id, task_id=task.id, at=now,
                                 detail={"task": task.bpmn_id, "title": task.title, "data": submitted or {}})
         outcome = projection.sync(session, live, task.case_id, actor=principal.username,
-                                  completed_task_id=task_id, entries=[completed], case_no=task.case_no)
+                                  completed_task_id=task_id, entries=[completed], case_no=task.case_no, now=now)
         if effect == "supervision":
             supervision.apply_supervision_task(session, principal, task.case_id, submitted or {}, watched)
         return {"case": outcome.case, "next_tasks": outcome.open_tasks}
