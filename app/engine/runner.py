@@ -92,6 +92,11 @@ def _literal(expression: str) -> Any:
     return value if isinstance(value, (str, int, float)) else _NOT_A_LITERAL
 
 
+@lru_cache(maxsize=8192)
+def _uuid(task_id: str) -> UUID:
+    return UUID(task_id)  # (parsing is Python code, and a step looks its tasks up several times)
+
+
 def _property(task: Any, name: str) -> str | None:
     """Evaluate the task property `name` (a Python expression over the task's data)."""
     expression = task.task_spec.extensions.get("properties", {}).get(name)
@@ -133,23 +138,24 @@ def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
 
 def describe(workflow: BpmnWorkflow, task_ids: list[str]) -> list[HumanTask]:
     """Full views (group, form, time limit evaluated) of the given tasks, e.g. the ones that just opened."""
-    return [_view(workflow.get_task_from_id(UUID(task_id))) for task_id in task_ids]
+    return [_view(workflow.get_task_from_id(_uuid(task_id))) for task_id in task_ids]
 
 
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
-    task = workflow.get_task_from_id(UUID(task_id))
+    task = workflow.get_task_from_id(_uuid(task_id))
     return dict(task.data) if task is not None else {}
 
 
-def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
-    task = workflow.get_task_from_id(UUID(task_id))
-    return dict(task.task_spec.extensions.get("properties", {})) if task is not None else {}
+def task_property(workflow: BpmnWorkflow, task_id: str, name: str) -> str | None:
+    """The text of a task's property `name` as the diagram spells it (not evaluated)."""
+    task = workflow.get_task_from_id(_uuid(task_id))
+    return task.task_spec.extensions.get("properties", {}).get(name) if task is not None else None
 
 
 def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
     """Merge `data` into a READY human task, run it and advance the workflow to its next wait."""
     _refuse_private_keys(data)
-    task = workflow.get_task_from_id(UUID(task_id))
+    task = workflow.get_task_from_id(_uuid(task_id))
     if task is None or not task.task_spec.manual:
         raise NotFound(f"task {task_id} is not part of this process")
     # Task.run() happily runs a FUTURE task: the READY check is ours to make.
@@ -196,7 +202,7 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str) -> bool:
     """Fire the waiting timer event `task_id` now, whatever the engine's own clock says: Concord's timer
     table and its injectable clock decide what is due (drills and tests move time). False when the
     event is no longer waiting."""
-    task = workflow.get_task_from_id(UUID(task_id))
+    task = workflow.get_task_from_id(_uuid(task_id))
     if task is None or task.state != TaskState.WAITING:
         return False
     if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):

@@ -186,7 +186,7 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
                 raise FormInvalid(f"the {task.title} form has errors", errors)
         elif submitted:
             raise FormInvalid("this task takes no form data")
-        effect = runner.task_properties(live.workflow, task_id).get("onComplete")
+        effect = runner.task_property(live.workflow, task_id, "onComplete")
         watched = context.get("overdue") if effect else None
         runner.complete_task(live.workflow, task_id, submitted or {})
         now = clock.now()  # the step's one instant, on its rows and its records
