@@ -16,6 +16,11 @@ NAMING = {
 }
 
 
+# SQLite texts of recent instants, by the object's identity (hashing an aware datetime first converts it
+# to UTC); an entry holds its object, so that no other object can take its identity meanwhile.
+_SQLITE_TEXTS: dict[int, tuple[datetime, str]] = {}
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite hands back naive values otherwise)."""
 
@@ -42,9 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def bind_processor(self, dialect: Any) -> Any:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        # By the object's identity (hashing an aware datetime first converts it to UTC); an entry holds
-        # its object, so that no other object can take its identity meanwhile.
-        texts: dict[int, tuple[datetime, str]] = {}
+        texts = _SQLITE_TEXTS  # one memo for every column and statement: a step's instant is on many
 
         def process(value: datetime | None) -> str | None:
             if value is None:
