@@ -113,12 +113,14 @@ def _const(argument: Any, _schema: dict[str, Any], _checker: Any) -> Test:
     return _choices([argument])
 
 
-def _length(limit: Any, shortest: bool) -> Test:
+def _size(limit: Any, kind: type[str] | type[list[Any]], at_least: bool) -> Test:
+    """minLength/maxLength (kind str, counted in code points as jsonschema does) and minItems/maxItems
+    (kind list); values of other kinds pass."""
     if not _is_integer(limit):
-        raise Unsupported("length limit")
-    if shortest:
-        return lambda value: not isinstance(value, str) or len(value) >= limit
-    return lambda value: not isinstance(value, str) or len(value) <= limit
+        raise Unsupported("size limit")
+    if at_least:
+        return lambda value: not isinstance(value, kind) or len(value) >= limit
+    return lambda value: not isinstance(value, kind) or len(value) <= limit
 
 
 def _pattern(argument: Any, _schema: dict[str, Any], _checker: Any) -> Test:
@@ -177,14 +179,6 @@ def _items(argument: Any, schema: dict[str, Any], checker: Any) -> Test:
     return lambda value: not isinstance(value, list) or all(test(item) for item in value)
 
 
-def _count(limit: Any, fewest: bool) -> Test:
-    if not _is_integer(limit):
-        raise Unsupported("item count")
-    if fewest:
-        return lambda value: not isinstance(value, list) or len(value) >= limit
-    return lambda value: not isinstance(value, list) or len(value) <= limit
-
-
 def _contains(argument: Any, schema: dict[str, Any], checker: Any) -> Test:
     if "minContains" in schema or "maxContains" in schema:
         raise Unsupported("minContains/maxContains")
@@ -206,12 +200,12 @@ def _not(argument: Any, _schema: dict[str, Any], checker: Any) -> Test:
 
 _KEYWORDS: dict[str, Callable[[Any, dict[str, Any], Any], Test]] = {
     "type": _type, "enum": _enum, "const": _const, "pattern": _pattern, "format": _format,
-    "minLength": lambda argument, _s, _c: _length(argument, shortest=True),
-    "maxLength": lambda argument, _s, _c: _length(argument, shortest=False),
+    "minLength": lambda argument, _s, _c: _size(argument, str, at_least=True),
+    "maxLength": lambda argument, _s, _c: _size(argument, str, at_least=False),
     "minimum": lambda argument, _s, _c: _bound(argument, lowest=True),
     "maximum": lambda argument, _s, _c: _bound(argument, lowest=False),
     "required": _required, "properties": _properties, "additionalProperties": _additional, "items": _items,
-    "minItems": lambda argument, _s, _c: _count(argument, fewest=True),
-    "maxItems": lambda argument, _s, _c: _count(argument, fewest=False),
+    "minItems": lambda argument, _s, _c: _size(argument, list, at_least=True),
+    "maxItems": lambda argument, _s, _c: _size(argument, list, at_least=False),
     "contains": _contains, "if": _if, "not": _not,
 }
