@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import chain
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
@@ -199,7 +200,20 @@ SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 ENGINE_FORMAT_VERSION: str = SERIALIZER.VERSION
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# JSONEncoder.encode builds its C encoder anew on every call; a save encodes dozens of small values, so
+# the encoder is built once, with the same settings (NaN allowed) and without the check for circular
+# references (task data is plain JSON data: a circular value fails with RecursionError instead).
+_C_ENCODE = (c_make_encoder(None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, True)
+             if c_make_encoder is not None else None)
+
+
+def _dumps(value: Any) -> str:
+    if type(value) is str:
+        return str(encode_basestring(value))
+    if _C_ENCODE is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
