@@ -96,10 +96,29 @@ class _Writer:
             self._owner = threading.get_ident()
             if self._connection is None or self._connection.closed or self._connection.invalidated:
                 self._connection = self._engine.connect()
-            yield self._connection
+            try:
+                yield self._connection
+            except BaseException:
+                self._recover()
+                raise
         finally:
             self._owner = None
             self._lock.release()
+
+    def _recover(self) -> None:
+        """After a failed command, the connection must hold no transaction: a COMMIT that failed (a
+        deferred constraint, a full disk) can leave SQLite's transaction open, and with it the database's
+        write lock, where the pool's check-in would have rolled it back. Undo it, or drop the connection."""
+        connection = self._connection
+        if connection is None or connection.closed or connection.invalidated:
+            return
+        try:
+            driver = connection.connection.driver_connection
+            if getattr(driver, "in_transaction", False):
+                driver.rollback()
+        except Exception:  # noqa: BLE001 - the connection is beyond use: a fresh one replaces it
+            connection.invalidate()
+            self._connection = None
 
     def close(self) -> None:
         with self._lock:

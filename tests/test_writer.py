@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import ConcurrentUpdate
 from app.extensions import Database
@@ -108,3 +109,18 @@ def test_a_forked_child_opens_its_own_connection(database: Database) -> None:
     with database.command() as connection:  # the parent's own connection still works
         connection.execute(text("INSERT INTO t (thread, n) VALUES (2, 2)"))
     assert _count(database) == 3
+
+
+def test_a_commit_that_fails_leaves_the_writer_free_for_the_next_command(database: Database) -> None:
+    with database.command() as connection:
+        connection.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        connection.execute(text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+                                "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"))
+    with pytest.raises(IntegrityError):  # the deferred foreign key fails the COMMIT itself
+        with database.command() as connection:
+            connection.execute(text("INSERT INTO child (id, parent_id) VALUES (1, 99)"))
+    with database.command() as connection:
+        connection.execute(text("INSERT INTO t (thread, n) VALUES (1, 1)"))
+    assert _count(database) == 1
+    with database.transaction() as session:
+        assert session.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
