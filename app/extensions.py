@@ -114,7 +114,7 @@ class _Writer:
             return
         try:
             driver = connection.connection.driver_connection
-            if getattr(driver, "in_transaction", False):
+            if driver is not None and getattr(driver, "in_transaction", False):
                 driver.rollback()
         except Exception:  # noqa: BLE001 - the connection is beyond use: a fresh one replaces it
             connection.invalidate()

@@ -110,6 +110,7 @@ def _record_failure(conn: Connection, row: Any, exc: Exception, now: datetime) -
         audit.record(conn, actor="system", action="timer.incident", case_id=row.case_id,
                      instance_id=row.instance_id, task_id=row.task_id,
                      detail={"timer": row.id, "kind": row.kind, "task": row.bpmn_id, "error": error[:500]})
+        _keep_the_ladder_going(conn, row)
         return "incidents"
     return "failed"
 
@@ -150,14 +151,34 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
 
 
 def _put_rung(conn: Connection, task: Any, kind: str) -> None:
-    """Put the task's rung `kind` in the table, counted from the task's opening with today's calendar
-    (a year imported since the task opened counts); once only, however often the rung before fired."""
+    """Put the task's rung `kind` in the table; once only, however often the rung before fired. Overdue
+    comes at the task's due instant, as the inbox shows it; listed is counted from the task's opening
+    with today's calendar (a year imported since the task opened counts)."""
     if conn.execute(_RUNG_EXISTS, {"b_task": task.id, "b_kind": kind}).first() is not None:
         return
-    _due, ladder = calendars.ladder(calendars.current(conn), task.created_at, task.time_limit, task.limit_working)
-    rung = ladder[kind]
+    if kind == "overdue":
+        at, provisional = task.due_at, task.due_provisional
+    else:
+        _due, ladder = calendars.ladder(calendars.current(conn), task.created_at, task.time_limit,
+                                        task.limit_working)
+        at, provisional = ladder[kind].at, ladder[kind].provisional
     conn.execute(_INSERT_TIMER, projection.timer_row(task.instance_id, task.case_id, task.id, task.bpmn_id, kind,
-                                                      rung.at, rung.provisional))
+                                                      at, provisional))
+
+
+def _keep_the_ladder_going(conn: Connection, row: Any) -> None:
+    """A rung that became an incident must not stop the ladder: the next rung is put in all the same."""
+    following = NEXT_RUNG.get(row.kind)
+    if following is None:
+        return
+    task = conn.execute(_TASK, {"b_id": row.task_id}).one_or_none()
+    if task is None or task.state != "open":
+        return
+    try:
+        with db.savepoint(conn):
+            _put_rung(conn, task, following)
+    except Exception:  # noqa: BLE001 - logged; the incident itself is recorded either way
+        log.exception("could not put the %s rung of task %s after an incident", following, row.task_id)
 
 
 def _reminder_text(kind: str, task: Any) -> str:
