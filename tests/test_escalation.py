@@ -250,3 +250,22 @@ def test_a_task_waits_on_one_rung_at_a_time_and_each_rung_fired_puts_in_the_next
         assert waiting() == []
     finally:
         engine.dispose()
+
+
+def test_a_rung_that_becomes_an_incident_does_not_stop_the_ladder(
+        api: Api, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = api.register(category="labor")
+    due = datetime.fromisoformat(_task(api, case["id"], "dispatch")["due_at"])
+    real_fire = timers._fire
+
+    def overdue_breaks(conn: Any, row: Any, now: datetime) -> str:
+        if row.kind == "overdue":
+            raise RuntimeError("reminder service down")
+        return real_fire(conn, row, now)
+
+    monkeypatch.setattr(timers, "_fire", overdue_breaks)
+    for hours in range(0, 72):
+        fire(frozen_clock, due - timedelta(minutes=1) + timedelta(hours=hours))
+    actions = [e["action"] for e in api.get("admin1", f"/cases/{case['id']}")["timeline"]]
+    assert "timer.incident" in actions and "task.listed" in actions  # listed came although overdue broke
+    assert _task(api, case["id"], "dispatch")["escalation_level"] == 3
