@@ -146,7 +146,7 @@ def main() -> None:
     print(f"raw SpiffWorkflow in memory : {raw:8.1f} cases/s  ({1000 / raw:6.2f} ms/case)")
     print(f"Concord services, persisted : {our:8.1f} cases/s  ({1000 / our:6.2f} ms/case, "
           f"{len(STEPS) + 1} transactions/case)")
-    print(f"ratio Concord / raw         : {ratio:8.2f}  (median of the rounds' ratios; target >= 0.50)")
+    print(f"ratio Concord / raw         : {ratio:8.3f}  (median of the rounds' ratios; target >= 0.50)")
 
 
 if __name__ == "__main__":
