@@ -123,6 +123,15 @@ def _tasks_json(workflow: Any, memo: _Memo) -> str:
         record = records.get(id(task))
         if record is None or record.task is not task:
             record = records[id(task)] = _Record(task, memo.name)
+        elif task._state & _FINISHED and record.key is not None and record.key[0] == task._state:
+            # A finished task under a finished parent (most of the tree): _stable_key spelled out, as
+            # this loop runs for every task at every save.
+            parent = record.parent
+            if (parent is None or parent._state & _FINISHED) and record.key == (
+                    task._state, task.last_state_change, len(task._children), task.triggered, id(task.data),
+                    len(task.data), len(task.internal_data)):
+                items.append(record.text)
+                continue
         key = _stable_key(task, record.parent)
         if key is None or key != record.key:
             record.text, record.key = _task_json(task, record, memo), key
