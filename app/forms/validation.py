@@ -22,7 +22,8 @@ class FormBundle:
     ui_schema: dict[str, Any]
     validator: Any = field(default=None, compare=False, repr=False)
 
-    def validate(self, data: Any, context: dict[str, Any] | None = None, today: date | None = None) -> list[FieldError]:
+    def validate(self, data: Any, context: dict[str, Any] | None = None,
+                 today: Callable[[], date] | None = None) -> list[FieldError]:
         return validate_submission(self.schema, data, self.validator, context, today)
 
     def for_context(self, context: dict[str, Any]) -> dict[str, Any]:
@@ -117,12 +118,13 @@ def _message(error: Any) -> str:
 
 
 def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None,
-                        context: dict[str, Any] | None = None, today: date | None = None) -> list[FieldError]:
+                        context: dict[str, Any] | None = None,
+                        today: Callable[[], date] | None = None) -> list[FieldError]:
     """Every problem of `data` against `schema`. Top-level fields the form does not declare, and keys
     starting with `__`, are refused here whatever the schema says: they would otherwise become
     process variables (and overwrite a time limit or a routing decision). A date field marked
     `"x-not-after-today": true` (the day a court decided, the day a party applied) may not lie after
-    `today`, the centre's date, which the caller knows."""
+    the centre's date, which `today` (the caller's) tells when such a field is filled in."""
     if not isinstance(data, dict):
         return [FieldError("", "表单数据必须是对象 / form data must be an object")]
     errors: list[FieldError] = []
@@ -150,9 +152,10 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
         if allowed is not None and name in data and data[name] not in allowed:
             choices = ", ".join(map(str, allowed))
             errors.append(FieldError(name, f"此案不可选 / not allowed for this case; allowed: {choices}"))
-        if today is not None and isinstance(spec, dict) and spec.get("x-not-after-today") and _after(data.get(name),
-                                                                                                  today):
-            errors.append(FieldError(name, f"不能晚于今天 / must not be later than today ({today.isoformat()})"))
+        if today is not None and isinstance(spec, dict) and spec.get("x-not-after-today") and name in data:
+            day = today()
+            if _after(data[name], day):
+                errors.append(FieldError(name, f"不能晚于今天 / must not be later than today ({day.isoformat()})"))
     return errors
 
 

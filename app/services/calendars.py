@@ -111,14 +111,20 @@ _SET_TIMER = update(_TM).where(_TM.c.task_id == bindparam("b_task"), _TM.c.kind 
                                                                 provisional=bindparam("b_provisional"))
 
 
-def ladder(calendar: WorkCalendar, start: Any, limit: str, working: bool) -> tuple[Due, dict[str, Due]]:
-    """The due instant of a node and the fire instants of its escalation rungs, each marked provisional
-    when it was counted through a year without calendar data (150% of a limit often reaches into the
-    next year when the due date itself does not)."""
+RUNGS = ("warning", "overdue", "listed")
+
+
+def ladder(calendar: WorkCalendar, start: Any, limit: str, working: bool,
+           kinds: tuple[str, ...] = RUNGS) -> tuple[Due, dict[str, Due]]:
+    """The due instant of a node and the fire instants of its escalation rungs `kinds`, each marked
+    provisional when it was counted through a year without calendar data (150% of a limit often reaches
+    into the next year when the due date itself does not). Only the rungs asked for are counted."""
     due = calendar.add(start, limit, working=working)
-    warning, listed = calendar.points_between(
-        start, due.at, (settings.get("WARNING_AT", 0.8), settings.get("LISTED_AT", 1.5)), working=working)
-    rungs = {"warning": warning, "overdue": due.at, "listed": listed}
+    fractions = {"warning": settings.get("WARNING_AT", 0.8), "listed": settings.get("LISTED_AT", 1.5)}
+    counted = [kind for kind in kinds if kind in fractions]
+    points = dict(zip(counted, calendar.points_between(start, due.at, tuple(fractions[kind] for kind in counted),
+                                                        working=working), strict=True))
+    rungs = {kind: due.at if kind == "overdue" else points[kind] for kind in kinds}
     first = start.astimezone(calendar.zone).year
     return due, {kind: Due(at, working and not all(calendar.knows(year) for year in
                                                    range(first, at.astimezone(calendar.zone).year + 1)))

@@ -51,7 +51,7 @@ def register(principal: Principal, body: Any, received_at: datetime | None = Non
         with db.command() as session:
             definition = definitions.latest_definition(session, ROUTE_KEY)
             form = definitions.form_of(session, definition, definition.start_form or "register_case.schema.json")
-            errors = form.validate(body, today=present.today())
+            errors = form.validate(body, today=present.today)
             if errors:
                 raise FormInvalid("the case does not pass the registration form", errors)
             existing = body.get("external_id") and session.execute(

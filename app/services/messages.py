@@ -54,7 +54,7 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
                                    [FieldError("name", "unknown message")]) from None
         context = runner.message_context(live.workflow, name)
         errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message)
-                  for e in form.validate(payload, context, present.today())]
+                  for e in form.validate(payload, context, present.today)]
         if errors:
             raise FormInvalid(f"the {name} payload does not pass its schema", errors)
         document = str(payload.get("document_no") or "")

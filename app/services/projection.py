@@ -137,7 +137,7 @@ def _open_rows(session: Connection, tasks: list[HumanTask], instance_id: int, ca
         due_at, provisional = None, False
         if task.time_limit and calendar is not None:
             try:
-                due, ladder = calendars.ladder(calendar, now, task.time_limit, task.working_days)
+                due, ladder = calendars.ladder(calendar, now, task.time_limit, task.working_days, ("warning",))
             except LimitError as exc:
                 raise EngineFailure(f"timeLimit of {task.bpmn_id}: {exc}") from exc
             due_at, provisional = due.at, due.provisional
@@ -145,9 +145,9 @@ def _open_rows(session: Connection, tasks: list[HumanTask], instance_id: int, ca
                 log.info("due instant of %s on %s is provisional (no calendar for its year yet)", task.bpmn_id,
                          case_no)
             # Only the first rung waits in the table: most work is done before it, and each rung that
-            # fires puts the next one in (app.services.timers), counted from the calendar of that day.
-            kind, rung = next(iter(ladder.items()))
-            rungs.append(timer_row(instance_id, case_id, task.id, task.bpmn_id, kind, rung.at, rung.provisional))
+            # fires puts the next one in (app.services.timers).
+            rung = ladder["warning"]
+            rungs.append(timer_row(instance_id, case_id, task.id, task.bpmn_id, "warning", rung.at, rung.provisional))
         rows.append({"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
                      "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
                      "state": "open", "form_key": task.form_schema, "created_at": now, "due_at": due_at,

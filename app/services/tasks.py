@@ -181,7 +181,7 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         context = runner.task_data(live.workflow, task_id)
         if task.form_key:
             form = definitions.form_of(session, live.definition, task.form_key)
-            errors = form.validate(data, context, present.today())
+            errors = form.validate(data, context, present.today)
             if errors:
                 raise FormInvalid(f"the {task.title} form has errors", errors)
         elif submitted:

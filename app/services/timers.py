@@ -160,7 +160,7 @@ def _put_rung(conn: Connection, task: Any, kind: str) -> None:
         at, provisional = task.due_at, task.due_provisional
     else:
         _due, ladder = calendars.ladder(calendars.current(conn), task.created_at, task.time_limit,
-                                        task.limit_working)
+                                        task.limit_working, (kind,))
         at, provisional = ladder[kind].at, ladder[kind].provisional
     conn.execute(_INSERT_TIMER, projection.timer_row(task.instance_id, task.case_id, task.id, task.bpmn_id, kind,
                                                       at, provisional))
