@@ -1,6 +1,7 @@
 """The inbox: list, open, claim, hand over and complete human tasks."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, false, select, update
@@ -8,7 +9,16 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import runner
-from app.errors import FieldError, Forbidden, FormInvalid, NotFound, TaskHeldByOther, TaskNotOpen, ValidationFailed
+from app.errors import (
+    EngineFailure,
+    FieldError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    TaskHeldByOther,
+    TaskNotOpen,
+    ValidationFailed,
+)
 from app.extensions import db
 from app.models import ProcessInstance, TaskRow, table_of
 from app.prepared import Prepared
@@ -16,6 +26,7 @@ from app.services import audit, definitions, instances, present, projection, sup
 from app.services.auth import Principal, find_principal
 from app.services.paging import Page, paginate
 
+log = logging.getLogger(__name__)
 SCOPES = ("mine", "group", "all")
 _T = table_of(TaskRow)
 _TASK = Prepared(select(_T).where(_T.c.id == bindparam("b_id")))
@@ -159,7 +170,27 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
     """Validate `data` against the task's form, complete the task and advance the case, in one transaction.
 
     A group member may complete an unclaimed task: completing claims it. A task held by someone else
-    is theirs to finish (409)."""
+    is theirs to finish (409). When the diagram itself fails on the way (an expression that raises),
+    nothing of the step is kept, and the failure goes on the case's timeline for the designers."""
+    try:
+        return _complete(principal, task_id, data)
+    except EngineFailure as exc:
+        _record_failure(principal, task_id, exc)
+        raise
+
+
+def _record_failure(principal: Principal, task_id: str, failure: EngineFailure) -> None:
+    try:
+        with db.command() as session:
+            task = _TASK.run(session, {"b_id": task_id}).one()
+            audit.record(session, actor=principal.username, action="task.failed", case_id=task.case_id,
+                         instance_id=task.instance_id, task_id=task.id,
+                         detail={"task": task.bpmn_id, "title": task.title, "error": failure.detail[:2000]})
+    except Exception:  # noqa: BLE001 - the failure itself is what the caller must hear about
+        log.exception("could not record the failure of task %s", task_id)
+
+
+def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
     with db.command() as session:
         # One statement reads the task and locks its instance. Then re-read the task: a racing completion
         # is then either fully visible (the task is no longer open: 409) or has not started. SQLite

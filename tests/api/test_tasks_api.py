@@ -123,3 +123,32 @@ def test_task_view_carries_form_schema_and_ui_schema(api: Api) -> None:
     assert view["form"]["schema"]["title"] == "分流交办"
     assert view["form"]["ui_schema"]["ui:order"][0] == "handling_group"
     assert view["data"] == {"handling_group": "labor", "complexity": "general"}
+
+
+def test_a_step_the_diagram_fails_on_answers_500_keeps_nothing_and_goes_on_the_timeline(api: Api) -> None:
+    from app.config import PROJECT_ROOT
+    from app.services import definitions
+    from tests.conftest import BUNDLE, OPERATOR
+
+    timer = (PROJECT_ROOT / "tests" / "data" / "timer.bpmn").read_text(encoding="utf-8")
+    broken = timer.replace(  # after "wait", a script that only fails when it runs
+        '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>',
+        '<bpmn:scriptTask id="share" name="Share" scriptFormat="python"><bpmn:incoming>f2</bpmn:incoming>'
+        '<bpmn:outgoing>f5</bpmn:outgoing><bpmn:script>share = 100 / 0</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:endEvent id="end"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>'
+        '<bpmn:sequenceFlow id="f5" sourceRef="share" targetRef="end" />').replace(
+        '<bpmn:flowNodeRef>end</bpmn:flowNodeRef>', '<bpmn:flowNodeRef>share</bpmn:flowNodeRef><bpmn:flowNodeRef>end'
+        '</bpmn:flowNodeRef>').replace('sourceRef="wait" targetRef="end"', 'sourceRef="wait" targetRef="share"')
+    definitions.deploy(OPERATOR, {"timer.bpmn": broken.encode(),
+                                  "register_case.schema.json": BUNDLE["register_case.schema.json"]})
+    case = api.register()
+    wait = api.task(case["id"], "wait")
+    problem = api.post("dispatch1", f"/tasks/{wait['id']}/complete", json={}, expect=500)
+    assert problem["title"] == "Process execution failed"
+    assert "ZeroDivisionError" in problem["detail"] and "share" in problem["detail"]
+    detail = api.get("admin1", f"/cases/{case['id']}")
+    assert [t["name"] for t in detail["active_tasks"]] == ["wait"]  # nothing of the step was kept
+    [failed] = [e for e in detail["timeline"] if e["action"] == "task.failed"]
+    assert failed["actor"] == "dispatch1" and failed["detail"]["task"] == "wait"
+    assert "ZeroDivisionError" in failed["detail"]["error"]
+    assert "task.completed" not in [e["action"] for e in detail["timeline"]]
