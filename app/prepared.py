@@ -52,16 +52,16 @@ class _Plan:
     (fetched in one C-level itemgetter call), which the statement carries (spliced in at their place),
     and which positions need a type processor. Binding runs for every statement of every step."""
 
-    __slots__ = ("given", "fetch", "spliced", "processed")
+    __slots__ = ("fetch", "spliced", "processed")
 
     def __init__(self, names: tuple[str, ...], fixed: dict[str, Any], binders: dict[str, Processor]) -> None:
-        self.given = tuple(name for name in names if name not in fixed)
+        given = tuple(name for name in names if name not in fixed)
         self.fetch: Callable[[Mapping[str, Any]], list[Any]] = lambda params: []
-        if len(self.given) == 1:
-            one = itemgetter(self.given[0])
+        if len(given) == 1:
+            one = itemgetter(given[0])
             self.fetch = lambda params: [one(params)]
-        elif self.given:
-            many = itemgetter(*self.given)
+        elif given:
+            many = itemgetter(*given)
             self.fetch = lambda params: list(many(params))
         self.spliced = tuple((n, name, fixed[name]) for n, name in enumerate(names) if name in fixed)
         self.processed = tuple((n, binders[name]) for n, name in enumerate(names) if name in binders)

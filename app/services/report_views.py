@@ -100,7 +100,7 @@ def weekly(principal: Any, period: Period) -> dict[str, Any]:
 def parse_month(text: str | None) -> Period:
     """YYYY-MM; the default is the last complete month."""
     if not text:
-        first_of_this = reports.today().replace(day=1)
+        first_of_this = present.today().replace(day=1)
         text = (first_of_this - timedelta(days=1)).strftime("%Y-%m")
     try:
         first = date.fromisoformat(f"{text}-01")

@@ -81,14 +81,10 @@ def in_range(day: date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
-def today() -> date:
-    return present.today()
-
-
 def parse_period(first: str | None, last: str | None, *, default_days: int = 7) -> Period:
     """from/to as ISO dates; `to` defaults to today, `from` to `default_days` days ending on `to`."""
     errors: list[FieldError] = []
-    end = _parse_date("to", last, errors) or today()
+    end = _parse_date("to", last, errors) or present.today()
     start = _parse_date("from", first, errors) or end - timedelta(days=default_days - 1)
     if not errors and start > end:
         errors.append(FieldError("from", f"from ({start}) is after to ({end})"))

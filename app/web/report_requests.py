@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import Response, request
 
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.services import report_files, report_views, reports
+from app.services import present, report_files, report_views, reports
 from app.services.auth import Principal
 from app.web.api.support import bool_arg
 
@@ -25,7 +25,7 @@ def summary(who: Principal) -> dict[str, Any]:
 def daily(who: Principal) -> dict[str, Any]:
     text = request.args.get("date")
     try:
-        day = date.fromisoformat(text) if text else reports.today()
+        day = date.fromisoformat(text) if text else present.today()
     except ValueError:
         day = None
     if day is None or not reports.in_range(day):
