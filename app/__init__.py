@@ -43,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.configure(values["DATABASE_URL"], echo=values["SQL_ECHO"],
                  checkpoint_seconds=values["SQLITE_CHECKPOINT_SECONDS"])
 
-    from app.services import definitions, instances
+    from app.services.kernel import definitions, instances
 
     # Caches hold rows of one database by id; a (re)configured database starts them afresh.
     definitions.clear_caches()

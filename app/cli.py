@@ -15,8 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
-from app.services import calendars, definitions, demo, schema, timers
-from app.services.auth import Principal
+from app.services import demo
+from app.services.accounts.auth import Principal
+from app.services.kernel import calendars, definitions, timers
+from app.services.operations import schema
 
 OPERATOR = Principal("cli", "命令行操作员", frozenset({"admin"}), frozenset())
 
@@ -131,7 +133,7 @@ def cmd_calendar_show(args: argparse.Namespace, config: dict[str, Any]) -> int:
 def cmd_import(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from tqdm import tqdm
 
-    from app.services import import_mapping, imports
+    from app.services.intake import import_mapping, imports
 
     mapping = import_mapping.load(args.source)
     with tqdm(unit="row", file=sys.stderr, desc=Path(args.file).name) as bar:

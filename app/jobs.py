@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import extensions
-from app.services import timers
+from app.services.kernel import timers
 
 log = logging.getLogger(__name__)
 

@@ -72,9 +72,13 @@ def concord(url: str) -> Callable[[int], None]:
     """A runner of `n` cases through Concord's services on the database at `url` (migrated, the routes
     deployed and the demo users seeded first)."""
     from app import create_app
-    from app.services import auth, definitions, demo, schema, tasks
-    from app.services import cases as case_service
-    from app.services.auth import Principal
+    from app.services import demo
+    from app.services.accounts import auth
+    from app.services.accounts.auth import Principal
+    from app.services.inbox import tasks
+    from app.services.intake import cases as case_service
+    from app.services.kernel import definitions
+    from app.services.operations import schema
 
     schema.upgrade(url)
     create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})

@@ -41,8 +41,9 @@ def _array(values: list[str]) -> str:
 def generate(url: str, count: int) -> float:
     """Cases spread over the year, 90% closed, 12% of tasks late; returns seconds taken."""
     from app import create_app
-    from app.services import definitions, schema
-    from app.services.auth import Principal
+    from app.services.accounts.auth import Principal
+    from app.services.kernel import definitions
+    from app.services.operations import schema
 
     began = time.perf_counter()
     schema.upgrade(url)
@@ -93,8 +94,8 @@ def generate(url: str, count: int) -> float:
 
 def time_summaries(repeat: int) -> None:
     from app import clock
-    from app.services import reports
-    from app.services.auth import Principal
+    from app.services.accounts.auth import Principal
+    from app.services.reports import summary as reports
 
     clock.set_clock(clock.FrozenClock(datetime(YEAR + 1, 1, 10, tzinfo=timezone.utc)))
     director = Principal("director", "中心主任", frozenset({"supervisor"}), frozenset())

@@ -28,9 +28,12 @@ CASES = 100
 
 def prepare(url: str, count: int) -> None:
     from app import create_app
-    from app.services import auth, calendars, definitions, demo, schema
-    from app.services import cases as case_service
-    from app.services.auth import Principal
+    from app.services import demo
+    from app.services.accounts import auth
+    from app.services.accounts.auth import Principal
+    from app.services.intake import cases as case_service
+    from app.services.kernel import calendars, definitions
+    from app.services.operations import schema
 
     schema.upgrade(url)
     create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})

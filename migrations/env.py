@@ -1,6 +1,6 @@
 """Alembic environment: the schema is only ever created by these migrations.
 
-The URL comes from the caller (app.services.schema passes it in) or from CONCORD_DATABASE_URL.
+The URL comes from the caller (app.services.operations.schema passes it in) or from CONCORD_DATABASE_URL.
 """
 from __future__ import annotations
 

@@ -20,8 +20,11 @@ from sqlalchemy import create_engine, make_url, text
 from app import clock, create_app
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.services import auth, calendars, definitions, demo, schema
-from app.services.auth import Principal
+from app.services import demo
+from app.services.accounts import auth
+from app.services.accounts.auth import Principal
+from app.services.kernel import calendars, definitions
+from app.services.operations import schema
 
 PASSWORD = "test-password-1"
 PG_URL = os.environ.get("CONCORD_TEST_DATABASE_URL")

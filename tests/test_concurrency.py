@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from app.services import auth, projection
+from app.services.accounts import auth
+from app.services.kernel import projection
 from tests.conftest import Api
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.services import timers
+from app.services.kernel import timers
 from tests.conftest import Api
 
 SH = ZoneInfo("Asia/Shanghai")

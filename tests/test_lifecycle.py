@@ -96,7 +96,7 @@ def test_a_step_writes_the_same_case_row_whether_its_process_was_cached_or_loade
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cached process knows its case row and writes only what changed; a loaded one writes every
     decision field. Both must leave the same row, step after step, through reopening and the roadmap."""
-    from app.services import instances, projection
+    from app.services.kernel import instances, projection
 
     narrow = []
     write_changed = projection._write_changed

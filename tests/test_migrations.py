@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from app.services import schema
+from app.services.operations import schema
 from tests.conftest import private_postgres
 
 

@@ -16,7 +16,8 @@ from app.extensions import db
 from app.models import AuditEntry, Case, Timer, table_of
 from app.models.base import UTCDateTime
 from app.prepared import Prepared
-from app.services import auth, cases
+from app.services.accounts import auth
+from app.services.intake import cases
 
 _A, _C, _TM = table_of(AuditEntry), table_of(Case), table_of(Timer)
 AT = datetime(2026, 12, 1, 1, 30, 15, 123456, tzinfo=timezone.utc)

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from app.diagram import DiagramError, render_svg
-from app.services import import_mapping, imports, report_files
+from app.services.intake import import_mapping, imports
+from app.services.reports import exports as report_files
 from tests.conftest import OPERATOR, Api
 
 DATA = Path(__file__).resolve().parent / "data" / "imports"
@@ -65,7 +66,7 @@ def test_page_numbers_no_database_takes_are_clamped(api: Api) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_bug_under_a_page_shows_a_page_not_json(app: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.services import cases
+    from app.services.intake import cases
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")

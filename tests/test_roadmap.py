@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.services import timers
+from app.services.kernel import timers
 from tests.conftest import Api
 
 ROOM = {"labor": ("labor", "labor1"), "consumer": ("consumer", "consumer1")}

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.services import calendars, definitions, timers
+from app.services.kernel import calendars, definitions, timers
 from tests.conftest import BUNDLE, OPERATOR, Api
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import auth, cases, tasks
+from app.services.accounts import auth
+from app.services.inbox import tasks
+from app.services.intake import cases
 
 DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("intake1", "窗口受理员", ["intake"], ["intake"]),

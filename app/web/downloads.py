@@ -5,7 +5,7 @@ import io
 
 from flask import Response, send_file
 
-from app.services.definition_sources import SourceFile
+from app.services.designer.sources import SourceFile
 
 
 def attachment(file: SourceFile) -> Response:

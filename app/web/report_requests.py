@@ -8,8 +8,11 @@ from typing import Any, Callable
 from flask import Response, request
 
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.services import present, report_files, report_views, reports
-from app.services.auth import Principal
+from app.services.accounts.auth import Principal
+from app.services.kernel import present
+from app.services.reports import exports as report_files
+from app.services.reports import periodic as report_views
+from app.services.reports import summary as reports
 from app.web.api.support import bool_arg
 
 FORMATS = {"csv": "text/csv; charset=utf-8",

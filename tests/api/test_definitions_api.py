@@ -145,7 +145,7 @@ def test_a_limit_computed_from_the_case_stays_allowed(api: Api) -> None:
 
 def test_a_failed_deploy_leaves_no_forms_behind_and_a_deployed_form_is_served_as_deployed(
         api: Api, monkeypatch: Any) -> None:
-    from app.services import audit, definitions
+    from app.services.kernel import audit, definitions
 
     files = dict(BUNDLE)
     files["dispatch.schema.json"] = files["dispatch.schema.json"].replace("交办意见".encode(), "失败的版本".encode())
@@ -207,7 +207,7 @@ def test_only_designers_and_supervisors_download_sources_and_unknown_ones_are_40
 
 def test_file_names_with_control_characters_are_refused(app: Any) -> None:
     # A multipart client can send one (filename*=UTF-8''a%0D%0Ab.json); it would break the downloads.
-    from app.services import definitions
+    from app.services.kernel import definitions
 
     files = dict(BUNDLE)
     files["bad\r\nname.schema.json"] = files["dispatch.schema.json"]

@@ -30,7 +30,7 @@ def test_scope_all_is_for_supervisors(api: Api) -> None:
 
 
 def test_claim_puts_the_task_in_my_inbox_and_blocks_others(api: Api, app) -> None:
-    from app.services import auth
+    from app.services.accounts import auth
 
     auth.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
     _, task = _dispatch_task(api)
@@ -127,7 +127,7 @@ def test_task_view_carries_form_schema_and_ui_schema(api: Api) -> None:
 
 def test_a_step_the_diagram_fails_on_answers_500_keeps_nothing_and_goes_on_the_timeline(api: Api) -> None:
     from app.config import PROJECT_ROOT
-    from app.services import definitions
+    from app.services.kernel import definitions
     from tests.conftest import BUNDLE, OPERATOR
 
     timer = (PROJECT_ROOT / "tests" / "data" / "timer.bpmn").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 
 from app import cli
 from app.errors import ConcordError
-from app.services import cases, import_mapping, imports
+from app.services.intake import cases, import_mapping, imports
 from tests.conftest import OPERATOR
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "imports"

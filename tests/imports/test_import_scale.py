@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.config import PROJECT_ROOT
-from app.services import cases, import_mapping, imports
+from app.services.intake import cases, import_mapping, imports
 from tests.conftest import OPERATOR
 
 HEADER = ["工单编号", "受理时间", "工单标题", "诉求内容", "诉求分类", "紧急程度", "来电人", "来电号码", "证件号码",

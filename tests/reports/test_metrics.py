@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.services import reports
-from app.services.auth import Principal
+from app.services.accounts.auth import Principal
+from app.services.reports import summary as reports
 from tests.reports.conftest import NOVEMBER, SUPERVISOR
 
 

@@ -112,7 +112,7 @@ def test_officers_register_claim_and_complete_and_see_the_case(chromium: Any, se
 
 
 def test_supervisor_urges_an_overdue_task(chromium: Any, server: str, api: Any, frozen_clock: Any) -> None:
-    from app.services import timers
+    from app.services.kernel import timers
 
     case = api.register(category="labor")
     api.work("dispatch1", case["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})

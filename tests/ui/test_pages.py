@@ -143,7 +143,7 @@ def test_designer_downloads_a_versions_files_from_its_page(pages: Pages) -> None
 
 
 def test_an_imported_work_order_shows_when_the_source_received_it(pages: Pages, api: Api, tmp_path: Any) -> None:
-    from app.services import import_mapping, imports
+    from app.services.intake import import_mapping, imports
     from tests.conftest import OPERATOR
 
     source = PROJECT_ROOT / "tests" / "data" / "imports" / "12345_sample.csv"

@@ -5,15 +5,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# Routes register on import.
-from app.web.api import (  # noqa: E402,F401
-    auth,
-    cases,
-    definitions,
-    diagrams,
-    health,
-    openapi,
-    reports,
-    supervision,
-    tasks,
-)
+# Routes register on import, in this order (the OpenAPI document lists paths in it).
+from app.web.api.accounts import auth  # noqa: E402,F401,I001
+from app.web.api.intake import cases  # noqa: E402,F401
+from app.web.api.designer import definitions, diagrams  # noqa: E402,F401
+from app.web.api.operations import health  # noqa: E402,F401
+from app.web.api import openapi  # noqa: E402,F401
+from app.web.api.reports import reports  # noqa: E402,F401
+from app.web.api.escalation import supervision  # noqa: E402,F401
+from app.web.api.inbox import tasks  # noqa: E402,F401

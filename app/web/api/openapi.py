@@ -38,7 +38,7 @@ def _registration_schema() -> dict[str, Any]:
     except (OSError, ValueError):
         return dict(_OBJECT)
     schema.pop("$schema", None)
-    # Beside the form's fields, a feed may send the work order's reception time (app.services.cases).
+    # Beside the form's fields, a feed may send the work order's reception time (app.services.intake.cases).
     schema.setdefault("properties", {})["received_at"] = {
         "type": "string", "format": "date-time",
         "description": "integration accounts only: when the source system received the work order"}

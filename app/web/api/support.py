@@ -9,8 +9,8 @@ from flask import Response, g, jsonify, request
 
 from app.errors import BadRequest, FieldError, Unauthenticated, UnsupportedMediaType, ValidationFailed
 from app.forms.validation import any_text
-from app.services import auth as auth_service
-from app.services.auth import Principal
+from app.services.accounts import auth as auth_service
+from app.services.accounts.auth import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 # OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.

@@ -18,7 +18,12 @@ def init_app(app: Flask) -> None:
 
 
 from app.errors import ConcordError  # noqa: E402
-from app.web.ui import account, cases, designer, inbox, reports, supervisor  # noqa: E402,F401  (routes register)
+from app.web.ui.accounts import account  # noqa: E402,F401  (routes register)
+from app.web.ui.designer import designer  # noqa: E402,F401  (routes register)
+from app.web.ui.escalation import supervisor  # noqa: E402,F401  (routes register)
+from app.web.ui.inbox import inbox  # noqa: E402,F401  (routes register)
+from app.web.ui.intake import cases  # noqa: E402,F401  (routes register)
+from app.web.ui.reports import reports  # noqa: E402,F401  (routes register)
 from app.web.ui.support import on_domain_error  # noqa: E402
 
 bp.register_error_handler(ConcordError, on_domain_error)

@@ -1,0 +1,148 @@
+"""Users, password hashing, login tokens and the principal every service call carries."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import and_, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import clock
+from app.errors import Forbidden, Unauthenticated, ValidationFailed
+from app.extensions import db, settings
+from app.models import LoginSession, User
+from app.services.kernel import audit
+
+ROLES = ("intake", "handler", "supervisor", "designer", "admin", "integration")
+# Hashing the password of an unknown user too keeps login time from telling which usernames exist.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    display_name: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, *roles: str) -> bool:
+        return "admin" in self.roles or bool(self.roles.intersection(roles))
+
+    def require_role(self, *roles: str) -> None:
+        if not self.has_role(*roles):
+            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"username": self.username, "display_name": self.display_name,
+                "roles": sorted(self.roles), "groups": sorted(self.groups)}
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user.username, user.display_name, frozenset(user.roles), frozenset(user.groups))
+
+
+class _ClockSigner(TimestampSigner):
+    """Token timestamps from app.clock, so that expiry follows the same time as everything else."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+class _TokenSerializer(URLSafeTimedSerializer):
+    default_signer = _ClockSigner
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return _TokenSerializer(settings["SECRET_KEY"], salt="concord-api-token")
+
+
+def login(username: str, password: str) -> tuple[str, Principal]:
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            check_password_hash(_DUMMY_HASH, password)
+            raise Unauthenticated("wrong username or password")
+        if not check_password_hash(user.password_hash, password):
+            raise Unauthenticated("wrong username or password")
+        login_id = secrets.token_urlsafe(24)
+        session.add(LoginSession(id=login_id, username=user.username, created_at=clock.now()))
+        audit.record(session, actor=user.username, action="user.login")
+        return _serializer().dumps({"u": user.username, "s": login_id}), _principal(user)
+
+
+def _payload(token: str) -> dict[str, Any]:
+    try:
+        payload = _serializer().loads(token, max_age=settings["TOKEN_TTL_SECONDS"])
+    except SignatureExpired as exc:
+        raise Unauthenticated("the token has expired; log in again") from exc
+    except BadSignature as exc:
+        raise Unauthenticated("the token is not valid") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), str):
+        raise Unauthenticated("the token is from an older version; log in again")
+    return payload
+
+
+def principal_from_token(token: str) -> Principal:
+    payload = _payload(token)
+    with db.transaction() as session:
+        row = session.execute(select(User, LoginSession.ended_at).join(
+            LoginSession, and_(LoginSession.username == User.username, LoginSession.id == payload["s"]))
+            .where(User.username == payload.get("u"))).one_or_none()
+        if row is None:
+            raise Unauthenticated("the token is not valid")
+        user, ended_at = row
+        if ended_at is not None:
+            raise Unauthenticated("you have logged out; log in again")
+        if not user.active:
+            raise Unauthenticated("the account no longer exists or is disabled")
+        return _principal(user)
+
+
+def logout(token: str) -> None:
+    """End the login `token` came from: the token (and any copy of it) is refused from now on. A token
+    that is already invalid or expired has nothing left to end."""
+    try:
+        payload = _payload(token)
+    except Unauthenticated:
+        return
+    with db.transaction() as session:
+        login_session = session.get(LoginSession, payload["s"])
+        if login_session is not None and login_session.ended_at is None:
+            login_session.ended_at = clock.now()
+            audit.record(session, actor=login_session.username, action="user.logout")
+
+
+def upsert_user(username: str, password: str, *, display_name: str, roles: list[str], groups: list[str],
+                actor: str = "system") -> None:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValidationFailed(f"unknown roles: {', '.join(unknown)}")
+    if len(password) < 8:
+        raise ValidationFailed("passwords need at least 8 characters")
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, created_at=clock.now(), active=True)
+            session.add(user)
+        user.display_name, user.roles, user.groups = display_name, roles, groups
+        user.password_hash = generate_password_hash(password, method=settings.get("PASSWORD_HASH_METHOD", "scrypt"))
+        audit.record(session, actor=actor, action="user.saved",
+                     detail={"username": username, "roles": roles, "groups": groups})
+
+
+def group_members(groups: set[str]) -> dict[str, list[str]]:
+    """Active members of each of `groups`, read in one query (groups are a JSON list per user)."""
+    members: dict[str, list[str]] = {group: [] for group in sorted(groups)}
+    with db.transaction() as session:
+        for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
+            for group in groups.intersection(user.groups):
+                members[group].append(user.username)
+    return members
+
+
+def find_principal(username: str) -> Principal | None:
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        return _principal(user) if user is not None and user.active else None

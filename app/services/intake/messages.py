@@ -1,0 +1,75 @@
+"""External messages (a court's judicial-confirmation ruling, an arbitration award) delivered to the
+case that waits for them: validated against the message's schema, recorded once per document."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+
+from app import clock
+from app.engine import runner
+from app.errors import Conflict, FieldError, Forbidden, FormInvalid, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Case, ReceivedMessage, table_of
+from app.services.accounts.auth import Principal
+from app.services.kernel import audit, definitions, instances, present, projection
+
+_C, _M = table_of(Case), table_of(ReceivedMessage)
+_CASE = select(_C.c.id, _C.c.process_instance_id, _C.c.status).where(_C.c.case_no == bindparam("b_no"))
+_SEEN = select(_M.c.id).where(_M.c.case_id == bindparam("b_case"), _M.c.name == bindparam("b_name"),
+                              _M.c.document_no == bindparam("b_doc"))
+_RECORD = insert(_M)
+SENDER_ROLES = ("supervisor", "integration")
+
+
+def _schema_file(name: str) -> str:
+    return f"message_{name}.schema.json"
+
+
+def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    if not (principal.has_role(*SENDER_ROLES) or "dispatch" in principal.groups):
+        raise Forbidden("messages are sent by integrations, supervisors and the dispatch group")
+    name, case_no, payload = body.get("name"), body.get("case_no"), body.get("payload")
+    problems = [FieldError(field, "必填 / required") for field, value in
+                (("name", name), ("case_no", case_no)) if not isinstance(value, str) or not value]
+    if not isinstance(payload, dict):
+        problems.append(FieldError("payload", "必须是对象 / must be an object"))
+    if problems:
+        raise ValidationFailed("the message is incomplete", problems)
+    assert isinstance(name, str) and isinstance(payload, dict)
+    with db.command() as conn:
+        case = conn.execute(_CASE, {"b_no": case_no}).one_or_none()
+        if case is None or case.process_instance_id is None:
+            raise NotFound(f"case {case_no} does not exist")
+        # A refused message raises before anything is saved: the transaction rolls back and the workflow
+        # taken from the cache is simply reloaded by the next command (a cache miss, nothing more).
+        live = instances.lock(conn, case.process_instance_id)
+        try:
+            form = definitions.form_of(conn, live.definition, _schema_file(name))
+        except NotFound:
+            known = sorted(n.removeprefix("message_").removesuffix(".schema.json")
+                           for n in definitions.source_names(conn, live.definition)
+                           if n.startswith("message_") and n.endswith(".schema.json"))
+            raise ValidationFailed(f"unknown message {name!r}; this case's process knows: {', '.join(known)}",
+                                   [FieldError("name", "unknown message")]) from None
+        context = runner.message_context(live.workflow, name)
+        errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message)
+                  for e in form.validate(payload, context, present.today)]
+        if errors:
+            raise FormInvalid(f"the {name} payload does not pass its schema", errors)
+        document = str(payload.get("document_no") or "")
+        if document and conn.execute(_SEEN, {"b_case": case.id, "b_name": name, "b_doc": document}).first():
+            raise Conflict(f"document {document} was already delivered to {case_no} as {name}")
+        try:
+            runner.deliver_message(live.workflow, name, payload)
+        except NotFound:
+            raise NotFound(f"case {case_no} is not waiting for {name}") from None
+        instances.save(conn, live)
+        conn.execute(_RECORD, [{"case_id": case.id, "name": name, "document_no": document or f"#{clock.now()}",
+                                "payload": payload, "sender": principal.username, "received_at": clock.now()}])
+        received = audit.entry(actor=principal.username, action="message.received", case_id=case.id,
+                               instance_id=live.id, detail={"name": name, "payload": payload})
+        outcome = projection.sync(conn, live, case.id, actor=principal.username, entries=[received],
+                                  case_no=case_no)
+        return {"case": outcome.case, "next_tasks": outcome.open_tasks}
+

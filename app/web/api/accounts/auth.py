@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
+
+from app.errors import FieldError, ValidationFailed
+from app.services.accounts import auth as auth_service
+from app.web.api import bp
+from app.web.api.support import authenticated, doc, json_body
+
+
+@bp.post("/auth/login")
+@doc("Log in and receive a bearer token", tag="auth", body="Login", public=True,
+     responses={200: "Token and user", 401: "Wrong username or password"})
+def login() -> ResponseReturnValue:
+    body = json_body()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ValidationFailed("username and password are required strings", [
+            FieldError(name, "必填 / required") for name, value in (("username", username), ("password", password))
+            if not isinstance(value, str)])
+    token, user = auth_service.login(username, password)
+    return jsonify({"token": token, "user": user.as_dict()})
+
+
+@bp.post("/auth/logout")
+@authenticated
+@doc("Log out: the token is refused from now on", tag="auth", responses={204: "Logged out", 401: "No valid token"})
+def logout() -> ResponseReturnValue:
+    auth_service.logout(g.token)
+    return Response(status=204)

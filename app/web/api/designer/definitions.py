@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from app.errors import BadRequest
+from app.services.designer import sources as definition_sources
+from app.services.kernel import definitions as definition_service
+from app.web.api import bp
+from app.web.api.support import authenticated, doc, principal
+from app.web.downloads import attachment
+
+
+def _files() -> dict[str, bytes]:
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise BadRequest("send one or more files as multipart field 'files'")
+    files: dict[str, bytes] = {}
+    for upload in uploads:
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if not name:
+            raise BadRequest("every uploaded file needs a file name")
+        files[name] = upload.read()
+    return files
+
+
+def _problems(items: list[Any]) -> list[dict[str, Any]]:
+    return [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message} for p in items]
+
+
+@bp.get("/process-definitions")
+@authenticated
+@doc("Deployed process definitions, every version", tag="process-definitions")
+def list_definitions() -> ResponseReturnValue:
+    return jsonify(definition_service.list_definitions(principal()))
+
+
+@bp.post("/process-definitions/validate")
+@authenticated
+@doc("Validate BPMN, DMN and form files without deploying", tag="process-definitions", body="Upload")
+def validate_definitions() -> ResponseReturnValue:
+    report = definition_service.validate(principal(), _files())
+    return jsonify({"valid": report.valid, "errors": _problems(report.errors),
+                    "warnings": _problems(report.warnings)})
+
+
+@bp.post("/process-definitions")
+@authenticated
+@doc("Deploy a new version", tag="process-definitions", body="Upload",
+     responses={201: "Deployed", 200: "Identical files were already deployed", 422: "Invalid files"})
+def deploy_definitions() -> ResponseReturnValue:
+    deployed, is_new = definition_service.deploy(principal(), _files())
+    return jsonify({"definitions": deployed}), 201 if is_new else 200
+
+
+@bp.get("/process-definitions/<key>/<int:version>/resources")
+@authenticated
+@doc("The files a version was deployed from: name, size, media type", tag="process-definitions",
+     responses={200: "The files", 403: "Designers and supervisors only", 404: "Unknown version"})
+def list_resources(key: str, version: int) -> ResponseReturnValue:
+    return jsonify(definition_sources.list_files(principal(), key, version))
+
+
+@bp.get("/process-definitions/<key>/<int:version>/resources/<name>")
+@authenticated
+@doc("One file of a version, as it was deployed", tag="process-definitions",
+     responses={200: "The file (BPMN/DMN as XML, forms as JSON)", 403: "Designers and supervisors only",
+                404: "Unknown version or file"})
+def get_resource(key: str, version: int, name: str) -> ResponseReturnValue:
+    return attachment(definition_sources.source_file(principal(), key, version, name))
+
+
+@bp.get("/process-definitions/<key>/<int:version>/resources.zip")
+@authenticated
+@doc("Every file of a version in one zip archive", tag="process-definitions",
+     responses={200: "application/zip", 403: "Designers and supervisors only", 404: "Unknown version"})
+def get_resources_zip(key: str, version: int) -> ResponseReturnValue:
+    return attachment(definition_sources.archive(principal(), key, version))

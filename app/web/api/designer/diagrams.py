@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from flask import Response
+from flask.typing import ResponseReturnValue
+
+from app.services.designer import diagrams as diagram_service
+from app.web.api import bp
+from app.web.api.support import authenticated, doc, principal
+
+
+def _svg(text: str) -> Response:
+    response = Response(text, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/cases/<int:case_id>/diagram.svg")
+@authenticated
+@doc("The case's process diagram (SVG), completed and active elements marked", tag="cases",
+     responses={200: "SVG (image/svg+xml)", 404: "Unknown or invisible case"})
+def case_diagram(case_id: int) -> ResponseReturnValue:
+    return _svg(diagram_service.case_diagram(principal(), case_id))
+
+
+@bp.get("/process-definitions/<key>/<int:version>/diagram.svg")
+@authenticated
+@doc("A deployed version's diagram (SVG)", tag="process-definitions",
+     responses={200: "SVG (image/svg+xml)", 403: "Designers and supervisors only", 404: "Unknown version"})
+def definition_diagram(key: str, version: int) -> ResponseReturnValue:
+    return _svg(diagram_service.definition_diagram(principal(), key, version))

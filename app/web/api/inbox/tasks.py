@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from app.errors import FieldError, ValidationFailed
+from app.services.inbox import tasks as task_service
+from app.web.api import bp
+from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
+
+_CONFLICTS = {200: "Done", 404: "Unknown or invisible task", 409: "Not open or held by someone else"}
+
+
+@bp.get("/tasks")
+@authenticated
+@doc("Open human tasks (the inbox)", tag="tasks", query=("scope", "overdue", "case_no", "name", "page", "per_page"))
+def list_tasks() -> ResponseReturnValue:
+    return jsonify(task_service.list_tasks(
+        principal(), scope=request.args.get("scope", "group"), overdue=bool_arg("overdue"),
+        case_no=request.args.get("case_no"), name=request.args.get("name"),
+        page=int_arg("page", 1), per_page=int_arg("per_page", 50)))
+
+
+@bp.get("/tasks/<task_id>")
+@authenticated
+@doc("A task with its form and prefilled data", tag="tasks", responses={200: "The task", 404: "Unknown"})
+def get_task(task_id: str) -> ResponseReturnValue:
+    return jsonify(task_service.get_task(principal(), task_id))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@authenticated
+@doc("Claim a task of one of my groups", tag="tasks", responses=_CONFLICTS)
+def claim_task(task_id: str) -> ResponseReturnValue:
+    return jsonify(task_service.claim(principal(), task_id))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@authenticated
+@doc("Give a claimed task back to its group", tag="tasks", responses=_CONFLICTS)
+def unclaim_task(task_id: str) -> ResponseReturnValue:
+    return jsonify(task_service.unclaim(principal(), task_id))
+
+
+@bp.post("/tasks/<task_id>/assign")
+@authenticated
+@doc("Assign a task to a member of its group (supervisors)", tag="tasks", body="Assign", responses=_CONFLICTS)
+def assign_task(task_id: str) -> ResponseReturnValue:
+    username = json_body().get("username")
+    if not isinstance(username, str) or not username:
+        raise ValidationFailed("username is required", [FieldError("username", "必填 / required")])
+    return jsonify(task_service.assign(principal(), task_id, username))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@authenticated
+@doc("Complete a task with its form data", tag="tasks", body="Completion",
+     responses={**_CONFLICTS, 422: "Form data invalid"})
+def complete_task(task_id: str) -> ResponseReturnValue:
+    body = json_body()
+    return jsonify(task_service.complete(principal(), task_id, body.get("data", {})))

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from app.services.intake import cases as case_service
+from app.services.intake import messages as message_service
+from app.web.api import bp
+from app.web.api.support import authenticated, bool_arg, created, doc, int_arg, json_body, principal
+
+
+@bp.post("/cases")
+@authenticated
+@doc("Register a case and start its route", tag="cases", body="CaseRegistration",
+     responses={201: "Registered", 200: "Already registered (same source and external_id)",
+                400: "Malformed JSON", 403: "Not an intake or integration account", 422: "Invalid case"})
+def register_case() -> ResponseReturnValue:
+    case, is_new = case_service.register(principal(), json_body())
+    return created(case) if is_new else (jsonify(case), 200)
+
+
+@bp.get("/cases")
+@authenticated
+@doc("Cases the caller may see", tag="cases",
+     query=("status", "category", "source", "procedure", "q", "overdue", "page", "per_page"))
+def list_cases() -> ResponseReturnValue:
+    args = request.args
+    return jsonify(case_service.list_cases(
+        principal(), status=args.get("status"), category=args.get("category"), source=args.get("source"),
+        procedure=args.get("procedure"), q=args.get("q"), overdue=bool_arg("overdue"),
+        page=int_arg("page", 1), per_page=int_arg("per_page", 50)))
+
+
+@bp.get("/cases/<int:case_id>")
+@authenticated
+@doc("One case with parties, open tasks and timeline", tag="cases", responses={200: "The case", 404: "Unknown"})
+def get_case(case_id: int) -> ResponseReturnValue:
+    return jsonify(case_service.get_case(principal(), case_id))
+
+
+@bp.post("/messages")
+@authenticated
+@doc("Deliver an external message (court ruling, arbitration award) to the case waiting for it",
+     tag="messages", body="Message",
+     responses={200: "Delivered", 403: "Not allowed to send messages", 404: "Unknown case or nothing waits",
+                409: "The same document was already delivered", 422: "Unknown message or invalid payload"})
+def deliver_message() -> ResponseReturnValue:
+    return jsonify(message_service.deliver(principal(), json_body()))

@@ -1,0 +1,96 @@
+"""The officer's inbox and task pages: claim, fill the task's form, complete."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from app.errors import FormInvalid, TaskHeldByOther, TaskNotOpen
+from app.services.inbox import tasks as task_service
+from app.web.ui import bp
+from app.web.ui.formmodel import build, parse
+from app.web.ui.i18n import localise
+from app.web.ui.support import login_required, principal
+
+
+@bp.get("/inbox")
+@login_required
+def inbox() -> ResponseReturnValue:
+    scope = request.args.get("scope", "group")
+    scope = scope if scope in ("mine", "group", "all") else "group"
+    if scope == "all" and not principal().has_role("supervisor"):
+        scope = "group"
+    page = task_service.list_tasks(principal(), scope=scope, page=request.args.get("page", 1, type=int),
+                                   per_page=50)
+    return render_template("inbox/inbox.html", page=page, scope=scope)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str) -> ResponseReturnValue:
+    try:
+        task_service.claim(principal(), task_id)
+        flash(gettext("You have claimed the task."), "success")
+    except (TaskNotOpen, TaskHeldByOther) as exc:
+        flash(_conflict_message(exc), "error")
+        return redirect(url_for("ui.inbox"))
+    return redirect(url_for("ui.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str) -> ResponseReturnValue:
+    try:
+        task_service.unclaim(principal(), task_id)
+        flash(gettext("The task is back in its group."), "info")
+    except (TaskNotOpen, TaskHeldByOther) as exc:
+        flash(_conflict_message(exc), "error")
+    return redirect(url_for("ui.inbox"))
+
+
+def _conflict_message(exc: Exception) -> str:
+    if isinstance(exc, TaskNotOpen):
+        return gettext("This task has been completed meanwhile by someone else; nothing you typed was saved.")
+    return gettext("Someone else holds this task: %(detail)s", detail=str(exc))
+
+
+def _render(task: dict[str, Any], data: Any, errors: dict[str, str], status: int = 200,
+            conflict: str | None = None) -> ResponseReturnValue:
+    form = task.get("form") or {}
+    fields = build(form.get("schema") or {}, form.get("ui_schema"), data, errors) if form else []
+    general = [message for path, message in errors.items() if path == ""]
+    return render_template("inbox/task.html", task=task, fields=fields,
+                           form_title=(form.get("schema") or {}).get("title"),
+                           errors=errors, general=general, conflict=conflict), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task(task_id: str) -> ResponseReturnValue:
+    item = task_service.get_task(principal(), task_id)
+    conflict = None if item["state"] == "open" else gettext("This task is already completed.")
+    return _render(item, item.get("data") or {}, {}, conflict=conflict)
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def complete(task_id: str) -> ResponseReturnValue:
+    item = task_service.get_task(principal(), task_id)
+    schema = ((item.get("form") or {}).get("schema")) or {}
+    data, parse_errors = parse(schema, request.form)
+    try:
+        # A word typed into a number field fails the schema's type check too: the service refuses the
+        # whole submission and reports every other field's problems in the same round trip.
+        task_service.complete(principal(), task_id, data)
+    except FormInvalid as exc:
+        errors = {e.field: localise(e.message) for e in exc.errors}
+        errors.update({k: localise(v) for k, v in parse_errors.items()})
+        if not errors:
+            errors[""] = localise(exc.detail)
+        return _render(item, data, errors, 422)
+    except (TaskNotOpen, TaskHeldByOther) as exc:
+        return _render(item, data, {}, 409, conflict=_conflict_message(exc))
+    flash(gettext("%(title)s of case %(case_no)s is done.", title=item["title"], case_no=item["case_no"]), "success")
+    return redirect(url_for("ui.inbox"))

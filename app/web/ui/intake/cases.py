@@ -1,0 +1,92 @@
+"""Registering a case at the window, the case page, and the case search."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from app.errors import FormInvalid, NotFound, ValidationFailed
+from app.services.designer import diagrams as diagram_service
+from app.services.intake import cases as case_service
+from app.services.intake.cases import ROUTE_KEY
+from app.services.kernel import definitions as definition_service
+from app.web.ui import bp
+from app.web.ui.formmodel import Field, build, parse
+from app.web.ui.i18n import localise
+from app.web.ui.support import login_required, principal, roles_required
+
+REGISTRATION_FORM = "register_case.schema.json"
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+@roles_required("intake")
+def register() -> ResponseReturnValue:
+    form = definition_service.start_form(ROUTE_KEY, REGISTRATION_FORM)
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        data, parse_errors = parse(form["schema"], request.form)
+        try:
+            case, is_new = case_service.register(principal(), data)
+        except ValidationFailed as exc:
+            problems = exc.errors if isinstance(exc, FormInvalid) else []
+            errors = {e.field: localise(e.message) for e in problems}
+            errors.update({k: localise(v) for k, v in parse_errors.items()})
+            if not errors:
+                errors[""] = localise(exc.detail)
+            status = 422
+        else:
+            message = (gettext("Case %(case_no)s is registered.", case_no=case["case_no"]) if is_new else
+                       gettext("This work order was registered before as %(case_no)s.", case_no=case["case_no"]))
+            flash(message, "success")
+            return redirect(url_for("ui.case", case_id=case["id"]))
+    fields = build(form["schema"], form["ui_schema"], data, errors)
+    general = [message for path, message in errors.items() if path == "" or path not in _names(fields)]
+    return render_template("intake/register.html", fields=fields, errors=errors, general=general,
+                           form_title=form["schema"].get("title")), status
+
+
+def _names(fields: list[Field]) -> set[str]:
+    names: set[str] = set()
+    for field in fields:
+        names.add(field.name)
+        names |= _names(field.children)
+        for row in field.rows:
+            names |= _names(row)
+    return names
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case(case_id: int) -> ResponseReturnValue:
+    detail = case_service.get_case(principal(), case_id)
+    try:
+        diagram = diagram_service.case_diagram(principal(), case_id, id_prefix="case-diagram")
+    except NotFound:  # a case must still show when its diagram cannot be drawn
+        diagram = None
+    form = definition_service.start_form(ROUTE_KEY, REGISTRATION_FORM)
+    return render_template("intake/case.html", case=detail, diagram=diagram, labels=_enum_labels(form["schema"]))
+
+
+def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Display names of coded fields (source, category, urgency...) from the form's x-enumNames."""
+    labels: dict[str, dict[str, str]] = {}
+    for name, spec in schema.get("properties", {}).items():
+        if isinstance(spec, dict) and "enum" in spec and "x-enumNames" in spec:
+            labels[name] = dict(zip(spec["enum"], spec["x-enumNames"], strict=False))
+    return labels
+
+
+@bp.get("/cases")
+@login_required
+def search() -> ResponseReturnValue:
+    args = request.args
+    overdue = {"true": True, "false": False}.get(args.get("overdue", ""))
+    page = case_service.list_cases(principal(), q=args.get("q") or None, status=args.get("status") or None,
+                                   category=args.get("category") or None, overdue=overdue,
+                                   page=args.get("page", 1, type=int), per_page=50)
+    return render_template("intake/cases.html", page=page, args=args)
