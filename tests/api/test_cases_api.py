@@ -114,7 +114,8 @@ def test_a_logged_out_token_is_refused_and_other_logins_stay(api: Api) -> None:
               .get_json()["token"] for _ in range(2)]
     assert tokens[0] != tokens[1]
     bearer = [{"Authorization": f"Bearer {token}"} for token in tokens]
-    assert api.client.post("/api/v1/auth/logout", headers=bearer[0]).status_code == 204
+    logged_out = api.client.post("/api/v1/auth/logout", headers=bearer[0])
+    assert logged_out.status_code == 204 and not logged_out.data and "Content-Type" not in logged_out.headers
     refused = api.client.get("/api/v1/cases", headers=bearer[0])
     assert refused.status_code == 401 and "logged out" in refused.get_json()["detail"]
     assert api.client.get("/api/v1/cases", headers=bearer[1]).status_code == 200  # another window stays in
@@ -192,6 +193,18 @@ def test_timestamps_are_in_the_centre_time_zone(api: Api) -> None:
 def test_unknown_api_route_is_a_problem_not_html(client: Any) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("TRACE", "/api/v1/cases/1", {"GET", "HEAD", "OPTIONS"}),
+    ("DELETE", "/api/v1/cases", {"GET", "POST", "HEAD", "OPTIONS"}),
+    ("PUT", "/api/v1/health", {"GET", "HEAD", "OPTIONS"}),
+])
+def test_a_method_the_resource_does_not_answer_is_405_naming_those_it_does(client: Any, method: str, path: str,
+                                                                          allowed: set[str]) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405 and response.content_type == "application/problem+json"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed
 
 
 def test_health_reports_database_and_scheduler(client: Any) -> None:

@@ -28,4 +28,6 @@ def login() -> ResponseReturnValue:
 @doc("Log out: the token is refused from now on", tag="auth", responses={204: "Logged out", 401: "No valid token"})
 def logout() -> ResponseReturnValue:
     auth_service.logout(g.token)
-    return Response(status=204)
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no content, so no media type (not werkzeug's default text/html)
+    return response
