@@ -228,7 +228,8 @@ def test_a_feed_sends_the_reception_time_of_its_work_order(api: Api) -> None:
     for user, value, fragment in [("intake1", "2026-11-30T17:45:00+08:00", "integration accounts"),
                                   ("integration1", "2026-11-30 17:45", "offset"),
                                   ("integration1", 1764495900, "offset"),
-                                  ("integration1", "2026-12-02T09:00:00+08:00", "future")]:
+                                  ("integration1", "2026-12-02T09:00:00+08:00", "future"),
+                                  ("integration1", "1559-02-20T15:33:33Z", "before 2000")]:
         problem = api.register(user=user, expect=422, source="hotline_12345", external_id=f"GD-{user}-{value}",
                                received_at=value)
         assert [(e["field"], fragment in e["message"]) for e in problem["errors"]] == [("received_at", True)]
