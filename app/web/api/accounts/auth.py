@@ -6,12 +6,14 @@ from flask.typing import ResponseReturnValue
 from app.errors import FieldError, ValidationFailed
 from app.services.accounts import auth as auth_service
 from app.web.api import bp
+from app.web.api.schemas import ref
 from app.web.api.support import authenticated, doc, json_body
 
 
 @bp.post("/auth/login")
-@doc("Log in and receive a bearer token", tag="auth", body="Login", public=True,
-     responses={200: "Token and user", 401: "Wrong username or password"})
+@doc("Log in and receive a bearer token", tag="auth", body="Login", public=True, answer=ref("LoggedIn"),
+     responses={200: "Token and user", 401: "Wrong username or password",
+                422: "username or password missing or not a text"})
 def login() -> ResponseReturnValue:
     body = json_body()
     username, password = body.get("username"), body.get("password")

@@ -1,0 +1,177 @@
+"""JSON Schemas of what the API answers and accepts, for the OpenAPI document (components/schemas).
+
+They describe the dictionaries the services return (app.services.kernel.present and the others) as the
+views pass them on. Objects list every field they always carry under `required`; they stay open to new
+fields, which extend the contract without breaking it (shared/design/api.md).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from app.services.escalation.supervision import MAX_NOTE
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array_of(name: str) -> Schema:
+    return {"type": "array", "items": ref(name)}
+
+
+def page_of(name: str, **extra: Schema) -> Schema:
+    """The list shape of every paged collection: {"items", "total", "page", "per_page"}."""
+    return {"type": "object", "required": ["items", "total", "page", "per_page", *extra],
+            "properties": {"items": array_of(name), "total": {"type": "integer", "minimum": 0},
+                           "page": {"type": "integer", "minimum": 1},
+                           "per_page": {"type": "integer", "minimum": 1, "maximum": 200}, **extra}}
+
+
+def _object(properties: dict[str, Schema], optional: tuple[str, ...] = ()) -> Schema:
+    return {"type": "object", "required": [name for name in properties if name not in optional],
+            "properties": properties}
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+# A character Python's str.isspace() does not count as a space: a text of only spaces fills no required field
+# (app.forms.validation) and is no note (app.services.escalation.supervision).
+NOT_ONLY_SPACES = "[^\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+TEXT: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+COUNT: Schema = {"type": "integer", "minimum": 0}
+BOOL: Schema = {"type": "boolean"}
+INSTANT: Schema = {"type": "string", "format": "date-time",
+                   "description": "ISO 8601 with the centre's offset (2026-12-01T09:30:00+08:00)"}
+DAY: Schema = {"type": "string", "format": "date"}
+RATE: Schema = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                "description": "between 0 and 1; null when its denominator is 0"}
+ANY_OBJECT: Schema = {"type": "object"}
+LEVEL: Schema = {"type": "integer", "minimum": 0, "maximum": 3,
+                 "description": "0 on time, 1 warning, 2 overdue, 3 listed for supervision (挂牌督办)"}
+
+COUNTS = ("received", "closed", "resolved", "closed_on_time", "open", "overdue_open", "mediated", "agreements",
+          "feedback_visits", "satisfied")
+RATES = ("closure_rate", "on_time_rate", "resolution_rate", "mediation_success_rate", "satisfaction_rate")
+_FIGURES = {**{name: COUNT for name in COUNTS}, **{name: RATE for name in RATES}}
+_GROUP_KEY = {"type": ["string", "null"], "description": "the group's key; null for cases without one"}
+
+_TASK_ITEM = {
+    "id": {**TEXT, "description": "the task's own id (a UUID)"}, "name": {**TEXT, "description": "its BPMN id"},
+    "title": TEXT, "case_id": INT, "case_no": TEXT, "group": _nullable(TEXT), "assignee": _nullable(TEXT),
+    "state": {"type": "string", "enum": ["open", "completed", "cancelled"]}, "created_at": INSTANT,
+    "due_at": _nullable(INSTANT), "due_provisional": BOOL, "completed_at": _nullable(INSTANT),
+    "escalation_level": LEVEL, "form_key": _nullable(TEXT)}
+
+_CASE_SUMMARY = {
+    "id": INT, "case_no": TEXT, "title": TEXT, "source": TEXT, "external_id": _nullable(TEXT),
+    "category": _nullable(TEXT), "urgency": TEXT, "status": TEXT, "procedure": _nullable(TEXT),
+    "procedure_since": _nullable(INSTANT), "handling_group": _nullable(TEXT), "outcome": _nullable(TEXT),
+    "received_at": INSTANT, "created_at": INSTANT, "closed_at": _nullable(INSTANT)}
+
+_PARTY = _object({"name": TEXT, "role": TEXT,
+                  "phone": {**_nullable(TEXT), "description": "masked (138****8000) unless the caller handles "
+                                                              "the case"},
+                  "id_number": {**_nullable(TEXT), "description": "masked likewise"}})
+
+_DEFINITION = {"key": TEXT, "version": {"type": "integer", "minimum": 1}, "name": TEXT, "deployed_at": INSTANT,
+               "deployed_by": TEXT, "is_latest": BOOL}
+
+_PROBLEM_LOCATION = _object({"file": _nullable(TEXT), "line": _nullable(INT), "element_id": _nullable(TEXT),
+                             "message": TEXT})
+
+RESPONSES: dict[str, Schema] = {
+    "Problem": {
+        "type": "object", "required": ["type", "title", "status", "detail"],
+        "description": "RFC 9457 problem details",
+        "properties": {
+            "type": {"type": "string", "format": "uri"}, "title": TEXT,
+            "status": {"type": "integer", "minimum": 400, "maximum": 599}, "detail": TEXT,
+            "errors": {"type": "array", "description": "per field (422) or per file location (process-invalid)",
+                       "items": {"anyOf": [ref("FieldError"), ref("ProblemLocation")]}}}},
+    "FieldError": _object({"field": {**TEXT, "description": "path of the field: parties[0].phone"},
+                           "message": TEXT}),
+    "ProblemLocation": _PROBLEM_LOCATION,
+    "User": _object({"username": TEXT, "display_name": TEXT, "roles": {"type": "array", "items": TEXT},
+                     "groups": {"type": "array", "items": TEXT}}),
+    "LoggedIn": _object({"token": TEXT, "user": ref("User")}),
+    "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded"]}, "database": TEXT,
+                       "scheduler": {"type": "string", "enum": ["running", "stopped"]}, "version": TEXT}),
+    "TaskItem": _object(_TASK_ITEM),
+    "Task": _object({**_TASK_ITEM,
+                     "form": {"oneOf": [{"type": "null"},
+                                        _object({"key": TEXT, "schema": ANY_OBJECT, "ui_schema": ANY_OBJECT})],
+                              "description": "the task's form, its choices narrowed to what the case allows"},
+                     "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields"}}),
+    "Escalation": _object({**_TASK_ITEM, "overdue_seconds": COUNT}),
+    "TimerIncident": _object({"timer": INT, "kind": TEXT, "task_id": TEXT, "name": TEXT, "case_id": _nullable(INT),
+                              "attempts": COUNT, "error": _nullable(TEXT)}),
+    "CaseSummary": _object(_CASE_SUMMARY),
+    "CaseStarted": _object({**_CASE_SUMMARY, "process_instance_id": INT, "active_tasks": array_of("TaskItem")}),
+    "Case": _object({
+        **_CASE_SUMMARY, "description": TEXT, "request": _nullable(TEXT), "risk_level": _nullable(TEXT),
+        "amount": {"type": ["number", "null"]},
+        "location": _object({"grid": _nullable(TEXT), "address": _nullable(TEXT)}),
+        "willing_to_mediate": _nullable(BOOL), "complexity": _nullable(TEXT), "satisfied": _nullable(BOOL),
+        "reopen_count": COUNT, "created_by": TEXT, "updated_at": INSTANT, "process_instance_id": _nullable(INT),
+        "parties": {"type": "array", "items": _PARTY}, "personal_data_masked": BOOL,
+        "active_tasks": array_of("TaskItem"),
+        "possible_duplicates": {"type": "array", "items": _object({
+            "case_id": INT, "case_no": TEXT, "status": TEXT, "created_at": INSTANT, "matched_on": TEXT})},
+        "timeline": {"type": "array", "items": _object({"at": INSTANT, "actor": TEXT, "action": TEXT,
+                                                         "detail": ANY_OBJECT})}}),
+    "StepResult": _object({"case": {"allOf": [ref("CaseSummary")],
+                                    "properties": {"process_instance_id": INT}, "required": ["process_instance_id"]},
+                           "next_tasks": array_of("TaskItem")}),
+    "Notification": _object({"id": INT, "kind": TEXT, "message": TEXT, "case_id": _nullable(INT),
+                             "case_no": _nullable(TEXT), "task_id": _nullable(TEXT), "recipient": _nullable(TEXT),
+                             "group": _nullable(TEXT), "created_by": TEXT, "created_at": INSTANT}),
+    "Definition": _object(_DEFINITION),
+    "Deployed": _object({"definitions": array_of("Definition")}),
+    "DefinitionFile": _object({"name": TEXT, "size": COUNT, "media_type": TEXT}),
+    "ValidationReport": _object({"valid": BOOL, "errors": array_of("ProblemLocation"),
+                                 "warnings": array_of("ProblemLocation")}),
+    "Figures": _object(_FIGURES),
+    "GroupFigures": _object({"key": _GROUP_KEY, **_FIGURES}),
+    "SummaryReport": _object({"from": DAY, "to": DAY, "group_by": _nullable(TEXT), "total": ref("Figures"),
+                              "items": array_of("GroupFigures"),
+                              "previous": {**ref("SummaryReport"), "description": "with compare=true"}},
+                             optional=("previous",)),
+    "DailyReport": _object({"date": DAY, **{name: _object({"total": COUNT, "items": array_of(item)}) for name, item in
+                                            (("new", "CaseSummary"), ("due_today", "TaskItem"),
+                                             ("overdue", "Escalation"))}}),
+    "Change": {"type": "object", "description": "this period against the previous one",
+               "required": ["received", "received_ratio"],
+               "properties": {"received": INT, "received_ratio": {"type": ["number", "null"]}},
+               "additionalProperties": {"type": ["number", "null"]}},
+    "WeeklyReport": _object({
+        "from": DAY, "to": DAY, "previous_period": _object({"from": DAY, "to": DAY}),
+        "total": {"allOf": [ref("Figures")], "required": ["previous", "change"],
+                  "properties": {"previous": ref("Figures"), "change": ref("Change")}},
+        "dimensions": {"type": "object", "additionalProperties": {"type": "array", "items": {
+            "allOf": [ref("GroupFigures")], "required": ["previous", "change"],
+            "properties": {"previous": ref("Figures"), "change": ref("Change")}}}},
+        "daily": {"type": "array", "items": _object({"date": DAY, "received": COUNT, "previous_received": COUNT})}}),
+    "RankingReport": _object({
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "from": DAY, "to": DAY,
+        "total": ref("Figures"),
+        "items": {"type": "array", "items": {"allOf": [ref("GroupFigures")], "required": ["rank"],
+                                             "properties": {"rank": {"type": "integer", "minimum": 1}}}},
+        "unassigned": {"oneOf": [{"type": "null"}, ref("GroupFigures")]}}),
+}
+
+REQUESTS: dict[str, Schema] = {
+    "Login": _object({"username": TEXT, "password": TEXT}),
+    "Assign": _object({"username": {"type": "string", "minLength": 1}}),
+    "Message": _object({"name": {**TEXT, "minLength": 1, "description": "the BPMN message (its payload schema is "
+                                                                        "message_<name>.schema.json)"},
+                        "case_no": {**TEXT, "minLength": 1}, "payload": ANY_OBJECT}),
+    "Note": _object({"note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE, "pattern": NOT_ONLY_SPACES}}),
+    "Completion": _object({"data": ANY_OBJECT}, optional=("data",)),
+    "Upload": _object({"files": {"type": "array", "minItems": 1,
+                                 "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}),
+}
