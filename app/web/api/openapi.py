@@ -134,8 +134,8 @@ def _success(note: dict[str, Any], code: int, description: str) -> Schema:
     if note["download"]:
         response["headers"] = {"Content-Disposition": {"required": True, "schema": {"type": "string"},
                                                        "description": "attachment; filename=..."}}
-    if note["links"]:
-        response["links"] = note["links"]
+    if code in note["links"]:
+        response["links"] = note["links"][code]
     return response
 
 

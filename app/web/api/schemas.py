@@ -29,6 +29,33 @@ def page_of(name: str, **extra: Schema) -> Schema:
                            "per_page": {"type": "integer", "minimum": 1, "maximum": 200}, **extra}}
 
 
+def link(operation: str, **parameters: str) -> Schema:
+    """An OpenAPI link: the operation an answer leads to, its parameters as runtime expressions
+    ($response.body#/id, $request.path.key)."""
+    return {"operationId": operation, "parameters": parameters}
+
+
+def task_links(pointer: str) -> dict[str, Schema]:
+    """What can be done with the task whose id is at `pointer` in the answer."""
+    task = f"$response.body#{pointer}"
+    return {"GetTask": link("get_task", task_id=task), "ClaimTask": link("claim_task", task_id=task),
+            "UnclaimTask": link("unclaim_task", task_id=task), "CompleteTask": link("complete_task", task_id=task),
+            "AssignTask": link("assign_task", task_id=task), "UrgeTask": link("urge_task", task_id=task),
+            "ListTask": link("list_task", task_id=task)}
+
+
+def case_links(pointer: str) -> dict[str, Schema]:
+    case = f"$response.body#{pointer}"
+    return {"GetCase": link("get_case", case_id=case), "CaseDiagram": link("case_diagram", case_id=case)}
+
+
+def version_links(key: str, version: str) -> dict[str, Schema]:
+    """The files and the diagram of the version whose key and number are at these expressions."""
+    return {name: link(operation, key=key, version=version) for name, operation in (
+        ("ListResources", "list_resources"), ("ResourcesZip", "get_resources_zip"),
+        ("DefinitionDiagram", "definition_diagram"))}
+
+
 def _object(properties: dict[str, Schema], optional: tuple[str, ...] = ()) -> Schema:
     return {"type": "object", "required": [name for name in properties if name not in optional],
             "properties": properties}

@@ -20,12 +20,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {}
 def doc(summary: str, *, tag: str, body: str | None = None, responses: dict[int, str] | None = None,
         public: bool = False, query: tuple[str, ...] = (), answer: dict[Any, Any] | None = None,
         media: tuple[str, ...] = ("application/json",), path: dict[str, dict[str, Any]] | None = None,
-        links: dict[str, dict[str, Any]] | None = None, download: bool = False) -> Callable[[F], F]:
+        links: dict[int, dict[str, Any]] | None = None, download: bool = False) -> Callable[[F], F]:
     """What the OpenAPI document says of a view: `responses` its own statuses (those every operation of its
     kind can answer, 400, 401, 404, 411, 413, 415, are added by openapi.py), `answer` the JSON Schema of a
     success (app.web.api.schemas), `media` the media types a success comes in, `query` the query parameters
     (described in openapi.QUERY), `path` schemas of path parameters beyond what their converters say,
-    `links` OpenAPI links from the success to other operations, `download` a Content-Disposition answer."""
+    `links` OpenAPI links by status to the operations its answer leads to (app.web.api.schemas.link),
+    `download` an answer that comes as an attachment (Content-Disposition)."""
     def decorate(view: F) -> F:
         OPERATIONS[f"api.{view.__name__}"] = {"summary": summary, "tag": tag, "body": body,
                                               "responses": responses or {200: "OK"}, "public": public,

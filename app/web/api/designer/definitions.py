@@ -9,7 +9,7 @@ from app.errors import BadRequest
 from app.services.designer import sources as definition_sources
 from app.services.kernel import definitions as definition_service
 from app.web.api import bp
-from app.web.api.schemas import array_of, ref
+from app.web.api.schemas import array_of, link, ref, version_links
 from app.web.api.support import authenticated, doc, principal
 from app.web.downloads import attachment
 
@@ -34,6 +34,7 @@ def _problems(items: list[Any]) -> list[dict[str, Any]]:
 @bp.get("/process-definitions")
 @authenticated
 @doc("Deployed process definitions, every version", tag="process-definitions", answer=array_of("Definition"),
+     links={200: version_links("$response.body#/0/key", "$response.body#/0/version")},
      responses={200: "Every version (not paged: there are few)", 403: "Designers and supervisors only"})
 def list_definitions() -> ResponseReturnValue:
     return jsonify(definition_service.list_definitions(principal()))
@@ -53,6 +54,8 @@ def validate_definitions() -> ResponseReturnValue:
 @bp.post("/process-definitions")
 @authenticated
 @doc("Deploy a new version", tag="process-definitions", body="Upload", answer=ref("Deployed"),
+     links={code: version_links("$response.body#/definitions/0/key", "$response.body#/definitions/0/version")
+            for code in (200, 201)},
      responses={201: "Deployed", 200: "Identical files were already deployed", 403: "Designers only",
                 422: "Invalid files (process-invalid, each problem with file, line and element)"})
 def deploy_definitions() -> ResponseReturnValue:
@@ -63,7 +66,8 @@ def deploy_definitions() -> ResponseReturnValue:
 @bp.get("/process-definitions/<key>/<int:version>/resources")
 @authenticated
 @doc("The files a version was deployed from: name, size, media type", tag="process-definitions",
-     answer=array_of("DefinitionFile"),
+     answer=array_of("DefinitionFile"), links={200: {"GetResource": link(
+         "get_resource", key="$request.path.key", version="$request.path.version", name="$response.body#/0/name")}},
      responses={200: "The files, by name", 403: "Designers and supervisors only", 404: "Unknown version"})
 def list_resources(key: str, version: int) -> ResponseReturnValue:
     return jsonify(definition_sources.list_files(principal(), key, version))

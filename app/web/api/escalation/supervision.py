@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from app.services.escalation import supervision as supervision_service
 from app.services.kernel import notifications as notification_service
 from app.web.api import bp
-from app.web.api.schemas import array_of, page_of, ref
+from app.web.api.schemas import array_of, page_of, ref, task_links
 from app.web.api.support import authenticated, doc, int_arg, json_body, principal
 
 _ACTION = {200: "Done: the task", 403: "Not a supervisor", 404: "Unknown task", 409: "Not open, or not late",
@@ -17,6 +17,7 @@ _ACTION = {200: "Done: the task", 403: "Not a supervisor", 404: "Unknown task", 
 @authenticated
 @doc("Tasks at warning level or above, most overdue first, and timer incidents", tag="supervision",
      query=("level", "group", "page", "per_page"), answer=page_of("Escalation", incidents=array_of("TimerIncident")),
+     links={200: task_links("/items/0/id")},
      responses={200: "A page of late tasks, and the failed timers", 403: "Not a supervisor",
                 422: "level not 0-3, page or per_page not a number"})
 def list_escalations() -> ResponseReturnValue:

@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from app.errors import FieldError, ValidationFailed
 from app.services.inbox import tasks as task_service
 from app.web.api import bp
-from app.web.api.schemas import page_of, ref
+from app.web.api.schemas import case_links, page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
 
 _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not open or held by someone else"}
@@ -15,9 +15,9 @@ _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not
 @bp.get("/tasks")
 @authenticated
 @doc("Open human tasks (the inbox)", tag="tasks", query=("scope", "overdue", "case_no", "name", "page", "per_page"),
-     answer=page_of("TaskItem"), responses={200: "A page of open tasks", 403: "scope=all for supervisors only",
-                                            422: "Unknown scope, page or per_page not a number, overdue not a "
-                                                 "boolean"})
+     answer=page_of("TaskItem"), links={200: task_links("/items/0/id")},
+     responses={200: "A page of open tasks", 403: "scope=all for supervisors only",
+                422: "Unknown scope, page or per_page not a number, overdue not a boolean"})
 def list_tasks() -> ResponseReturnValue:
     return jsonify(task_service.list_tasks(
         principal(), scope=request.args.get("scope", "group"), overdue=bool_arg("overdue"),
@@ -28,6 +28,7 @@ def list_tasks() -> ResponseReturnValue:
 @bp.get("/tasks/<task_id>")
 @authenticated
 @doc("A task with its form and prefilled data", tag="tasks", answer=ref("Task"),
+     links={200: {**task_links("/id"), **case_links("/case_id")}},
      responses={200: "The task", 404: "Unknown or invisible task"})
 def get_task(task_id: str) -> ResponseReturnValue:
     return jsonify(task_service.get_task(principal(), task_id))
@@ -35,7 +36,7 @@ def get_task(task_id: str) -> ResponseReturnValue:
 
 @bp.post("/tasks/<task_id>/claim")
 @authenticated
-@doc("Claim a task of one of my groups", tag="tasks", answer=ref("TaskItem"),
+@doc("Claim a task of one of my groups", tag="tasks", answer=ref("TaskItem"), links={200: task_links("/id")},
      responses={**_CONFLICTS, 403: "Not a member of the task's group"})
 def claim_task(task_id: str) -> ResponseReturnValue:
     return jsonify(task_service.claim(principal(), task_id))
@@ -62,6 +63,7 @@ def assign_task(task_id: str) -> ResponseReturnValue:
 @bp.post("/tasks/<task_id>/complete")
 @authenticated
 @doc("Complete a task with its form data", tag="tasks", body="Completion", answer=ref("StepResult"),
+     links={200: {**case_links("/case/id"), **task_links("/next_tasks/0/id")}},
      responses={**_CONFLICTS, 200: "Completed: the case and its open tasks now",
                 403: "Not a member of the task's group", 422: "Form data invalid (per field)",
                 500: "The deployed process failed on the step (process-failure); nothing of it was kept"})
