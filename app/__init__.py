@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     instances.cache.clear()
 
     from app.web import problems, routing, ui
-    from app.web.api import bp as api
+    from app.web.api.blueprint import bp as api
 
     routing.install(app)
     app.register_blueprint(api)

@@ -16,8 +16,9 @@ from app import create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
-from app.services.accounts.auth import Principal
-from app.services.kernel import calendars, definitions, timers
+from app.services.designer import deployments
+from app.services.kernel import calendars, timers
+from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
 OPERATOR = Principal("cli", "命令行操作员", frozenset({"admin"}), frozenset())
@@ -51,7 +52,7 @@ def cmd_init_db(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
-    report = definitions.validate(OPERATOR, _read_files(args.files))
+    report = deployments.validate(OPERATOR, _read_files(args.files))
     if report.valid:
         print("valid: " + ", ".join(p.key for p in report.processes))
         return 0
@@ -62,7 +63,7 @@ def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     try:
-        deployed, is_new = definitions.deploy(OPERATOR, _read_files(args.files))
+        deployed, is_new = deployments.deploy(OPERATOR, _read_files(args.files))
     except ProcessInvalid as exc:
         print("not deployed; the files have problems:", file=sys.stderr)
         _print_problems(exc.problems)

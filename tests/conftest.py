@@ -22,8 +22,9 @@ from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.services import demo
 from app.services.accounts import auth
-from app.services.accounts.auth import Principal
-from app.services.kernel import calendars, definitions
+from app.services.designer import deployments
+from app.services.kernel import calendars
+from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
 PASSWORD = "test-password-1"
@@ -107,7 +108,7 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
     calendars.import_shipped()
-    definitions.deploy(OPERATOR, dict(BUNDLE))
+    deployments.deploy(OPERATOR, dict(BUNDLE))
     demo.seed_users(PASSWORD)
     auth.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
     yield application

@@ -11,6 +11,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.errors import ProblemLocation
+from app.states import CaseStatus
 from app.workdays import Limit, LimitError
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -19,7 +20,7 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 ON_COMPLETE_EFFECTS = ("supervision",)  # what the platform does when such a task completes
 # The case statuses of route.md; a task's caseStatus sets one of them while it is open.
-CASE_STATUSES = ("registered", "dispatched", "handling", "in_channel", "feedback", "closed")
+CASE_STATUSES = tuple(CaseStatus)
 _DURATION_LIKE = re.compile(r"^\s*[+-]?P", re.IGNORECASE)
 
 

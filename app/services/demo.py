@@ -10,6 +10,7 @@ from app.models import User
 from app.services.accounts import auth
 from app.services.inbox import tasks
 from app.services.intake import cases
+from app.services.kernel import principals
 
 DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("intake1", "窗口受理员", ["intake"], ["intake"]),
@@ -53,8 +54,8 @@ def seed_cases() -> int:
     """Register the demo cases once and move the first one to the mediator's desk."""
     if cases.case_count():
         return 0
-    intake = auth.find_principal("intake1")
-    dispatcher = auth.find_principal("dispatch1")
+    intake = principals.find_principal("intake1")
+    dispatcher = principals.find_principal("dispatch1")
     assert intake is not None and dispatcher is not None, "seed the demo users first"
     first, _ = cases.register(intake, DEMO_CASES[0])
     for case in DEMO_CASES[1:]:

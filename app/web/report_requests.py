@@ -8,8 +8,8 @@ from typing import Any, Callable
 from flask import Response, request
 
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.services.accounts.auth import Principal
 from app.services.kernel import present
+from app.services.kernel.principals import Principal
 from app.services.reports import exports as report_files
 from app.services.reports import periodic as report_views
 from app.services.reports import summary as reports

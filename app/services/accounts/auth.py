@@ -1,8 +1,7 @@
-"""Users, password hashing, login tokens and the principal every service call carries."""
+"""Users, password hashing and login tokens (the principal they yield lives in the kernel)."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -10,37 +9,14 @@ from sqlalchemy import and_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
-from app.errors import Forbidden, Unauthenticated, ValidationFailed
+from app.errors import Unauthenticated, ValidationFailed
 from app.extensions import db, settings
 from app.models import LoginSession, User
 from app.services.kernel import audit
+from app.services.kernel.principals import ROLES, Principal, principal_of
 
-ROLES = ("intake", "handler", "supervisor", "designer", "admin", "integration")
 # Hashing the password of an unknown user too keeps login time from telling which usernames exist.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
-
-
-@dataclass(frozen=True)
-class Principal:
-    username: str
-    display_name: str
-    roles: frozenset[str] = field(default_factory=frozenset)
-    groups: frozenset[str] = field(default_factory=frozenset)
-
-    def has_role(self, *roles: str) -> bool:
-        return "admin" in self.roles or bool(self.roles.intersection(roles))
-
-    def require_role(self, *roles: str) -> None:
-        if not self.has_role(*roles):
-            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
-
-    def as_dict(self) -> dict[str, object]:
-        return {"username": self.username, "display_name": self.display_name,
-                "roles": sorted(self.roles), "groups": sorted(self.groups)}
-
-
-def _principal(user: User) -> Principal:
-    return Principal(user.username, user.display_name, frozenset(user.roles), frozenset(user.groups))
 
 
 class _ClockSigner(TimestampSigner):
@@ -69,7 +45,7 @@ def login(username: str, password: str) -> tuple[str, Principal]:
         login_id = secrets.token_urlsafe(24)
         session.add(LoginSession(id=login_id, username=user.username, created_at=clock.now()))
         audit.record(session, actor=user.username, action="user.login")
-        return _serializer().dumps({"u": user.username, "s": login_id}), _principal(user)
+        return _serializer().dumps({"u": user.username, "s": login_id}), principal_of(user)
 
 
 def _payload(token: str) -> dict[str, Any]:
@@ -97,7 +73,7 @@ def principal_from_token(token: str) -> Principal:
             raise Unauthenticated("you have logged out; log in again")
         if not user.active:
             raise Unauthenticated("the account no longer exists or is disabled")
-        return _principal(user)
+        return principal_of(user)
 
 
 def logout(token: str) -> None:
@@ -130,19 +106,3 @@ def upsert_user(username: str, password: str, *, display_name: str, roles: list[
         user.password_hash = generate_password_hash(password, method=settings.get("PASSWORD_HASH_METHOD", "scrypt"))
         audit.record(session, actor=actor, action="user.saved",
                      detail={"username": username, "roles": roles, "groups": groups})
-
-
-def group_members(groups: set[str]) -> dict[str, list[str]]:
-    """Active members of each of `groups`, read in one query (groups are a JSON list per user)."""
-    members: dict[str, list[str]] = {group: [] for group in sorted(groups)}
-    with db.transaction() as session:
-        for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
-            for group in groups.intersection(user.groups):
-                members[group].append(user.username)
-    return members
-
-
-def find_principal(username: str) -> Principal | None:
-    with db.transaction() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        return _principal(user) if user is not None and user.active else None

@@ -12,9 +12,8 @@ from app.engine import runner
 from app.errors import NotFound, ProblemLocation
 from app.extensions import db
 from app.models import Case, Deployment, ProcessDefinition
-from app.services.accounts.auth import Principal
-from app.services.intake.cases import visible_clause
-from app.services.kernel import instances
+from app.services.kernel import instances, policy
+from app.services.kernel.principals import Principal
 
 
 def _bpmn_source(session: Session, deployment_id: int, key: str) -> tuple[str, str]:
@@ -40,7 +39,7 @@ def _render(source: str, key: str, **kwargs: Any) -> str:
 def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn") -> str:
     """The case's process diagram with completed and active elements marked; 404 for invisible cases."""
     with db.transaction() as session:
-        case = session.scalar(select(Case).where(Case.id == case_id, visible_clause(principal)))
+        case = session.scalar(select(Case).where(Case.id == case_id, policy.visible_cases(principal)))
         if case is None or case.process_instance_id is None:
             raise NotFound(f"case {case_id} does not exist")
         title = case.case_no

@@ -16,6 +16,7 @@ from app.models import Case, TaskRow
 from app.services.kernel import present
 from app.services.reports import summary as reports
 from app.services.reports.summary import Period
+from app.states import TaskState
 
 LIST_LIMIT = 1000  # a city receives about 600 cases a day; longer lists say how many were left out
 TREND_RATES = ("closure_rate", "on_time_rate", "resolution_rate", "mediation_success_rate", "satisfaction_rate")
@@ -32,7 +33,7 @@ def daily(principal: Any, day: date) -> dict[str, Any]:
     principal.require_role("supervisor")
     start, end = Period(day, day).bounds()
     at = min(end, clock.now())
-    open_tasks = select(TaskRow).where(TaskRow.state == "open")
+    open_tasks = select(TaskRow).where(TaskRow.state == TaskState.OPEN)
 
     def overdue_item(task: TaskRow) -> dict[str, Any]:
         assert task.due_at is not None

@@ -40,6 +40,7 @@ from app.errors import FieldError, ValidationFailed
 from app.extensions import db, settings
 from app.models import Case, TaskRow, table_of
 from app.services.kernel import present
+from app.states import TaskState
 
 GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid"}
 COUNTS = ("received", "closed", "resolved", "closed_on_time", "open", "overdue_open", "mediated", "agreements",
@@ -130,11 +131,11 @@ def _statement(column: str | None) -> Select[Any]:
     # Tasks that can change a case's flags; the others (most of them: done on time) are not joined.
     overdue_at = and_(_T.c.created_at < _END, _T.c.due_at < _AT,
                       or_(_T.c.completed_at.is_(None), _T.c.completed_at > _AT))
-    late_done = and_(_T.c.state == "completed", _T.c.completed_at < _END, _T.c.completed_at > _T.c.due_at)
+    late_done = and_(_T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END, _T.c.completed_at > _T.c.due_at)
     handle = and_(_T.c.bpmn_id == "handle", _T.c.created_at < _END)
-    handled = and_(_T.c.bpmn_id == "handle", _T.c.state == "completed", _T.c.completed_at < _END)
+    handled = and_(_T.c.bpmn_id == "handle", _T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END)
     # Every visit counts, the unsatisfied one that reopened a case included (domain.md: ÷ visits made).
-    visit = and_(_T.c.bpmn_id == "feedback", _T.c.state == "completed", _T.c.completed_at < _END)
+    visit = and_(_T.c.bpmn_id == "feedback", _T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END)
     key = _C.c[GROUPINGS[column]] if column else literal(None, Integer)
     # One row per case of the cohort (grouped by its primary key, so its own columns come along).
     per_case = (select(key.label("key"), _C.c.closed_at, _C.c.outcome, _C.c.satisfied, _C.c.procedure,

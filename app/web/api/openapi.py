@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.support import OPERATIONS, doc
 
 _OBJECT = {"type": "object"}

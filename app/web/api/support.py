@@ -7,10 +7,10 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from app.errors import BadRequest, FieldError, Unauthenticated, UnsupportedMediaType, ValidationFailed
+from app.errors import BadRequest, Bilingual, FieldError, Unauthenticated, UnsupportedMediaType, ValidationFailed
 from app.forms.validation import any_text
 from app.services.accounts import auth as auth_service
-from app.services.accounts.auth import Principal
+from app.services.kernel.principals import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 # OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.
@@ -90,7 +90,7 @@ def int_arg(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValidationFailed(f"query parameter {name} must be an integer",
-                               [FieldError(name, "必须是整数 / must be an integer")]) from exc
+                               [FieldError(name, Bilingual("必须是整数", "must be an integer"))]) from exc
 
 
 def bool_arg(name: str) -> bool | None:
@@ -102,7 +102,7 @@ def bool_arg(name: str) -> bool | None:
     if raw.lower() in ("false", "0", "no"):
         return False
     raise ValidationFailed(f"query parameter {name} must be true or false",
-                           [FieldError(name, "必须是 true 或 false / must be true or false")])
+                           [FieldError(name, Bilingual("必须是 true 或 false", "must be true or false"))])
 
 
 def created(body: Any) -> tuple[Response, int]:

@@ -4,9 +4,9 @@ Views parse the form, call the same services as the JSON API and render a templa
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui-static")
+from app.web.ui.blueprint import bp
 
 
 def init_app(app: Flask) -> None:

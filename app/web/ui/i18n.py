@@ -12,6 +12,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
+from app.errors import Bilingual
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 _DIR = Path(__file__).parent / "translations"
@@ -62,11 +64,10 @@ def init_app(app: Flask) -> None:
 
 
 def localise(message: str) -> str:
-    """Domain messages come as "中文 / English": show the half of the current language."""
-    if " / " not in message:
-        return message
-    chinese, _, english = message.partition(" / ")
-    return english if current_language() == "en" else chinese
+    """A domain message in the page's language: the matching half of a Bilingual one, else as it is."""
+    if isinstance(message, Bilingual):
+        return message.en if current_language() == "en" else message.zh
+    return message
 
 
 # Codes of route.md as people read them (the pages show the name; the code stays in the API).
@@ -90,6 +91,6 @@ def procedure_label(code: str | None) -> str:
 
 def explain(exc: Any) -> str:
     """A domain error for a page: its field messages when it has any, else its detail; in the page's
-    language where the service gave both ("中文 / English")."""
+    language where the service gave both (errors.Bilingual)."""
     errors = getattr(exc, "errors", None) or []
     return "；".join(localise(e.message) for e in errors) if errors else localise(exc.detail)

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from app import clock
 from app.errors import ConcordError, Unauthenticated
 from app.services.accounts import auth as auth_service
-from app.services.accounts.auth import Principal
+from app.services.kernel.principals import Principal
 from app.web import problems
 from app.web.ui.i18n import current_language, group_label, localise, procedure_label
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from flask import Response, g, jsonify
 from flask.typing import ResponseReturnValue
 
-from app.errors import FieldError, ValidationFailed
+from app.errors import Bilingual, FieldError, ValidationFailed
 from app.services.accounts import auth as auth_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.support import authenticated, doc, json_body
 
 
@@ -17,8 +17,8 @@ def login() -> ResponseReturnValue:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise ValidationFailed("username and password are required strings", [
-            FieldError(name, "必填 / required") for name, value in (("username", username), ("password", password))
-            if not isinstance(value, str)])
+            FieldError(name, Bilingual("必填", "required"))
+            for name, value in (("username", username), ("password", password)) if not isinstance(value, str)])
     token, user = auth_service.login(username, password)
     return jsonify({"token": token, "user": user.as_dict()})
 

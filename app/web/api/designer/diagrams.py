@@ -4,7 +4,7 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 
 from app.services.designer import diagrams as diagram_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.support import authenticated, doc, principal
 
 

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from app.services.reports import charts as report_charts
 from app.web import report_requests
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.support import authenticated, doc, principal
 
 _ERRORS = {200: "The report", 403: "Not a supervisor", 422: "Invalid period, grouping or format"}

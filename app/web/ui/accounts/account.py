@@ -7,7 +7,7 @@ from flask_babel import gettext
 
 from app.errors import Unauthenticated
 from app.services.accounts import auth as auth_service
-from app.web.ui import bp
+from app.web.ui.blueprint import bp
 from app.web.ui.i18n import LANGUAGES
 from app.web.ui.support import _safe_next, login_required, next_target, principal
 

@@ -9,11 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import ProcessInvalid
+from app.services.designer import deployments as definition_service
 from app.services.designer import diagrams as diagram_service
 from app.services.designer import sources as definition_sources
-from app.services.kernel import definitions as definition_service
 from app.web.downloads import attachment
-from app.web.ui import bp
+from app.web.ui.blueprint import bp
 from app.web.ui.support import login_required, principal, roles_required
 
 

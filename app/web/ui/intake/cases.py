@@ -12,7 +12,7 @@ from app.services.designer import diagrams as diagram_service
 from app.services.intake import cases as case_service
 from app.services.intake.cases import ROUTE_KEY
 from app.services.kernel import definitions as definition_service
-from app.web.ui import bp
+from app.web.ui.blueprint import bp
 from app.web.ui.formmodel import Field, build, parse
 from app.web.ui.i18n import localise
 from app.web.ui.support import login_required, principal, roles_required
