@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from app import clock, create_app
 from app.config import PROJECT_ROOT
-from app.extensions import db
+from app.database import db
 from app.services import demo
 from app.services.accounts import auth
 from app.services.designer import deployments

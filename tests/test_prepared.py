@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from app import create_app
-from app.extensions import db
+from app.database import db
 from app.models import AuditEntry, Case, Timer, table_of
 from app.models.base import UTCDateTime
 from app.prepared import Prepared

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.config import PROJECT_ROOT
-from app.extensions import db
+from app.database import db
 from app.services.designer import deployments
 from app.services.kernel import calendars, timers
 from tests.conftest import BUNDLE, OPERATOR, Api

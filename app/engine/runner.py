@@ -20,8 +20,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.engine.loader import Spec
+from app.engine.records import HumanTask, WaitingTimer
 from app.engine.scripts import SCRIPT_ENGINE
-from app.engine.views import HumanTask, WaitingTimer
 from app.errors import EngineFailure, NotFound, TaskNotOpen, ValidationFailed
 
 GROUP_PROPERTY = "candidateGroups"
@@ -117,8 +117,8 @@ def _view(task: Any) -> HumanTask:
     return HumanTask(
         id=str(task.id), bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
         group=_property(task, GROUP_PROPERTY) if GROUP_PROPERTY in properties else spec.lane,
-        form_schema=properties.get("formJsonSchemaFilename"),
-        form_ui_schema=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
+        form_key=properties.get("formJsonSchemaFilename"),
+        form_ui_key=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
         time_limit=_property(task, "timeLimit"),
         working_days=(_property(task, "timeLimitCalendar") or "working") != "calendar",
         case_status=_property(task, "caseStatus"), procedure=_property(task, "procedure"),

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.database import db
 from app.models import User
 from app.services.accounts import auth
 from app.services.inbox import tasks

@@ -44,7 +44,7 @@ def unexpected(exc: Exception) -> Response:
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_error_handler(ConcordError, _from_domain)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(Exception, unexpected)

@@ -36,7 +36,7 @@ def test_parsed_process_lists_its_forms_and_elements() -> None:
 def test_ready_tasks_carry_lane_group_and_form() -> None:
     workflow, *_ = _start()
     [ask] = runner.ready_human_tasks(workflow)
-    assert (ask.bpmn_id, ask.title, ask.group, ask.form_schema) == ("ask", "Ask", "alpha", "ask.schema.json")
+    assert (ask.bpmn_id, ask.title, ask.group, ask.form_key) == ("ask", "Ask", "alpha", "ask.schema.json")
 
 
 def test_candidate_groups_expression_binds_the_lane_at_run_time() -> None:

@@ -9,9 +9,10 @@ from sqlalchemy import and_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
+from app.database import db
 from app.errors import Unauthenticated, ValidationFailed
-from app.extensions import db, settings
 from app.models import LoginSession, User
+from app.runtime import settings
 from app.services.kernel import audit
 from app.services.kernel.principals import ROLES, Principal, principal_of
 

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.engine.loader import parse_bundle
-from app.engine.views import ParsedProcess
+from app.engine.records import ParsedProcess
 from app.errors import Conflict, ProblemLocation, ProcessInvalid
-from app.extensions import db
 from app.forms import check_schema_file
 from app.models import Deployment, ProcessDefinition
 from app.services.kernel import audit, definitions, present

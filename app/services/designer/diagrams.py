@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.database import db
 from app.diagram import DiagramError, diff_elements, element_fingerprints, process_ids, render_svg
 from app.engine import runner
 from app.errors import NotFound, ProblemLocation
-from app.extensions import db
 from app.models import Case, Deployment, ProcessDefinition
 from app.services.kernel import instances, policy
 from app.services.kernel.principals import Principal

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.database import db
 from app.errors import NotFound
-from app.extensions import db
 from app.models import Deployment, ProcessDefinition
 from app.services.kernel import present
 from app.services.kernel.principals import Principal

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from app import clock
+from app.database import db
 from app.errors import Bilingual, Conflict, FieldError, NotFound, TaskNotOpen, ValidationFailed
-from app.extensions import db
 from app.models import TaskRow, Timer, table_of, timer_state_is
 from app.services.kernel import oversight, present
 from app.services.kernel.paging import Page, paginate

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, false, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.engine import runner
 from app.errors import (
     Bilingual,
@@ -20,7 +21,6 @@ from app.errors import (
     TaskNotOpen,
     ValidationFailed,
 )
-from app.extensions import db
 from app.models import TaskRow
 from app.services.inbox import queries
 from app.services.kernel import audit, definitions, instances, oversight, policy, present, projection
@@ -195,7 +195,7 @@ def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         context = runner.task_data(live.workflow, task_id)
         if task.form_key:
             form = definitions.form_of(conn, live.definition, task.form_key)
-            errors = form.validate(data, context, present.today)
+            errors = form.validate(data, context, clock.today)
             if errors:
                 raise FormInvalid(f"the {task.title} form has errors", errors)
         elif submitted:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
@@ -17,8 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
+from app.database import db
 from app.errors import Bilingual, FieldError, FormInvalid, NotFound
-from app.extensions import db, settings
 from app.models import Case, TaskRow
 from app.services.intake import duplicates, queries
 from app.services.kernel import audit, definitions, instances, policy, present, projection
@@ -28,6 +27,8 @@ from app.services.kernel.shapes import CaseDetail, CaseSummary
 from app.states import TaskState
 
 ROUTE_KEY = "dispute_case"
+# The route's registration form, for a version whose start event names none.
+REGISTRATION_FORM = "register_case.schema.json"
 # What the route needs to know at start; personal data (parties) stays out of the process state.
 PROCESS_FIELDS = ("source", "category", "urgency", "amount", "risk_level", "willing_to_mediate")
 
@@ -44,8 +45,8 @@ def register(principal: Principal, body: Any, received_at: datetime | None = Non
     try:
         with db.command() as conn:
             definition = definitions.latest_definition(conn, ROUTE_KEY)
-            form = definitions.form_of(conn, definition, definition.start_form or "register_case.schema.json")
-            errors = form.validate(body, today=present.today)
+            form = definitions.form_of(conn, definition, definition.start_form or REGISTRATION_FORM)
+            errors = form.validate(body, today=clock.today)
             if errors:
                 raise FormInvalid("the case does not pass the registration form", errors)
             existing = body.get("external_id") and conn.execute(
@@ -139,7 +140,7 @@ def _create(conn: Connection, principal: Principal, body: dict[str, Any],
 
 
 def _next_case_no(conn: Connection) -> str:
-    year = clock.now().astimezone(ZoneInfo(settings["TIMEZONE"])).year
+    year = clock.now().astimezone(clock.zone()).year
     name = f"case_no:{year}"
     value = queries.bump_counter(conn, name)
     if value is None:  # the year's first case: create the counter (a racing node may do the same)
@@ -147,6 +148,11 @@ def _next_case_no(conn: Connection) -> str:
         value = queries.bump_counter(conn, name)
         assert value is not None
     return f"ZZ-{year}-{value:06d}"
+
+
+def registration_form() -> dict[str, Any]:
+    """The registration form of the route's latest deployed version (key, schema, UI schema)."""
+    return definitions.start_form(ROUTE_KEY, REGISTRATION_FORM)
 
 
 def list_cases(principal: Principal, *, status: str | None = None, category: str | None = None,

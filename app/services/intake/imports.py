@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app import clock
+from app.database import db
 from app.errors import ConcordError, FieldError, FormInvalid
-from app.extensions import db, settings
 from app.models import Case
+from app.runtime import settings
 from app.services.intake import cases, import_mapping
 from app.services.intake.import_mapping import Mapping, MappingInvalid
 from app.services.kernel.principals import Principal

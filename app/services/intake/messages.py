@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 
 from app import clock
+from app.database import db
 from app.engine import runner
 from app.errors import Bilingual, Conflict, FieldError, Forbidden, FormInvalid, NotFound, ValidationFailed
-from app.extensions import db
 from app.models import Case, ReceivedMessage, table_of
-from app.services.kernel import audit, definitions, instances, present, projection
+from app.services.kernel import audit, definitions, instances, projection
 from app.services.kernel.principals import Principal
 
 _C, _M = table_of(Case), table_of(ReceivedMessage)
@@ -54,7 +54,7 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
                                    [FieldError("name", "unknown message")]) from None
         context = runner.message_context(live.workflow, name)
         errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message)
-                  for e in form.validate(payload, context, present.today)]
+                  for e in form.validate(payload, context, clock.today)]
         if errors:
             raise FormInvalid(f"the {name} payload does not pass its schema", errors)
         document = str(payload.get("document_no") or "")

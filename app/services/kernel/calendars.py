@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import PROJECT_ROOT
+from app.database import db
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db, settings
 from app.models import CalendarYear, TaskRow, Timer, table_of, timer_state_is
+from app.runtime import settings
 from app.services.kernel import audit
 from app.services.kernel.principals import Principal
 from app.states import TaskState

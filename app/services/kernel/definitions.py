@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from app.database import db
 from app.engine.loader import SpecCache
 from app.errors import NotFound, ProcessInvalid
-from app.extensions import db
 from app.forms import FormBundle, check_schema_file, compile_validator
 from app.models import Deployment, ProcessDefinition, table_of
 from app.services.kernel import queries

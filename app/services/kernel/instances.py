@@ -19,9 +19,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import after_commit
 from app.engine import runner, serializer
 from app.errors import ConcurrentUpdate, NotFound
-from app.extensions import after_commit, settings
+from app.runtime import settings
 from app.services.kernel import definitions, queries
 from app.services.kernel.definitions import DefinitionInfo
 from app.states import InstanceStatus

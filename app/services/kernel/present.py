@@ -1,47 +1,34 @@
 """Turn rows into the API's plain dictionaries: times in the centre's zone, personal data masked."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app import clock
-from app.extensions import settings
 from app.models import AuditEntry, Case, Party
 from app.services.kernel import policy, shapes
 from app.services.kernel.principals import Principal
 
 
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def local(value: datetime) -> datetime:
     """`value` in the centre's time zone."""
-    return value.astimezone(_zone(settings.get("TIMEZONE", "Asia/Shanghai")))
-
-
-def today() -> date:
-    """Today's date in the centre's time zone."""
-    return local(clock.now()).date()
+    return value.astimezone(clock.zone())
 
 
 # Recent texts by the instant's identity: a step's one instant appears in several fields of its answer.
 # An entry holds its instant, so no other object can take its identity meanwhile.
-_ISO_TEXTS: dict[int, tuple[datetime, str, str]] = {}
+_ISO_TEXTS: dict[int, tuple[datetime, tzinfo, str]] = {}
 
 
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    zone = settings.get("TIMEZONE", "Asia/Shanghai")
+    zone = clock.zone()
     known = _ISO_TEXTS.get(id(value))
     if known is not None and known[0] is value and known[1] == zone:
         return known[2]
-    text = value.astimezone(_zone(zone)).isoformat(timespec="seconds")
+    text = value.astimezone(zone).isoformat(timespec="seconds")
     if len(_ISO_TEXTS) >= 512:
         _ISO_TEXTS.clear()
     _ISO_TEXTS[id(value)] = (value, zone, text)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.database import db
 from app.errors import Forbidden
-from app.extensions import db
 from app.models import User
 
 ROLES = ("intake", "handler", "supervisor", "designer", "admin", "integration")

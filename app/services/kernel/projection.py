@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from app import clock
 from app.engine import runner
-from app.engine.views import HumanTask
+from app.engine.records import HumanTask
 from app.errors import EngineFailure, NotFound
 from app.services.kernel import audit, calendars, present, queries
 from app.services.kernel.instances import LiveInstance
@@ -96,7 +96,7 @@ def _open_rows(conn: Connection, tasks: list[HumanTask], instance_id: int, case_
             rungs.append(timer_row(instance_id, case_id, task.id, task.bpmn_id, "warning", rung.at, rung.provisional))
         rows.append({"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
                      "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
-                     "state": TaskState.OPEN, "form_key": task.form_schema, "created_at": now, "due_at": due_at,
+                     "state": TaskState.OPEN, "form_key": task.form_key, "created_at": now, "due_at": due_at,
                      "due_provisional": provisional, "time_limit": task.time_limit, "limit_working": task.working_days,
                      "completed_at": None, "completed_by": None, "escalation_level": 0})
     return rows, rungs

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from app import clock
+from app.database import db
 from app.engine import runner
 from app.errors import ConcordError, NotFound
-from app.extensions import db, settings
 from app.models import TaskRow, Timer, table_of, timer_state_is
+from app.runtime import settings
 from app.services.kernel import audit, calendars, instances, notifications, present, projection
 from app.states import TaskState, TimerState
 

@@ -10,8 +10,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.errors import FieldError, ValidationFailed
-from app.extensions import db
 from app.models import Case, TaskRow
 from app.services.kernel import present
 from app.services.reports import summary as reports
@@ -102,7 +102,7 @@ def weekly(principal: Any, period: Period) -> dict[str, Any]:
 def parse_month(text: str | None) -> Period:
     """YYYY-MM; the default is the last complete month."""
     if not text:
-        first_of_this = present.today().replace(day=1)
+        first_of_this = clock.today().replace(day=1)
         text = (first_of_this - timedelta(days=1)).strftime("%Y-%m")
     try:
         first = date.fromisoformat(f"{text}-01")

@@ -36,10 +36,10 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.errors import FieldError, ValidationFailed
-from app.extensions import db, settings
 from app.models import Case, TaskRow, table_of
-from app.services.kernel import present
+from app.runtime import settings
 from app.states import TaskState
 
 GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid"}
@@ -85,7 +85,7 @@ def in_range(day: date) -> bool:
 def parse_period(first: str | None, last: str | None, *, default_days: int = 7) -> Period:
     """from/to as ISO dates; `to` defaults to today, `from` to `default_days` days ending on `to`."""
     errors: list[FieldError] = []
-    end = _parse_date("to", last, errors) or present.today()
+    end = _parse_date("to", last, errors) or clock.today()
     start = _parse_date("from", first, errors) or end - timedelta(days=default_days - 1)
     if not errors and start > end:
         errors.append(FieldError("from", f"from ({start}) is after to ({end})"))

@@ -1,14 +1,15 @@
 """The OpenAPI 3.1 document, generated from the registered routes and their @doc notes."""
 from __future__ import annotations
 
-import json
+import copy
 import re
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from app.errors import NotFound
+from app.services.intake import cases as case_service
 from app.web.api.blueprint import bp
 from app.web.api.support import OPERATIONS, doc
 
@@ -32,10 +33,10 @@ SCHEMAS: dict[str, Any] = {
 
 
 def _registration_schema() -> dict[str, Any]:
-    path = Path(current_app.config["FORMS_DIR"]) / "register_case.schema.json"
+    """The registration form as deployed (the one registrations are validated against)."""
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        schema = copy.deepcopy(case_service.registration_form()["schema"])
+    except NotFound:  # nothing deployed yet
         return dict(_OBJECT)
     schema.pop("$schema", None)
     # Beside the form's fields, a feed may send the work order's reception time (app.services.intake.cases).

@@ -7,10 +7,11 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from app.errors import BadRequest, Bilingual, FieldError, Unauthenticated, UnsupportedMediaType, ValidationFailed
+from app.errors import BadRequest, Unauthenticated, UnsupportedMediaType
 from app.forms.validation import any_text
 from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
+from app.web.arguments import bool_arg, int_arg  # noqa: F401  (the API views take them from here)
 
 F = TypeVar("F", bound=Callable[..., Any])
 # OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.
@@ -80,29 +81,6 @@ def json_body(require_object: bool = True) -> Any:
     if require_object and not isinstance(value, dict):
         raise BadRequest("the request body must be a JSON object")
     return value
-
-
-def int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(f"query parameter {name} must be an integer",
-                               [FieldError(name, Bilingual("必须是整数", "must be an integer"))]) from exc
-
-
-def bool_arg(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ValidationFailed(f"query parameter {name} must be true or false",
-                           [FieldError(name, Bilingual("必须是 true 或 false", "must be true or false"))])
 
 
 def created(body: Any) -> tuple[Response, int]:
