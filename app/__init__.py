@@ -49,10 +49,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     definitions.clear_caches()
     instances.cache.clear()
 
-    from app.web import problems, routing, ui
+    from app.web import problems, routing, security, ui
     from app.web.api import bp as api
 
     routing.install(app)
+    security.install(app)
     app.register_blueprint(api)
     problems.register(app)
     ui.init_app(app)
