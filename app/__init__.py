@@ -51,10 +51,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     definitions.clear_caches()
     instances.cache.clear()
 
-    from app.web import problems, routing, ui
+    from app.web import problems, routing, security, ui
     from app.web.api.blueprint import bp as api
 
     routing.init_app(app)
+    security.init_app(app)
     app.register_blueprint(api)
     problems.init_app(app)
     ui.init_app(app)

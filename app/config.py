@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite: a background thread checkpoints the write-ahead log this often (0: each request that "
             "fills it does, as SQLite does by default)"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
+    Setting("SECURE_COOKIES", "CONCORD_SECURE_COOKIES", False, _bool,
+            "mark the session and language cookies Secure on every answer; they are whenever the request "
+            "came over HTTPS, but behind a proxy that terminates TLS the application only sees HTTP"),
     Setting("PASSWORD_HASH_METHOD", "CONCORD_PASSWORD_HASH_METHOD", "scrypt", str,
             "werkzeug.security hash method for passwords (scrypt by default)"),
     Setting("WARNING_AT", "CONCORD_WARNING_AT", 0.8, float,

@@ -154,8 +154,6 @@ def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
                                  level_class=level_class, localise=localise, current_language=current_language,
                                  group_label=group_label, procedure_label=procedure_label)

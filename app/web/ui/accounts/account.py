@@ -7,6 +7,7 @@ from flask_babel import gettext
 
 from app.errors import Unauthenticated
 from app.services.accounts import auth as auth_service
+from app.web.security import secure_cookies
 from app.web.ui.blueprint import bp
 from app.web.ui.i18n import LANGUAGES
 from app.web.ui.support import _safe_next, login_required, next_target, principal
@@ -48,7 +49,8 @@ def switch_language(language: str) -> ResponseReturnValue:
         language = "zh"
     session["lang"] = language
     response = make_response(redirect(_safe_next(request.args.get("next")) or url_for("ui.home")))
-    response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=secure_cookies())
     return response
 
 

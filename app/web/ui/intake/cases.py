@@ -61,7 +61,8 @@ def _names(fields: list[Field]) -> set[str]:
 def case(case_id: int) -> ResponseReturnValue:
     detail = case_service.get_case(principal(), case_id)
     try:
-        diagram = diagram_service.case_diagram(principal(), case_id, id_prefix="case-diagram")
+        diagram = diagram_service.case_diagram(principal(), case_id, id_prefix="case-diagram",
+                                               stylesheet=False)
     except NotFound:  # a case must still show when its diagram cannot be drawn
         diagram = None
     form = case_service.registration_form()
