@@ -188,16 +188,19 @@ _DMN_INPUT = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 def lint_dmn(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
     ns = {"dmn": root.nsmap.get(None) or ""}
-    for expr in root.iterfind(".//dmn:inputExpression/dmn:text", ns):
-        error = _compile(expr.text or "", "eval")
-        if error:
-            yield _problem(file, expr, f"input expression {error}")
     for table in root.iterfind(".//dmn:decisionTable", ns):
-        inputs = [(node.findtext("dmn:inputExpression/dmn:text", None, ns) or "").strip() or "v"
-                  for node in table.iterfind("dmn:input", ns)]
+        inputs: list[str | None] = []
+        for expr in table.iterfind("dmn:input/dmn:inputExpression/dmn:text", ns):
+            error = _compile(expr.text or "", "eval")
+            if error:
+                yield _problem(file, expr, f"input expression {error}")
+            inputs.append(None if error else (expr.text or "").strip() or "v")
         for rule in table.iterfind("dmn:rule", ns):
             for column, entry in enumerate(rule.iterfind("dmn:inputEntry/dmn:text", ns)):
-                message = _check_input_entry(inputs[column] if column < len(inputs) else "v", entry.text)
+                input_expression = inputs[column] if column < len(inputs) else "v"
+                if input_expression is None:
+                    continue  # its column's input is refused already: one problem, not one per rule
+                message = _check_input_entry(input_expression, entry.text)
                 if message:
                     yield _problem(file, entry, message)
     for entry in root.iterfind(".//dmn:outputEntry/dmn:text", ns):
