@@ -153,6 +153,7 @@ class UnsafeExpression(SandboxError):
 
 class BudgetExceeded(SandboxError):
     def __init__(self, what: str) -> None:
+        self.what = what
         super().__init__(f"refused: {what} goes beyond what one evaluation may do")
 
 
@@ -274,6 +275,8 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return node  # identity: constant time whatever the operands
         node.left = self._deep(node.left)
         node.comparators = [self._deep(c) for c in node.comparators]
         return node
@@ -545,8 +548,9 @@ class Guard:
         if op == _MULT:
             for seq, times in ((left, right), (right, left)):
                 if isinstance(times, int) and isinstance(seq, (str, bytes, list, tuple)):
-                    unit = _text_units(seq) if isinstance(seq, (str, bytes)) else 1 + len(seq)
-                    self.charge(unit * max(times, 0), "repeating a sequence")
+                    length = len(seq) * max(times, 0)  # of the result
+                    self.charge(1 + length // 16 if isinstance(seq, (str, bytes)) else 1 + length,
+                                "repeating a sequence")
                     return
         elif op == _MOD and isinstance(left, (str, bytes)):
             self._check_percent(left)
@@ -728,14 +732,21 @@ _SPECIAL_BY_FUNCTION: dict[Any, SpecialCall] = {
 _SPECIAL_CALLS: dict[int, tuple[Any, SpecialCall]] = {id(f): (f, call) for f, call in _SPECIAL_BY_FUNCTION.items()}
 
 
-def check_value(value: Any, what: str) -> None:
-    """Refuse a value whose logical size is beyond DATA_LIMIT (what the serializer would write out)."""
-    kind = type(value)
-    if kind in _SCALARS or kind is str:
-        if kind is str and _text_units(value) > DATA_LIMIT:
-            raise BudgetExceeded(what)
-        return
+def check_data(values: Iterable[Any], what: str) -> None:
+    """Refuse values whose logical size together is beyond DATA_LIMIT: what the serializer would write
+    out (it expands shared structures) and what every later step would copy."""
+    total, guard = 0, Guard(DATA_LIMIT)
+    memo: dict[int, int] = {}
     try:
-        Guard(DATA_LIMIT).size(value, DATA_LIMIT)
-    except BudgetExceeded:
-        raise BudgetExceeded(what) from None
+        for value in values:
+            kind = type(value)
+            if kind in _SCALARS:
+                total += 1
+            elif kind is str:
+                total += _text_units(value)
+            else:
+                total += guard.size(value, DATA_LIMIT - total, memo)
+            if total > DATA_LIMIT:
+                raise BudgetExceeded(what)
+    except BudgetExceeded as exc:
+        raise BudgetExceeded(what if exc.what == "the size of a value" else f"{what} ({exc.what})") from None

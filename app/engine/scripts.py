@@ -15,7 +15,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from app.engine.sandbox import GUARD_NAME, SAFE_BUILTINS, Guard, check_value, prepare
+from app.engine.sandbox import GUARD_NAME, SAFE_BUILTINS, Guard, check_data, prepare
 
 SCRIPT_GLOBALS = {
     "__builtins__": SAFE_BUILTINS,
@@ -50,7 +50,7 @@ class _CheckedTaskDataEnvironment(TaskDataEnvironment):
         if prepared.guarded:
             scope[GUARD_NAME] = Guard()
         result = eval(code, scope)  # noqa: S307 - checked and rewritten by sandbox.prepare
-        check_value(result, "the size of the expression's value")
+        check_data((result,), "the size of the expression's value")
         return result
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
@@ -70,8 +70,7 @@ class _CheckedTaskDataEnvironment(TaskDataEnvironment):
         finally:
             context.pop(GUARD_NAME, None)
             self._remove_globals_and_functions_from_context(context, external_context)
-        for value in context.values():
-            check_value(value, "the size of the task data")
+        check_data(context.values(), "the size of the task data")
         return True
 
 

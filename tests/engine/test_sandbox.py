@@ -343,6 +343,20 @@ def test_resource_bomb_in_an_expression_is_refused(expression: str) -> None:
         ENV.evaluate(expression, {})
 
 
+def test_task_data_is_bounded_as_a_whole() -> None:
+    context: dict[str, Any] = {}
+    ENV.execute("a = 'x' * 10000000", context)  # ~10 MB of text: below the limit alone
+    with pytest.raises(BudgetExceeded, match="the size of the task data"):
+        ENV.execute("b = 'y' * 10000000", context)
+
+
+def test_identity_tests_do_not_walk_their_operands() -> None:
+    big = list(range(900000))
+    assert ENV.evaluate("x is not None and x is not y", {"x": big, "y": None}) is True
+    with pytest.raises(BudgetExceeded):
+        ENV.evaluate("x == x and x == x", {"x": big})
+
+
 def test_the_budget_is_per_evaluation() -> None:
     script = "n = 0\nfor i in range(400000):\n    n += 1"  # more than half the budget (2 units a turn), twice
     context: dict[str, Any] = {}
