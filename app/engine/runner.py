@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from app import clock
 from app.engine.loader import Spec
 from app.engine.records import HumanTask, WaitingTimer
+from app.engine.sandbox import SandboxError
 from app.engine.scripts import SCRIPT_ENGINE
 from app.errors import EngineFailure, NotFound, TaskNotOpen, ValidationFailed
 
@@ -60,7 +61,16 @@ def _align_duration_timers(workflow: BpmnWorkflow) -> None:
 def _describe(exc: SpiffWorkflowException) -> str:
     task = getattr(exc, "task", None)
     where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec else ""
-    return f"{exc}{where}"
+    return f"{exc}{_refusal(exc)}{where}"
+
+
+def _refusal(exc: BaseException) -> str:
+    """The sandbox's reason when `exc` wraps a refusal: the engine's message for a failed expression
+    names only the expression ("Error evaluating expression ..."), not why it failed."""
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and not isinstance(cause, SandboxError):
+        cause = cause.__cause__ or cause.__context__
+    return f" ({cause})" if cause is not None and str(cause) not in str(exc) else ""
 
 
 def _refuse_private_keys(data: dict[str, Any]) -> None:
@@ -107,7 +117,7 @@ def _property(task: Any, name: str) -> str | None:
         try:
             value = SCRIPT_ENGINE.evaluate(task, expression)
         except Exception as exc:
-            raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}") from exc
+            raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}{_refusal(exc)}") from exc
     return str(value) if value not in (None, "") else None
 
 
