@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import create_app
+from app import cli_accounts, create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--source", required=True, help="mapping: 12345, 110, petition, or a .toml mapping file")
     p.set_defaults(run=cmd_import)
+    cli_accounts.add_commands(sub)
     p = sub.add_parser("serve", help="serve the web application")
     p.add_argument("--host", help="default: CONCORD_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, help="default: CONCORD_PORT or 5000")

@@ -67,6 +67,13 @@ SETTINGS: tuple[Setting, ...] = (
             "failed firings retried with back-off before the timer becomes an incident"),
     Setting("CALENDAR_CACHE_SECONDS", "CONCORD_CALENDAR_CACHE_SECONDS", 60, int,
             "how long a node reuses the calendar before re-reading it (imports on the node apply at once)"),
+    Setting("DIRECTORY_CACHE_SECONDS", "CONCORD_DIRECTORY_CACHE_SECONDS", 30, int,
+            "how long a node reuses the centres and groups before re-reading them (changes on the node apply "
+            "at once)"),
+    Setting("LOGIN_FAILURES_ALLOWED", "CONCORD_LOGIN_FAILURES_ALLOWED", 5, int,
+            "failed logins of one username within the window after which its logins answer 429"),
+    Setting("LOGIN_FAILURE_WINDOW_SECONDS", "CONCORD_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, int,
+            "the window over which failed logins of one username are counted"),
     Setting("WORKFLOW_CACHE_SIZE", "CONCORD_WORKFLOW_CACHE_SIZE", 2000, int,
             "live workflows kept in memory per process; checked against the row version on every use"),
 )

@@ -75,6 +75,16 @@ class TaskHeldByOther(Conflict):
     title, slug = "Task is held by someone else", "task-held"
 
 
+class TooManyRequests(ConcordError):
+    """Refused for now; `retry_after` seconds later the same request may succeed."""
+
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
 class ConcurrentUpdate(Conflict):
     title, slug = "Concurrent update lost the race", "concurrent-update"
 

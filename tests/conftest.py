@@ -21,7 +21,7 @@ from app import clock, create_app
 from app.config import PROJECT_ROOT
 from app.database import db
 from app.services import demo
-from app.services.accounts import auth
+from app.services.accounts import users
 from app.services.designer import deployments
 from app.services.kernel import calendars
 from app.services.kernel.principals import Principal
@@ -35,7 +35,7 @@ BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
           "deployments", "counters", "users", "notifications", "calendar_years", "received_messages",
-          "possible_duplicates", "login_sessions")
+          "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys", "login_failures")
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +110,7 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     calendars.import_shipped()
     deployments.deploy(OPERATOR, dict(BUNDLE))
     demo.seed_users(PASSWORD)
-    auth.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
+    users.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
     yield application
 
 

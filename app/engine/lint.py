@@ -11,6 +11,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.engine.sandbox import refusal
+from app.engine.xml import parse_xml
 from app.errors import ProblemLocation
 from app.states import CaseStatus
 from app.workdays import Limit, LimitError
@@ -236,3 +237,31 @@ def _syntax_ok(text: str) -> bool:
     except SyntaxError:
         return False
     return True
+
+
+def group_references(files: dict[str, bytes]) -> list[tuple[str, ProblemLocation]]:
+    """The groups the BPMN files name: lanes whose user tasks do not all pick their group by
+    `candidateGroups`, and `candidateGroups` written as a literal ("mediation" or ["a", "b"]). A group
+    chosen at run time (a variable such as `handling_group`) is not known until then."""
+    found: list[tuple[str, ProblemLocation]] = []
+    for name in sorted(files):
+        if not name.endswith(".bpmn"):
+            continue
+        root, problem = parse_xml(files[name], name)
+        if root is None or problem is not None:
+            continue
+        for lane in root.iterfind(".//bpmn:lane", NS):
+            refs = {ref.text for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+            tasks = [t for t in root.iterfind(".//bpmn:userTask", NS) if t.get("id") in refs]
+            bound = all(t.find(".//spiffworkflow:property[@name='candidateGroups']", NS) is not None for t in tasks)
+            if lane.get("name") and tasks and not bound:
+                found.append((lane.get("name", ""), _problem(name, lane, "")))
+        for prop in root.iterfind(".//spiffworkflow:property[@name='candidateGroups']", NS):
+            try:
+                value = ast.literal_eval((prop.get("value") or "").strip())
+            except (ValueError, SyntaxError):
+                continue  # an expression: decided when the task opens
+            for group in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(group, str):
+                    found.append((group, _problem(name, prop, "")))
+    return found

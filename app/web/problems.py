@@ -27,7 +27,11 @@ def _from_domain(exc: ConcordError) -> Response:
                            for p in exc.problems]
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
-    return problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
+    response = problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def _from_http(exc: HTTPException) -> Response | HTTPException:

@@ -30,9 +30,9 @@ def test_scope_all_is_for_supervisors(api: Api) -> None:
 
 
 def test_claim_puts_the_task_in_my_inbox_and_blocks_others(api: Api, app) -> None:
-    from app.services.accounts import auth
+    from app.services.accounts import users
 
-    auth.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
+    users.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
     _, task = _dispatch_task(api)
     api.post("dispatch1", f"/tasks/{task['id']}/claim")
     assert [t["id"] for t in api.get("dispatch1", "/tasks?scope=mine")["items"]] == [task["id"]]

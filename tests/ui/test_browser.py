@@ -343,3 +343,68 @@ def test_the_diagram_svg_of_the_api_draws_itself_under_its_own_policy(chromium: 
     active = page.locator("[data-element-id=dispatch] .shape").first
     assert active.evaluate("shape => getComputedStyle(shape).fill") == "rgb(255, 243, 224)"
     assert active.evaluate("shape => getComputedStyle(shape).strokeWidth") == "3px"
+
+
+def test_an_administrator_adds_a_group_and_a_user_who_then_works_a_task_of_it(chromium: Any, server: str,
+                                                                              api: Any) -> None:
+    import json
+
+    from app.services.designer import deployments
+    from tests.conftest import BUNDLE, OPERATOR
+
+    admin = _login(chromium, server, "admin1")
+    admin.click("text=用户与机构管理")
+    groups = admin.locator("section#groups")
+    groups.locator("summary", has_text="新增组").click()
+    adding = groups.locator("form.form")
+    adding.locator("input[name=key]").fill("grid_office")
+    adding.locator("input[name=name]").fill("网格办")
+    adding.locator("select[name=kind]").select_option("department")
+    adding.locator("select[name=centre]").select_option("chengguan")
+    adding.locator("button.primary").click()
+    assert "已新增组 网格办" in admin.locator(".flash.success").inner_text()
+    assert "网格办" in admin.locator("li[data-centre=chengguan]").first.inner_text()
+
+    users = admin.locator("section#users")
+    users.locator("summary", has_text="新增账号").click()
+    form = users.locator("form.form")
+    form.locator("input[name=username]").fill("grid1")
+    form.locator("input[name=display_name]").fill("网格员一")
+    form.locator("input[name=password]").fill("short")
+    form.locator("input[name=roles][value=handler]").check()
+    form.locator("input[name=groups][value=grid_office]").check()
+    form.locator("input[name=password]").evaluate("input => input.removeAttribute('minlength')")
+    form.locator("button.primary").click()
+    assert "10" in admin.locator(".flash.error").inner_text()  # refused in Chinese, typed values kept
+    form = admin.locator("section#users form.form")
+    assert form.locator("input[name=username]").input_value() == "grid1"
+    assert form.locator("input[name=groups][value=grid_office]").is_checked()
+    form.locator("input[name=password]").fill("grid-password-1")
+    form.locator("button.primary").click()
+    assert "已创建账号 grid1" in admin.locator(".flash.success").inner_text()
+    assert "网格办" in admin.locator("tr[data-username=grid1]").inner_text()
+    _shot(admin, "admin")
+
+    # The designer offers the new group to the dispatcher; a case is dispatched to it.
+    dispatch_form = json.loads(BUNDLE["dispatch.schema.json"])
+    choice = dispatch_form["properties"]["handling_group"]
+    choice["enum"].append("grid_office")
+    choice["x-enumNames"].append("网格办")
+    deployments.deploy(OPERATOR, {**BUNDLE, "dispatch.schema.json": json.dumps(dispatch_form).encode()})
+    case = api.register(category="neighbor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "grid_office", "complexity": "simple"})
+
+    worker = _page(chromium)
+    worker.set_default_timeout(15000)
+    worker.goto(f"{server}/login")
+    worker.fill("input[name=username]", "grid1")
+    worker.fill("input[name=password]", "grid-password-1")
+    worker.click("button.primary")
+    row = worker.locator(f"tr[data-case-no='{case['case_no']}']").first
+    assert "网格办" in row.inner_text() and "grid_office" not in row.inner_text()
+    row.locator("button", has_text="签领").click()
+    worker.check("input[name=accepted][value=true]")
+    worker.click("button[value=complete]")
+    worker.wait_for_url(f"{server}/inbox")
+    assert "已办理" in worker.locator(".flash.success").inner_text()
+    assert [t["name"] for t in api.get("admin1", f"/cases/{case['id']}")["active_tasks"]] == ["handle"]

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.database import db
+from app.engine.lint import group_references
 from app.engine.loader import parse_bundle
 from app.engine.records import ParsedProcess
 from app.errors import Conflict, ProblemLocation, ProcessInvalid
 from app.forms import check_schema_file
 from app.models import Deployment, ProcessDefinition
-from app.services.kernel import audit, definitions, present
+from app.services.kernel import audit, definitions, directory, present
 from app.services.kernel.principals import Principal
 
 ALLOWED_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -70,7 +71,17 @@ def _check(files: dict[str, bytes]) -> ValidationReport:
         processes = parse_bundle(files, forms)
     except ProcessInvalid as exc:
         errors.extend(exc.problems)
-    return ValidationReport(valid=not errors, errors=errors, processes=processes, forms=parsed)
+    return ValidationReport(valid=not errors, errors=errors, warnings=_unknown_groups(files), processes=processes,
+                            forms=parsed)
+
+
+def _unknown_groups(files: dict[str, bytes]) -> list[ProblemLocation]:
+    """Lanes and candidateGroups naming no group that exists: their tasks would wait for nobody."""
+    known = directory.current().groups
+    return [ProblemLocation(where.file, where.line, where.element_id,
+                            f'group "{group}" does not exist: create it (用户与机构管理) and give it members, '
+                            "or its tasks wait for nobody")
+            for group, where in group_references(files) if group not in known]
 
 
 def validate(principal: Principal, files: dict[str, bytes]) -> ValidationReport:

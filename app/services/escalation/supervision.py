@@ -10,7 +10,7 @@ from app import clock
 from app.database import db
 from app.errors import Bilingual, Conflict, FieldError, NotFound, TaskNotOpen, ValidationFailed
 from app.models import TaskRow, Timer, table_of, timer_state_is
-from app.services.kernel import oversight, present
+from app.services.kernel import oversight, policy, present
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.policy import LISTED_LEVEL
 from app.services.kernel.principals import Principal
@@ -29,7 +29,8 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
         raise ValidationFailed("level must be 1 (warning), 2 (overdue) or 3 (listed)",
                                [FieldError("level", Bilingual("必须是 1、2 或 3", "must be 1, 2 or 3"))])
     now = clock.now()
-    query = select(TaskRow).where(TaskRow.state == TaskState.OPEN, TaskRow.escalation_level >= (level or 1))
+    query = select(TaskRow).where(TaskRow.state == TaskState.OPEN, TaskRow.escalation_level >= (level or 1),
+                                  policy.overseen_tasks(principal))
     if group:
         query = query.where(TaskRow.group_name == group)
     query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.id)
@@ -41,7 +42,11 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
 
     with db.transaction() as session:
         result: Any = paginate(session, query, page, per_page, item)
-        failed = session.scalars(select(Timer).where(timer_state_is("failed")).order_by(Timer.id).limit(100)).all()
+        failed_timers = select(Timer).where(timer_state_is("failed"))
+        if principal.oversees is not None:  # a lower centre: the incidents of the tasks it oversees
+            failed_timers = failed_timers.where(Timer.task_id.in_(
+                select(TaskRow.id).where(policy.overseen_tasks(principal))))
+        failed = session.scalars(failed_timers.order_by(Timer.id).limit(100)).all()
         result["incidents"] = [{"timer": t.id, "kind": t.kind, "task_id": t.task_id, "name": t.bpmn_id,
                                 "case_id": t.case_id, "attempts": t.attempts, "error": t.last_error}
                                for t in failed]
@@ -53,7 +58,7 @@ def urge(principal: Principal, task_id: str, note: str) -> TaskItem:
     principal.require_role("supervisor")
     note = _note(note)
     with db.command() as conn:
-        task = _open_task(conn, task_id)
+        task = _open_task(conn, principal, task_id)
         if task.escalation_level < 1:
             raise Conflict(Bilingual("此任务未超期，无需催办",
                                      f"task {task_id} is on time (escalation level 0): nothing to urge"))
@@ -66,7 +71,7 @@ def list_for_supervision(principal: Principal, task_id: str, note: str) -> TaskI
     principal.require_role("supervisor")
     note = _note(note)
     with db.command() as conn:
-        task = _open_task(conn, task_id)
+        task = _open_task(conn, principal, task_id)
         if task.escalation_level >= LISTED_LEVEL:
             raise Conflict(Bilingual("此任务已挂牌督办", f"task {task_id} is listed for supervision already"))
         oversight.list_task(conn, principal.username, task, note)
@@ -75,9 +80,9 @@ def list_for_supervision(principal: Principal, task_id: str, note: str) -> TaskI
         return item
 
 
-def _open_task(conn: Connection, task_id: str) -> Any:
+def _open_task(conn: Connection, principal: Principal, task_id: str) -> Any:
     task = conn.execute(_TASK, {"b_id": task_id}).one_or_none()
-    if task is None:
+    if task is None or not policy.oversees_group_of(principal, task):
         raise NotFound(f"task {task_id} does not exist")
     if task.state != TaskState.OPEN:
         raise TaskNotOpen(Bilingual("此任务已办结或撤销", f"task {task_id} is {task.state}"))

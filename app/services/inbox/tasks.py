@@ -54,7 +54,7 @@ def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | No
         groups = list(principal.groups)
         query = query.where(TaskRow.group_name.in_(groups) if groups else false())
     else:
-        principal.require_role("supervisor")
+        query = query.where(policy.overseen_tasks(principal))
     if overdue is not None:
         late = TaskRow.due_at < clock.now()
         query = query.where(late if overdue else (TaskRow.due_at.is_(None) | ~late))

@@ -10,13 +10,14 @@ from typing import Any, TypedDict
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.models import Case, TaskRow
+from app.models import Case, TaskRow, table_of
 from app.services.kernel.principals import Principal
 from app.states import TaskState
 
 # The centre's supervision lane (route.md): its 督办 tasks oversee the handling, they are not handling.
 SUPERVISION_GROUP = "supervisor"
 LISTED_LEVEL = 3  # 挂牌督办, the top of the escalation ladder
+_SEEN = table_of(TaskRow).alias("seen_task")
 
 
 class TaskActions(TypedDict):
@@ -32,9 +33,15 @@ class TaskActions(TypedDict):
 # `task` is anything with the inbox row's attributes (an ORM row, a Core row).
 
 def can_see_task(principal: Principal, task: Any) -> bool:
-    """Supervisors (and admins) see every task; others the tasks of their groups and those they hold."""
-    return (principal.has_role("supervisor") or task.group_name in principal.groups
+    """Admins see every task, supervisors those of the groups their centres take in; others the tasks of
+    their groups and those they hold."""
+    return (principal.oversees_group(task.group_name) or task.group_name in principal.groups
             or task.assignee == principal.username)
+
+
+def oversees_group_of(principal: Principal, task: Any) -> bool:
+    """A supervisor whose centres take in the task's group (admins: every task)."""
+    return principal.oversees_group(task.group_name)
 
 
 def is_member(principal: Principal, task: Any) -> bool:
@@ -57,17 +64,25 @@ def can_complete(principal: Principal, task: Any) -> bool:
 
 
 def can_assign(principal: Principal, task: Any) -> bool:
-    return task.state == TaskState.OPEN and principal.has_role("supervisor")
+    return task.state == TaskState.OPEN and principal.oversees_group(task.group_name)
 
 
 def can_urge(principal: Principal, task: Any) -> bool:
     """催办 only what the timers found late (warning or above)."""
-    return task.state == TaskState.OPEN and principal.has_role("supervisor") and task.escalation_level >= 1
+    return task.state == TaskState.OPEN and principal.oversees_group(task.group_name) and task.escalation_level >= 1
 
 
 def can_list(principal: Principal, task: Any) -> bool:
-    return (task.state == TaskState.OPEN and principal.has_role("supervisor")
+    return (task.state == TaskState.OPEN and principal.oversees_group(task.group_name)
             and task.escalation_level < LISTED_LEVEL)
+
+
+def overseen_tasks(principal: Principal) -> ColumnElement[bool]:
+    """The tasks a supervisor's centres take in (everything for admins and the top centre)."""
+    principal.require_role("supervisor")
+    if principal.oversees is None:
+        return true()
+    return TaskRow.group_name.in_(sorted(principal.oversees)) if principal.oversees else false()
 
 
 def task_actions(principal: Principal, task: Any) -> TaskActions:
@@ -78,20 +93,27 @@ def task_actions(principal: Principal, task: Any) -> TaskActions:
 
 # Cases ---------------------------------------------------------------------------------------------
 
+def sees_every_case(principal: Principal) -> bool:
+    return principal.has_role("supervisor") and principal.oversees is None
+
+
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """Cases a user may see: supervisors and admins all; others those they registered or whose tasks
-    were in their groups or in their hands."""
-    if principal.has_role("supervisor"):
+    """Cases a user may see: admins and the top centre's supervisors all; other supervisors those that
+    reached a group their centres take in; everyone those they registered or whose tasks were in their
+    groups or in their hands."""
+    if sees_every_case(principal):
         return true()
-    return or_(Case.created_by == principal.username, exists().where(_involved(principal)))
+    groups = principal.groups | (principal.oversees or frozenset()) if principal.has_role("supervisor") \
+        else principal.groups
+    return or_(Case.created_by == principal.username, exists().where(_involved(principal, groups)))
 
 
-def _involved(principal: Principal) -> ColumnElement[bool]:
-    """A task of the case that was in the caller's groups or in their hands."""
-    groups = list(principal.groups)
-    return and_(TaskRow.case_id == Case.id, or_(TaskRow.group_name.in_(groups) if groups else false(),
-                                                TaskRow.assignee == principal.username,
-                                                TaskRow.completed_by == principal.username))
+def _involved(principal: Principal, groups: frozenset[str]) -> ColumnElement[bool]:
+    """A task of the case that was in `groups` or in the caller's hands. (An alias of the tasks table:
+    a statement that joins tasks itself, such as the reports' cohort, keeps its own.)"""
+    return and_(_SEEN.c.case_id == Case.id, or_(_SEEN.c.group_name.in_(sorted(groups)) if groups else false(),
+                                                _SEEN.c.assignee == principal.username,
+                                                _SEEN.c.completed_by == principal.username))
 
 
 def reveals_personal_data(session: Session, principal: Principal, case: Case) -> bool:
@@ -99,5 +121,6 @@ def reveals_personal_data(session: Session, principal: Principal, case: Case) ->
     supervisors urging or listing it included."""
     if "admin" in principal.roles or case.created_by == principal.username:
         return True
-    handling = exists().where(_involved(principal), TaskRow.group_name != SUPERVISION_GROUP)
+    # Their own groups only: overseeing a group is not handling its cases.
+    handling = exists().where(_involved(principal, principal.groups), _SEEN.c.group_name != SUPERVISION_GROUP)
     return bool(session.scalar(select(handling).where(Case.id == case.id)))

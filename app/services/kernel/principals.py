@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from app.database import db
 from app.errors import Forbidden
 from app.models import User
+from app.services.kernel import directory
 
 ROLES = ("intake", "handler", "supervisor", "designer", "admin", "integration")
 
@@ -21,6 +23,13 @@ class Principal:
     display_name: str
     roles: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
+    # The groups a supervisor oversees (their centres and those below); None: every group.
+    oversees: frozenset[str] | None = None
+    must_change_password: bool = False  # after a reset: this login may only change the password
+
+    def oversees_group(self, group: str | None) -> bool:
+        """A supervisor (or admin) whose centres take in `group`."""
+        return self.has_role("supervisor") and (self.oversees is None or group in self.oversees)
 
     def has_role(self, *roles: str) -> bool:
         return "admin" in self.roles or bool(self.roles.intersection(roles))
@@ -35,7 +44,11 @@ class Principal:
 
 
 def principal_of(user: User) -> Principal:
-    return Principal(user.username, user.display_name, frozenset(user.roles), frozenset(user.groups))
+    roles, groups = frozenset(user.roles), frozenset(user.groups)
+    oversees = (None if "admin" in roles or "supervisor" not in roles
+                else directory.current(object_session(user)).oversight(groups))
+    return Principal(user.username, user.display_name, roles, groups, oversees,
+                     bool(getattr(user, "must_change_password", False)))
 
 
 def group_members(groups: set[str]) -> dict[str, list[str]]:

@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, select, text, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from app.database import db
 from app.errors import FieldError, ValidationFailed
 from app.models import Case, TaskRow, table_of
 from app.runtime import settings
+from app.services.kernel import policy
 from app.states import TaskState
 
 GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid"}
@@ -127,7 +128,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return sql_case((condition, 1), else_=0)
 
 
-def _statement(column: str | None) -> Select[Any]:
+def _statement(column: str | None, visible: ColumnElement[bool] | None = None) -> Select[Any]:
     # Tasks that can change a case's flags; the others (most of them: done on time) are not joined.
     overdue_at = and_(_T.c.created_at < _END, _T.c.due_at < _AT,
                       or_(_T.c.completed_at.is_(None), _T.c.completed_at > _AT))
@@ -147,7 +148,8 @@ def _statement(column: str | None) -> Select[Any]:
                        func.sum(_flag(visit)).label("visits"))
                 .select_from(_C.outerjoin(_T, and_(_T.c.case_id == _C.c.id,
                                                    or_(handle, late_done, overdue_at, visit))))
-                .where(_C.c.received_at >= _START, _C.c.received_at < _END)
+                .where(_C.c.received_at >= _START, _C.c.received_at < _END,
+                       visible if visible is not None else true())
                 .group_by(_C.c.id).subquery("per_case"))
     c = per_case.c
     closed = and_(c.closed_at.is_not(None), c.closed_at < _END)
@@ -185,8 +187,10 @@ def figures(row: dict[str, Any]) -> dict[str, Any]:
     return {**{name: counts[name] for name in COUNTS}, **rates}
 
 
-def aggregate(session: Session, period: Period, group_by: str | None) -> list[dict[str, Any]]:
-    """Rows of counts per group key (one row with key None without grouping)."""
+def aggregate(session: Session, period: Period, group_by: str | None,
+              visible: ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """Rows of counts per group key (one row with key None without grouping); `visible`: only the cases
+    it takes in (a supervisor of a lower centre)."""
     start, end = period.bounds()
     params = {"b_start": start, "b_end": end, "b_at": min(end, clock.now())}
     if session.get_bind().dialect.name == "postgresql":
@@ -194,11 +198,19 @@ def aggregate(session: Session, period: Period, group_by: str | None) -> list[di
         # JIT compilation costs more than it saves on a sub-second query.
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         session.execute(text("SET LOCAL jit = off"))
-    return [dict(row._mapping) for row in session.execute(_STATEMENTS[group_by], params)]
+    statement = _STATEMENTS[group_by] if visible is None else _statement(group_by, visible)
+    return [dict(row._mapping) for row in session.execute(statement, params)]
 
 
-def summarise(session: Session, period: Period, group_by: str | None) -> dict[str, Any]:
-    rows = aggregate(session, period, group_by)
+def scope_of(principal: Any) -> ColumnElement[bool] | None:
+    """The cases a reader of reports counts: None for every case (admins, the top centre)."""
+    principal.require_role("supervisor")
+    return None if policy.sees_every_case(principal) else policy.visible_cases(principal)
+
+
+def summarise(session: Session, period: Period, group_by: str | None,
+              visible: ColumnElement[bool] | None = None) -> dict[str, Any]:
+    rows = aggregate(session, period, group_by, visible)
     # Every case falls in exactly one group, so the total is the sum of the groups' counts.
     total = {name: sum(int(r[name] or 0) for r in rows) for name in COUNTS if name != "open"}
     items = [{"key": r["key"], **figures(r)} for r in rows] if group_by else []
@@ -209,9 +221,9 @@ def summarise(session: Session, period: Period, group_by: str | None) -> dict[st
 def summary(principal: Any, period: Period, group_by: str | None = None, *,
             compare: bool = False) -> dict[str, Any]:
     """GET /reports/summary: totals and per-group figures; with compare, the previous period too."""
-    principal.require_role("supervisor")
+    visible = scope_of(principal)
     with db.transaction() as session:
-        result = summarise(session, period, group_by)
+        result = summarise(session, period, group_by, visible)
         if compare:
-            result["previous"] = summarise(session, period.previous(), group_by)
+            result["previous"] = summarise(session, period.previous(), group_by, visible)
         return result

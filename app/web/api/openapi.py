@@ -25,6 +25,28 @@ SCHEMAS: dict[str, Any] = {
     "Message": {"type": "object", "required": ["name", "case_no", "payload"], "properties": {
         "name": {"type": "string"}, "case_no": {"type": "string"}, "payload": {"type": "object"}}},
     "Note": {"type": "object", "required": ["note"], "properties": {"note": {"type": "string"}}},
+    "Centre": {"type": "object", "properties": {
+        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"}, "name": {"type": "string"},
+        "parent": {"type": ["string", "null"]}}},
+    "Group": {"type": "object", "properties": {
+        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"}, "name": {"type": "string"},
+        "name_en": {"type": ["string", "null"]},
+        "kind": {"enum": ["window", "dispatch", "mediation", "department", "supervision", "external"]},
+        "centre": {"type": "string"}}},
+    "NewUser": {"type": "object", "required": ["username", "display_name", "password"], "properties": {
+        "username": {"type": "string"}, "display_name": {"type": "string"},
+        "password": {"type": "string", "minLength": 10},
+        "roles": {"type": "array", "items": {"type": "string"}},
+        "groups": {"type": "array", "items": {"type": "string"}}}},
+    "UserChange": {"type": "object", "properties": {
+        "display_name": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}},
+        "groups": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}},
+    "Password": {"type": "object", "required": ["password"],
+                 "properties": {"password": {"type": "string", "minLength": 10}}},
+    "PasswordChange": {"type": "object", "required": ["old_password", "new_password"], "properties": {
+        "old_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}},
+    "IntegrationKey": {"type": "object", "required": ["name", "source"], "properties": {
+        "name": {"type": "string"}, "source": {"type": "string"}}},
     "Completion": {"type": "object", "properties": {"data": {"type": "object"}}},
     "Upload": {"type": "object", "properties": {"files": {"type": "array",
                                                           "items": {"type": "string", "contentMediaType":

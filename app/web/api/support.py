@@ -7,13 +7,15 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from app.errors import BadRequest, Unauthenticated, UnsupportedMediaType
+from app.errors import BadRequest, Forbidden, Unauthenticated, UnsupportedMediaType
 from app.forms.validation import any_text
 from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
 from app.web.arguments import bool_arg, int_arg  # noqa: F401  (the API views take them from here)
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What a login may do while its password was reset by an administrator and not yet changed.
+_WHILE_PASSWORD_RESET = ("api.change_password", "api.logout")
 # OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.
 OPERATIONS: dict[str, dict[str, Any]] = {}
 
@@ -37,6 +39,8 @@ def authenticated(view: F) -> F:
             raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/login)")
         g.token = token.strip()
         g.principal = auth_service.principal_from_token(g.token)
+        if g.principal.must_change_password and request.endpoint not in _WHILE_PASSWORD_RESET:
+            raise Forbidden("change your password first: POST /api/v1/auth/password")
         return view(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
 

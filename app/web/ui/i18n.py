@@ -13,6 +13,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
 from app.errors import Bilingual
+from app.services.kernel import directory
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -71,18 +72,29 @@ def localise(message: str) -> str:
 
 
 # Codes of route.md as people read them (the pages show the name; the code stays in the API).
-_GROUPS = {"intake": "Intake window", "dispatch": "Dispatch desk", "mediation": "People's mediation room",
-           "family": "Family mediation room", "labor": "Labour dispute mediation room",
-           "property": "Property mediation room", "consumer": "Consumer mediation room",
-           "supervisor": "Supervision"}
 _PROCEDURES = {"mediation": "Mediation", "judicial_confirmation": "Judicial confirmation",
                "arbitration": "Arbitration", "reconsideration": "Administrative reconsideration",
                "adjudication": "Administrative adjudication", "litigation": "Litigation", "petition": "Petition",
                "complaint": "Complaint"}
 
 
+_ROLES = {"intake": "Intake officer", "handler": "Handler or mediator", "supervisor": "Supervisor",
+          "designer": "Process designer", "admin": "Administrator", "integration": "Integration account"}
+_KINDS = {"window": "Window", "dispatch": "Dispatch", "mediation": "Mediation room", "department": "Department",
+          "supervision": "Supervision", "external": "External body"}
+
+
+def role_label(code: str | None) -> str:
+    return gettext(_ROLES[code]) if code in _ROLES else (code or "—")
+
+
+def kind_label(code: str | None) -> str:
+    return gettext(_KINDS[code]) if code in _KINDS else (code or "—")
+
+
 def group_label(code: str | None) -> str:
-    return gettext(_GROUPS[code]) if code in _GROUPS else (code or "—")
+    """A group's name as the administrators gave it (its key only for a group nobody has created)."""
+    return directory.current().label(code, english=current_language() == "en")
 
 
 def procedure_label(code: str | None) -> str:

@@ -6,12 +6,13 @@ from flask.typing import ResponseReturnValue
 from app.errors import Bilingual, FieldError, ValidationFailed
 from app.services.accounts import auth as auth_service
 from app.web.api.blueprint import bp
-from app.web.api.support import authenticated, doc, json_body
+from app.web.api.support import authenticated, doc, json_body, principal
 
 
 @bp.post("/auth/login")
 @doc("Log in and receive a bearer token", tag="auth", body="Login", public=True,
-     responses={200: "Token and user", 401: "Wrong username or password"})
+     responses={200: "Token and user", 401: "Wrong username or password",
+                429: "Too many failed logins for this username (Retry-After)"})
 def login() -> ResponseReturnValue:
     body = json_body()
     username, password = body.get("username"), body.get("password")
@@ -20,7 +21,7 @@ def login() -> ResponseReturnValue:
             FieldError(name, Bilingual("必填", "required"))
             for name, value in (("username", username), ("password", password)) if not isinstance(value, str)])
     token, user = auth_service.login(username, password)
-    return jsonify({"token": token, "user": user.as_dict()})
+    return jsonify({"token": token, "user": user.as_dict(), "must_change_password": user.must_change_password})
 
 
 @bp.post("/auth/logout")
@@ -29,3 +30,13 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     auth_service.logout(g.token)
     return Response(status=204)
+
+
+@bp.post("/auth/password")
+@authenticated
+@doc("Change my password (after a reset, the only call a login may make)", tag="auth", body="PasswordChange",
+     responses={200: "Changed", 401: "No valid token", 422: "Current password wrong, or the new one too weak"})
+def change_password() -> ResponseReturnValue:
+    body = json_body()
+    auth_service.change_password(principal(), body.get("old_password"), body.get("new_password"))
+    return jsonify({"changed": True})
