@@ -8,8 +8,10 @@ from typing import Any
 
 from flask import Flask
 
+from app import clock
 from app.config import PROJECT_ROOT, load_config
-from app.extensions import db, settings
+from app.database import db
+from app.runtime import settings
 
 
 def _local_secret_key() -> str:
@@ -39,21 +41,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(values)
     settings.clear()
     settings.update(values)
+    clock.set_zone(values["TIMEZONE"])
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    db.configure(values["DATABASE_URL"], echo=values["SQL_ECHO"],
-                 checkpoint_seconds=values["SQLITE_CHECKPOINT_SECONDS"])
+    db.init_app(app)
 
-    from app.services.kernel import definitions, instances
+    from app.services.kernel import definitions, directory, instances
 
     # Caches hold rows of one database by id; a (re)configured database starts them afresh.
     definitions.clear_caches()
     instances.cache.clear()
+    directory.forget()
 
-    from app.web import problems, routing, ui
-    from app.web.api import bp as api
+    from app.web import problems, routing, security, ui
+    from app.web.api.blueprint import bp as api
 
-    routing.install(app)
+    routing.init_app(app)
+    security.init_app(app)
     app.register_blueprint(api)
-    problems.register(app)
+    problems.init_app(app)
     ui.init_app(app)
     return app

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import create_app
+from app import cli_accounts, create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
-from app.services.accounts.auth import Principal
-from app.services.kernel import calendars, definitions, timers
+from app.services.designer import deployments
+from app.services.kernel import calendars, timers
+from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
 OPERATOR = Principal("cli", "命令行操作员", frozenset({"admin"}), frozenset())
@@ -51,7 +52,7 @@ def cmd_init_db(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
-    report = definitions.validate(OPERATOR, _read_files(args.files))
+    report = deployments.validate(OPERATOR, _read_files(args.files))
     if report.valid:
         print("valid: " + ", ".join(p.key for p in report.processes))
         return 0
@@ -62,7 +63,7 @@ def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     try:
-        deployed, is_new = definitions.deploy(OPERATOR, _read_files(args.files))
+        deployed, is_new = deployments.deploy(OPERATOR, _read_files(args.files))
     except ProcessInvalid as exc:
         print("not deployed; the files have problems:", file=sys.stderr)
         _print_problems(exc.problems)
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--source", required=True, help="mapping: 12345, 110, petition, or a .toml mapping file")
     p.set_defaults(run=cmd_import)
+    cli_accounts.add_commands(sub)
     p = sub.add_parser("serve", help="serve the web application")
     p.add_argument("--host", help="default: CONCORD_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, help="default: CONCORD_PORT or 5000")

@@ -1,11 +1,14 @@
-"""The one source of "now". Code asks `clock.now()`; tests and drills move time with `set_clock`.
+"""The one source of "now" and of "today". Code asks `clock.now()`; tests and drills move time with
+`set_clock`.
 
-Times are always timezone-aware UTC; conversion to the centre's zone happens at the edges.
+Times are always timezone-aware UTC; conversion to the centre's zone happens at the edges, with the
+zone create_app sets (`set_zone`): the centre's today is `clock.today()`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -40,6 +43,7 @@ def _aware(at: datetime) -> datetime:
 
 
 _current: Clock = SystemClock()
+_zone: tzinfo = ZoneInfo("Asia/Shanghai")
 
 
 def now() -> datetime:
@@ -51,3 +55,18 @@ def set_clock(clock: Clock) -> Clock:
     global _current
     previous, _current = _current, clock
     return previous
+
+
+def set_zone(name: str) -> None:
+    """The centre's time zone (CONCORD_TIMEZONE): what "today" and local times are counted in."""
+    global _zone
+    _zone = ZoneInfo(name)
+
+
+def zone() -> tzinfo:
+    return _zone
+
+
+def today() -> date:
+    """Today's date in the centre's time zone."""
+    return _current.now().astimezone(_zone).date()

@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite: a background thread checkpoints the write-ahead log this often (0: each request that "
             "fills it does, as SQLite does by default)"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
+    Setting("SECURE_COOKIES", "CONCORD_SECURE_COOKIES", False, _bool,
+            "mark the session and language cookies Secure on every answer; they are whenever the request "
+            "came over HTTPS, but behind a proxy that terminates TLS the application only sees HTTP"),
     Setting("PASSWORD_HASH_METHOD", "CONCORD_PASSWORD_HASH_METHOD", "scrypt", str,
             "werkzeug.security hash method for passwords (scrypt by default)"),
     Setting("WARNING_AT", "CONCORD_WARNING_AT", 0.8, float,
@@ -64,6 +67,13 @@ SETTINGS: tuple[Setting, ...] = (
             "failed firings retried with back-off before the timer becomes an incident"),
     Setting("CALENDAR_CACHE_SECONDS", "CONCORD_CALENDAR_CACHE_SECONDS", 60, int,
             "how long a node reuses the calendar before re-reading it (imports on the node apply at once)"),
+    Setting("DIRECTORY_CACHE_SECONDS", "CONCORD_DIRECTORY_CACHE_SECONDS", 30, int,
+            "how long a node reuses the centres and groups before re-reading them (changes on the node apply "
+            "at once)"),
+    Setting("LOGIN_FAILURES_ALLOWED", "CONCORD_LOGIN_FAILURES_ALLOWED", 5, int,
+            "failed logins of one username within the window after which its logins answer 429"),
+    Setting("LOGIN_FAILURE_WINDOW_SECONDS", "CONCORD_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, int,
+            "the window over which failed logins of one username are counted"),
     Setting("WORKFLOW_CACHE_SIZE", "CONCORD_WORKFLOW_CACHE_SIZE", 2000, int,
             "live workflows kept in memory per process; checked against the row version on every use"),
 )

@@ -4,6 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class Bilingual(str):
+    """A message in Chinese and English. As text it reads "中文 / English" (what the API answers);
+    the pages show the half of their language (`.zh`, `.en`) instead of splitting text."""
+
+    zh: str
+    en: str
+
+    def __new__(cls, zh: str, en: str) -> Bilingual:
+        text = super().__new__(cls, f"{zh} / {en}")
+        text.zh, text.en = zh, en
+        return text
+
+
 @dataclass
 class FieldError:
     field: str
@@ -60,6 +73,16 @@ class TaskNotOpen(Conflict):
 
 class TaskHeldByOther(Conflict):
     title, slug = "Task is held by someone else", "task-held"
+
+
+class TooManyRequests(ConcordError):
+    """Refused for now; `retry_after` seconds later the same request may succeed."""
+
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
 
 
 class ConcurrentUpdate(Conflict):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app import extensions
+from app import runtime
 from app.services.kernel import timers
 
 log = logging.getLogger(__name__)
@@ -33,14 +33,14 @@ def start_scheduler(poll_seconds: float) -> BackgroundScheduler:
     scheduler.add_job(_pass, "interval", seconds=poll_seconds, id="concord-timers", coalesce=True,
                       max_instances=1, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
-    extensions.scheduler = scheduler
+    runtime.scheduler = scheduler
     return scheduler
 
 
 def stop_scheduler() -> None:
-    if extensions.scheduler is not None:
-        extensions.scheduler.shutdown(wait=False)
-        extensions.scheduler = None
+    if runtime.scheduler is not None:
+        runtime.scheduler.shutdown(wait=False)
+        runtime.scheduler = None
 
 
 def run_forever(poll_seconds: float, worker: str | None = None) -> None:

@@ -9,9 +9,13 @@ as the ORM stores them), executes on the DBAPI cursor of the caller's connection
 caller's transaction, and hands rows back processed by the column types. Driver errors are
 re-raised as SQLAlchemy's, so callers handle them as before. Statements with expanding IN
 parameters are not supported (use Core for those).
+
+Only the `queries` modules of the service domains use it: callers ask them for a named statement
+(`queries.lock_task_for_completion(conn, task_id)`) and never see this mechanism.
 """
 from __future__ import annotations
 
+import logging
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 Processor = Callable[[Any], Any]
+_echo = logging.getLogger("sqlalchemy.engine.Engine")
 
 
 @dataclass
@@ -134,6 +139,9 @@ class Prepared:
 
 def _executed(connection: Connection, sql: str, values: Any, many: bool = False) -> Any:
     """A driver cursor that ran `sql` (the caller closes it); driver errors come out as SQLAlchemy's."""
+    if connection.engine.echo:
+        # CONCORD_SQL_ECHO shows these too, on SQLAlchemy's own logger, beside the statements it runs.
+        _echo.info("[prepared] %s %r", sql, values)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         (cursor.executemany if many else cursor.execute)(sql, values)

@@ -19,11 +19,12 @@ from sqlalchemy import create_engine, make_url, text
 
 from app import clock, create_app
 from app.config import PROJECT_ROOT
-from app.extensions import db
+from app.database import db
 from app.services import demo
-from app.services.accounts import auth
-from app.services.accounts.auth import Principal
-from app.services.kernel import calendars, definitions
+from app.services.accounts import users
+from app.services.designer import deployments
+from app.services.kernel import calendars
+from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
 PASSWORD = "test-password-1"
@@ -34,7 +35,7 @@ BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
           "deployments", "counters", "users", "notifications", "calendar_years", "received_messages",
-          "possible_duplicates", "login_sessions")
+          "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys", "login_failures")
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +108,9 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
     calendars.import_shipped()
-    definitions.deploy(OPERATOR, dict(BUNDLE))
+    deployments.deploy(OPERATOR, dict(BUNDLE))
     demo.seed_users(PASSWORD)
-    auth.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
+    users.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
     yield application
 
 

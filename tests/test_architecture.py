@@ -54,3 +54,20 @@ def test_import_linter_contracts_are_kept() -> None:
         for logger, was_disabled in zip(loggers, disabled, strict=True):
             logger.disabled = was_disabled
         logging.root.setLevel(root_level)
+
+
+def test_only_the_queries_modules_run_prepared_statements() -> None:
+    """The prepared-statement mechanism is a private detail of each domain's queries.py."""
+    offenders = [str(p.relative_to(PROJECT_ROOT)) for p in _modules(APP)
+                 if p.name != "queries.py" and p.name != "prepared.py" and "app.prepared" in _imports(p)]
+    assert offenders == []
+
+
+def test_a_service_domain_is_a_package_mirrored_by_its_api_and_pages() -> None:
+    domains = {p.name for p in (APP / "services").iterdir() if (p / "__init__.py").exists()}
+    assert {"kernel", "intake", "inbox", "escalation", "designer", "reports", "accounts", "operations"} <= domains
+    for layer in ("web/api", "web/ui"):
+        mirrored = {p.name for p in (APP / layer).iterdir() if (p / "__init__.py").exists()}
+        assert mirrored <= domains, f"{layer} has packages no service domain has: {mirrored - domains}"
+    assert not [p.name for p in (APP / "services").glob("*.py") if p.name not in ("__init__.py", "demo.py")], \
+        "modules belong in a domain package (demo.py seeds across domains, above them)"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.services.accounts import auth
+from app.services.accounts import users
 from app.services.kernel import projection
 from tests.conftest import Api
 
@@ -30,7 +30,7 @@ def _race(app: Any, api: Api, users: list[str], path: str, body: dict[str, Any])
 
 
 def test_two_officers_claiming_at_once_one_wins(app: Any, api: Api) -> None:
-    auth.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
+    users.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
     for _ in range(5):
         case = api.register(category="labor")
         task = api.task(case["id"], "dispatch")

@@ -96,11 +96,12 @@ def test_a_step_writes_the_same_case_row_whether_its_process_was_cached_or_loade
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cached process knows its case row and writes only what changed; a loaded one writes every
     decision field. Both must leave the same row, step after step, through reopening and the roadmap."""
-    from app.services.kernel import instances, projection
+    from app.services.kernel import instances, queries
 
     narrow = []
-    write_changed = projection._write_changed
-    monkeypatch.setattr(projection, "_write_changed", lambda columns: narrow.append(columns) or write_changed(columns))
+    write_columns = queries.write_case_columns
+    monkeypatch.setattr(queries, "write_case_columns", lambda conn, case_id, changed, now: narrow.append(
+        tuple(sorted(changed))) or write_columns(conn, case_id, changed, now))
 
     steps = [("intake1", "triage", {"category": "contract"}),
              ("dispatch1", "dispatch", {"handling_group": "mediation", "complexity": "general"}),

@@ -74,3 +74,31 @@ def test_existing_cases_get_their_reception_time_and_keep_everything_else(blank_
 def _utc(value: datetime | str) -> datetime:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def test_groups_that_users_name_are_created_in_one_centre_and_the_schema_goes_back(blank_url: str) -> None:
+    schema.upgrade(blank_url, "0007")
+    engine = create_engine(blank_url)
+    at = "2026-12-01 01:30:00+00:00" if blank_url.startswith("postgresql") else "2026-12-01 01:30:00.000000"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (username, display_name, password_hash, roles, groups, active, "
+                          "created_at) VALUES ('m1', '调解员', 'x', '[\"handler\"]', :groups, true, :at)"),
+                     {"groups": '["mediation", "grid_office"]', "at": at})
+    engine.dispose()
+
+    schema.upgrade(blank_url)
+    engine = create_engine(blank_url)
+    with engine.connect() as conn:
+        centres = conn.execute(text("SELECT key, name, parent_id FROM centres")).all()
+        groups = dict(conn.execute(text("SELECT key, kind FROM groups")).all())
+        must_change = conn.execute(text("SELECT must_change_password FROM users")).scalar_one()
+    assert [(c.key, c.name, c.parent_id) for c in centres] == [("centre", "本中心", None)]
+    assert groups == {"mediation": "mediation", "grid_office": "department"}
+    assert not must_change
+    engine.dispose()
+
+    schema.downgrade(blank_url, "0007")
+    engine = create_engine(blank_url)
+    assert "groups" not in inspect(engine).get_table_names()
+    assert "must_change_password" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()

@@ -12,12 +12,12 @@ from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from app import create_app
-from app.extensions import db
+from app.database import db
 from app.models import AuditEntry, Case, Timer, table_of
 from app.models.base import UTCDateTime
 from app.prepared import Prepared
-from app.services.accounts import auth
 from app.services.intake import cases
+from app.services.kernel import principals
 
 _A, _C, _TM = table_of(AuditEntry), table_of(Case), table_of(Timer)
 AT = datetime(2026, 12, 1, 1, 30, 15, 123456, tzinfo=timezone.utc)
@@ -53,7 +53,7 @@ def test_rows_written_on_the_driver_read_back_through_core_unchanged(database: A
 def test_returning_gives_typed_values_and_inserts_fill_scalar_defaults(app: Any) -> None:
     body = {"title": "邻里纠纷", "description": "楼上漏水", "source": "walk_in", "category": "neighbor",
             "amount": 1234.5, "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000"}]}
-    registered, _created = cases.register(auth.find_principal("intake1"), body)
+    registered, _created = cases.register(principals.find_principal("intake1"), body)
     with db.command() as conn:
         Prepared(insert(_TM)).run_many(conn, [{"instance_id": registered["process_instance_id"],
                                                "case_id": registered["id"], "task_id": "t-1",
@@ -124,3 +124,13 @@ def test_a_bare_date_written_by_hand_reads_as_midnight_utc() -> None:
     read = UTCDateTime().result_processor(sqlite.dialect(), None)
     assert read("2026-12-01") == datetime(2026, 12, 1, tzinfo=timezone.utc)
     assert read("2026-12-01").tzinfo is not None
+
+
+def test_sql_echo_shows_the_hot_path_statements_too(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TESTING": True, "SQL_ECHO": True})
+    try:
+        with caplog.at_level("INFO", logger="sqlalchemy.engine.Engine"), db.command() as conn:
+            Prepared(select(_A.c.id).where(_A.c.actor == bindparam("b_actor"))).run(conn, {"b_actor": "echo-me"})
+        assert any("[prepared]" in r.getMessage() and "echo-me" in r.getMessage() for r in caplog.records)
+    finally:
+        db.dispose()

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.config import PROJECT_ROOT
-from app.extensions import db
-from app.services.kernel import calendars, definitions, timers
+from app.database import db
+from app.services.designer import deployments
+from app.services.kernel import calendars, timers
 from tests.conftest import BUNDLE, OPERATOR, Api
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -29,7 +30,7 @@ CALENDAR_2027 = {"year": 2027, "source": "test arrangement (not an official noti
 def test_a_bpmn_timer_fires_by_the_application_clock(api: Api, frozen_clock: Any) -> None:
     bundle = {"timer.bpmn": (DATA / "timer.bpmn").read_bytes(),
               "register_case.schema.json": BUNDLE["register_case.schema.json"]}
-    definitions.deploy(OPERATOR, bundle)
+    deployments.deploy(OPERATOR, bundle)
     case = api.register()
     assert [t["name"] for t in case["active_tasks"]] == ["wait"]
     assert timers.run_once().fired == 0

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from app import wal
-from app.extensions import Database
+from app.database import Database
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def _rows_in_database_file(path: Path, tmp_path: Path) -> int:
 
 def test_the_background_thread_copies_committed_pages_into_the_database(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
-    database.configure(f"sqlite:///{path}", checkpoint_seconds=0.01)
+    database.open(f"sqlite:///{path}", checkpoint_seconds=0.01)
     assert database.checkpointer is not None
     assert _autocheckpoint(database) == wal.FALLBACK_PAGES  # requests checkpoint only as a safety net
     _write_rows(database, 20)
@@ -108,18 +108,18 @@ def test_a_failed_pass_is_logged_and_the_thread_goes_on(tmp_path: Path, caplog: 
 
 
 def test_without_an_interval_sqlite_checkpoints_in_the_committing_request(database: Database, tmp_path: Path) -> None:
-    database.configure(f"sqlite:///{tmp_path / 'plain.db'}", checkpoint_seconds=0)
+    database.open(f"sqlite:///{tmp_path / 'plain.db'}", checkpoint_seconds=0)
     assert database.checkpointer is None
     assert _autocheckpoint(database) == 1000  # SQLite's default
 
 
 def test_an_in_memory_database_has_no_checkpoint_thread(database: Database) -> None:
-    database.configure("sqlite://", checkpoint_seconds=0.5)
+    database.open("sqlite://", checkpoint_seconds=0.5)
     assert database.checkpointer is None
 
 
 def test_disposing_the_database_stops_the_thread(database: Database, tmp_path: Path) -> None:
-    database.configure(f"sqlite:///{tmp_path / 'stop.db'}", checkpoint_seconds=0.01)
+    database.open(f"sqlite:///{tmp_path / 'stop.db'}", checkpoint_seconds=0.01)
     checkpointer = database.checkpointer
     assert checkpointer is not None
     database.dispose()

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from app.database import Database
 from app.errors import ConcurrentUpdate
-from app.extensions import Database
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
     database = Database()
-    database.configure(f"sqlite:///{tmp_path / 'writer.db'}")
+    database.open(f"sqlite:///{tmp_path / 'writer.db'}")
     with database.command() as connection:
         connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, thread INTEGER, n INTEGER)"))
     yield database
@@ -69,7 +69,7 @@ def test_a_failed_command_rolls_back_and_the_next_one_commits(database: Database
 
 def test_a_command_that_cannot_get_the_writer_in_time_is_a_conflict(database: Database,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.extensions.WRITER_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr("app.database.WRITER_WAIT_SECONDS", 0.05)
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:

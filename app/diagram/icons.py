@@ -167,8 +167,7 @@ def condition_diamond(g: etree._Element, x: float, y: float, angle: float) -> No
     c, s = math.cos(angle), math.sin(angle)
     points = [(x, y), (x + 8 * c - 5 * s, y + 8 * s + 5 * c), (x + 16 * c, y + 16 * s),
               (x + 8 * c + 5 * s, y + 8 * s - 5 * c)]
-    node(g, "polygon", points=" ".join(f"{px:.1f},{py:.1f}" for px, py in points), class_="shape",
-         style="stroke-width:1.5")
+    node(g, "polygon", points=" ".join(f"{px:.1f},{py:.1f}" for px, py in points), class_="shape condition")
 
 
 def markers(defs: etree._Element, prefix: str, colours: Mapping[str, str]) -> None:

@@ -28,33 +28,41 @@ _TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\uffef]|[^\s\u2e80-\u9fff\uf900-\uffe
 _CONTAINERS = ("participant", "lane", "group")
 
 
-def _style(prefix: str) -> str:
+def _stylesheet(scope: str) -> str:
     rules = [
-        f"#{prefix} text{{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
+        f"{scope} text{{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
         f"Arial,sans-serif;font-size:{FONT_SIZE:g}px;fill:#1f2933}}",
-        f"#{prefix} .shape{{fill:#fff;stroke:#22303c;stroke-width:1.5}}",
-        f"#{prefix} .container{{fill:none;stroke:#22303c;stroke-width:1.5}}",
-        f"#{prefix} .head{{fill:#f3f5f7;stroke:#22303c;stroke-width:1.5}}",
-        f"#{prefix} .flow{{fill:none;stroke:#22303c;stroke-width:1.5;stroke-linejoin:round}}",
-        f"#{prefix} .messageFlow .flow{{stroke-dasharray:8 5}}",
-        f"#{prefix} .association .flow,#{prefix} .dataInputAssociation .flow,"
-        f"#{prefix} .dataOutputAssociation .flow{{stroke-dasharray:2 4}}",
-        f"#{prefix} .ink{{fill:#22303c;stroke:none}}",
-        f"#{prefix} .line{{fill:none;stroke:#22303c;stroke-width:1.5}}",
-        f"#{prefix} .thick{{stroke-width:4}}",
-        f"#{prefix} .dashed{{stroke-dasharray:6 3}}",
-        f"#{prefix} .label-bg{{fill:#fff;fill-opacity:.85;stroke:none}}",
+        f"{scope} .shape{{fill:#fff;stroke:#22303c;stroke-width:1.5}}",
+        f"{scope} .container{{fill:none;stroke:#22303c;stroke-width:1.5}}",
+        f"{scope} .head{{fill:#f3f5f7;stroke:#22303c;stroke-width:1.5}}",
+        f"{scope} .flow{{fill:none;stroke:#22303c;stroke-width:1.5;stroke-linejoin:round}}",
+        f"{scope} .messageFlow .flow{{stroke-dasharray:8 5}}",
+        f"{scope} .association .flow,{scope} .dataInputAssociation .flow,"
+        f"{scope} .dataOutputAssociation .flow{{stroke-dasharray:2 4}}",
+        f"{scope} .ink{{fill:#22303c;stroke:none}}",
+        f"{scope} .line{{fill:none;stroke:#22303c;stroke-width:1.5}}",
+        f"{scope} .thick{{stroke-width:4}}",
+        f"{scope} .dashed{{stroke-dasharray:6 3}}",
+        f"{scope} .label-bg{{fill:#fff;fill-opacity:.85;stroke:none}}",
     ]
     for mark in MARKS:
         stroke, fill = _COLOURS[mark]
         width = 3 if mark in ("active", "error") else 2
-        rules += [f"#{prefix} .{mark} .shape{{fill:{fill};stroke:{stroke};stroke-width:{width}}}",
-                  f"#{prefix} .{mark} .shape.thick{{stroke-width:5}}",
-                  f"#{prefix} .{mark} .flow,#{prefix} .{mark} .line{{stroke:{stroke};stroke-width:{width}}}",
-                  f"#{prefix} .{mark} .ink{{fill:{stroke}}}",
-                  f"#{prefix} .{mark} text{{fill:{stroke};font-weight:600}}"]
-    rules.append(f"#{prefix} .removed .shape,#{prefix} .removed .flow{{stroke-dasharray:6 3}}")
+        rules += [f"{scope} .{mark} .shape{{fill:{fill};stroke:{stroke};stroke-width:{width}}}",
+                  f"{scope} .{mark} .shape.thick{{stroke-width:5}}",
+                  f"{scope} .{mark} .flow,{scope} .{mark} .line{{stroke:{stroke};stroke-width:{width}}}",
+                  f"{scope} .{mark} .ink{{fill:{stroke}}}",
+                  f"{scope} .{mark} text{{fill:{stroke};font-weight:600}}"]
+    rules.append(f"{scope} .removed .shape,{scope} .removed .flow{{stroke-dasharray:6 3}}")
+    # The diamond of a conditional flow keeps its thin line whatever the flow's mark.
+    rules.append(f"{scope} .shape.condition{{stroke-width:1.5}}")
     return "".join(rules)
+
+
+# The look of every diagram, scoped to the class of their root element: the same text whichever
+# diagram it styles, so that a page showing several links it once (a strict Content-Security-Policy
+# refuses the <style> element inside an SVG embedded in HTML) and a standalone SVG carries it inside.
+STYLESHEET = _stylesheet("svg.bpmn-diagram")
 
 
 def _text_width(text: str) -> float:
@@ -222,7 +230,7 @@ def _edge(layer: etree._Element, labels: etree._Element, edge: Edge, mark: str, 
 
 
 def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix: str = "bpmn",
-         title: str | None = None) -> str:
+         title: str | None = None, stylesheet: bool = True) -> str:
     marks = {k: v for k, v in (marks or {}).items() if v in MARKS}
     flow_marks = _flow_marks(diagram, marks)
     box = diagram.extent()
@@ -234,7 +242,8 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
         root.set(key, value)
     if title:
         _sub(root, "title").text = title
-    _sub(root, "style").text = _style(id_prefix)
+    if stylesheet:
+        _sub(root, "style").text = STYLESHEET
     icons.markers(_sub(root, "defs"), id_prefix, {m: _COLOURS[m][0] for m in _COLOURS})
     containers, edges, shapes, labels = (_sub(root, "g", class_=f"layer-{n}")
                                          for n in ("containers", "edges", "shapes", "labels"))
@@ -264,8 +273,12 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
 
 
 def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Mapping[str, str] | None = None,
-               id_prefix: str = "bpmn", title: str | None = None) -> str:
-    """The SVG of the diagram showing `process_id` in the BPMN `source`; raises DiagramError."""
+               id_prefix: str = "bpmn", title: str | None = None, stylesheet: bool = True) -> str:
+    """The SVG of the diagram showing `process_id` in the BPMN `source`; raises DiagramError.
+
+    `id_prefix` names the diagram's root and its arrowheads (several diagrams on one page need distinct
+    ones). `stylesheet=False` leaves out the <style> element, for a page that links STYLESHEET instead."""
     if not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix):
         raise ValueError("id_prefix must be a plain identifier")
-    return draw(load_diagram(source, process_id), marks=marks, id_prefix=id_prefix, title=title)
+    return draw(load_diagram(source, process_id), marks=marks, id_prefix=id_prefix, title=title,
+                stylesheet=stylesheet)

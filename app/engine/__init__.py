@@ -1,1 +1,1 @@
-"""The only package that imports SpiffWorkflow. Everything above it sees plain views (views.py)."""
+"""The only package that imports SpiffWorkflow. Everything above it sees plain records (records.py)."""

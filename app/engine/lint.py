@@ -1,6 +1,6 @@
-"""Deploy-time checks the parser does not make: every expression, script and timer must compile,
-every user task must have a group and a form that exists, so a bad diagram fails at deploy and
-not when a token reaches it at 3 a.m."""
+"""Deploy-time checks the parser does not make: every expression, script and timer must compile and
+pass the sandbox's check (app/engine/sandbox.py), every user task must have a group and a form that
+exists, so a bad diagram fails at deploy and not when a token reaches it at 3 a.m."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.engine.sandbox import refusal
+from app.engine.xml import parse_xml
 from app.errors import ProblemLocation
+from app.states import CaseStatus
 from app.workdays import Limit, LimitError
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -19,8 +22,20 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 ON_COMPLETE_EFFECTS = ("supervision",)  # what the platform does when such a task completes
 # The case statuses of route.md; a task's caseStatus sets one of them while it is open.
-CASE_STATUSES = ("registered", "dispatched", "handling", "in_channel", "feedback", "closed")
+CASE_STATUSES = tuple(CaseStatus)
 _DURATION_LIKE = re.compile(r"^\s*[+-]?P", re.IGNORECASE)
+# The other places the engine evaluates an expression from (conditional events, multi-instance and loop
+# conditions, message payloads and correlations); each is checked like a gateway condition.
+_OTHER_EXPRESSIONS = (
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "event condition"),
+    (".//bpmn:loopCardinality", "loop cardinality"),
+    (".//bpmn:completionCondition", "completion condition"),
+    (".//bpmn:loopCondition", "loop condition"),
+    (".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "correlation expression"),
+    (".//bpmn:correlationPropertyRetrievalExpression/bpmn:messagePath", "correlation expression"),
+    (".//spiffworkflow:messagePayload", "message payload"),
+    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "correlation expression"),
+)
 
 
 def _owner_id(node: etree._Element) -> str | None:
@@ -36,11 +51,8 @@ def _problem(file: str, node: etree._Element, message: str) -> ProblemLocation:
 
 
 def _compile(text: str, mode: str) -> str | None:
-    try:
-        compile(text, "<bpmn>", mode)
-    except SyntaxError as exc:
-        return f"does not compile: {exc.msg} (line {exc.lineno} of the expression)"
-    return None
+    """Why `text` cannot be evaluated as it is at run time (syntax, or the sandbox's refusal)."""
+    return refusal(text, mode)
 
 
 def _check_timer(text: str, kind: str) -> str | None:
@@ -118,11 +130,28 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
         error = _compile(script.text or "", "exec")
         if error:
             yield _problem(file, script, f"script {error}")
+    for task in root.iterfind(".//bpmn:scriptTask", NS):
+        # the engine runs any child whose tag ends in "script", not only bpmn:script
+        for script in task:
+            if isinstance(script.tag, str) and script.tag.endswith("script") and script.tag != f"{{{BPMN}}}script":
+                error = _compile(script.text or "", "exec")
+                if error:
+                    yield _problem(file, script, f"script {error}")
     for tag in ("preScript", "postScript"):
         for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
             error = _compile(script.text or "", "exec")
             if error:
                 yield _problem(file, script, f"{tag} {error}")
+    for path, what in _OTHER_EXPRESSIONS:
+        for node in root.iterfind(path, NS):
+            text = (node.text or "").strip()
+            error = _compile(text, "eval") if text else None
+            if error:
+                yield _problem(file, node, f"{what} {error}")
+    for param in root.iterfind(".//spiffworkflow:parameter", NS):
+        error = _compile(param.get("value") or "None", "eval")
+        if error:
+            yield _problem(file, param, f"parameter {param.get('id')!r} {error}")
     for kind in ("timeDuration", "timeDate", "timeCycle"):
         for timer in root.iterfind(f".//bpmn:{kind}", NS):
             error = _check_timer((timer.text or "").strip(), kind)
@@ -161,19 +190,78 @@ _DMN_INPUT = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 def lint_dmn(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
     ns = {"dmn": root.nsmap.get(None) or ""}
-    for expr in root.iterfind(".//dmn:inputExpression/dmn:text", ns):
-        error = _compile(expr.text or "", "eval")
-        if error:
-            yield _problem(file, expr, f"input expression {error}")
-    for entry in root.iterfind(".//dmn:inputEntry/dmn:text", ns):
-        text = (entry.text or "").strip()
-        if text in ("", "-"):
-            continue
-        # The engine's DMN syntax: `?` stands for the input value (outside quotes), e.g. ? in ("a", "b").
-        text = _DMN_INPUT.sub("dmninputexpr", text)
-        if _compile(text, "eval") and _compile(f"v {text}", "eval"):
-            yield _problem(file, entry, f"input entry {text!r} does not compile")
+    for table in root.iterfind(".//dmn:decisionTable", ns):
+        inputs: list[str | None] = []
+        for expr in table.iterfind("dmn:input/dmn:inputExpression/dmn:text", ns):
+            error = _compile(expr.text or "", "eval")
+            if error:
+                yield _problem(file, expr, f"input expression {error}")
+            inputs.append(None if error else (expr.text or "").strip() or "v")
+        for rule in table.iterfind("dmn:rule", ns):
+            for column, entry in enumerate(rule.iterfind("dmn:inputEntry/dmn:text", ns)):
+                input_expression = inputs[column] if column < len(inputs) else "v"
+                if input_expression is None:
+                    continue  # its column's input is refused already: one problem, not one per rule
+                message = _check_input_entry(input_expression, entry.text)
+                if message:
+                    yield _problem(file, entry, message)
     for entry in root.iterfind(".//dmn:outputEntry/dmn:text", ns):
         error = _compile((entry.text or "").strip() or "None", "eval")
         if error:
             yield _problem(file, entry, f"output entry {error}")
+
+
+def _check_input_entry(input_expression: str, text: str | None) -> str | None:
+    """An input cell is evaluated as the engine builds it (DMNEngine.evaluate): with `?` standing for the
+    input value, else `(input) == (cell)` when the cell parses alone, else `input` + `cell` (`< 5`)."""
+    text = (text or "").strip()
+    if text in ("", "-"):
+        return None
+    # The engine's DMN syntax: `?` stands for the input value (outside quotes), e.g. ? in ("a", "b").
+    text = _DMN_INPUT.sub("dmninputexpr", text)
+    if "dmninputexpr" in text:
+        built = text
+    elif _syntax_ok(text):
+        built = f"({input_expression}) == ({text})"
+    elif _syntax_ok(f"v {text}"):
+        built = input_expression + text
+    else:
+        return f"input entry {text!r} does not compile"
+    error = _compile(built, "eval")
+    return f"input entry {text!r} {error}" if error else None
+
+
+def _syntax_ok(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def group_references(files: dict[str, bytes]) -> list[tuple[str, ProblemLocation]]:
+    """The groups the BPMN files name: lanes whose user tasks do not all pick their group by
+    `candidateGroups`, and `candidateGroups` written as a literal ("mediation" or ["a", "b"]). A group
+    chosen at run time (a variable such as `handling_group`) is not known until then."""
+    found: list[tuple[str, ProblemLocation]] = []
+    for name in sorted(files):
+        if not name.endswith(".bpmn"):
+            continue
+        root, problem = parse_xml(files[name], name)
+        if root is None or problem is not None:
+            continue
+        for lane in root.iterfind(".//bpmn:lane", NS):
+            refs = {ref.text for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+            tasks = [t for t in root.iterfind(".//bpmn:userTask", NS) if t.get("id") in refs]
+            bound = all(t.find(".//spiffworkflow:property[@name='candidateGroups']", NS) is not None for t in tasks)
+            if lane.get("name") and tasks and not bound:
+                found.append((lane.get("name", ""), _problem(name, lane, "")))
+        for prop in root.iterfind(".//spiffworkflow:property[@name='candidateGroups']", NS):
+            try:
+                value = ast.literal_eval((prop.get("value") or "").strip())
+            except (ValueError, SyntaxError):
+                continue  # an expression: decided when the task opens
+            for group in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(group, str):
+                    found.append((group, _problem(name, prop, "")))
+    return found

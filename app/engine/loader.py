@@ -11,8 +11,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from app.engine.lint import NS, lint_bpmn, lint_dmn
+from app.engine.records import ParsedProcess
 from app.engine.serializer import REGISTRY
-from app.engine.views import ParsedProcess
 from app.engine.xml import parse_xml
 from app.errors import ProblemLocation, ProcessInvalid
 

@@ -20,8 +20,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.engine.loader import Spec
+from app.engine.records import HumanTask, WaitingTimer
+from app.engine.sandbox import SandboxError
 from app.engine.scripts import SCRIPT_ENGINE
-from app.engine.views import HumanTask, WaitingTimer
 from app.errors import EngineFailure, NotFound, TaskNotOpen, ValidationFailed
 
 GROUP_PROPERTY = "candidateGroups"
@@ -60,7 +61,16 @@ def _align_duration_timers(workflow: BpmnWorkflow) -> None:
 def _describe(exc: SpiffWorkflowException) -> str:
     task = getattr(exc, "task", None)
     where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec else ""
-    return f"{exc}{where}"
+    return f"{exc}{_refusal(exc)}{where}"
+
+
+def _refusal(exc: BaseException) -> str:
+    """The sandbox's reason when `exc` wraps a refusal: the engine's message for a failed expression
+    names only the expression ("Error evaluating expression ..."), not why it failed."""
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and not isinstance(cause, SandboxError):
+        cause = cause.__cause__ or cause.__context__
+    return f" ({cause})" if cause is not None and str(cause) not in str(exc) else ""
 
 
 def _refuse_private_keys(data: dict[str, Any]) -> None:
@@ -107,7 +117,7 @@ def _property(task: Any, name: str) -> str | None:
         try:
             value = SCRIPT_ENGINE.evaluate(task, expression)
         except Exception as exc:
-            raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}") from exc
+            raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}{_refusal(exc)}") from exc
     return str(value) if value not in (None, "") else None
 
 
@@ -117,8 +127,8 @@ def _view(task: Any) -> HumanTask:
     return HumanTask(
         id=str(task.id), bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
         group=_property(task, GROUP_PROPERTY) if GROUP_PROPERTY in properties else spec.lane,
-        form_schema=properties.get("formJsonSchemaFilename"),
-        form_ui_schema=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
+        form_key=properties.get("formJsonSchemaFilename"),
+        form_ui_key=properties.get("formUiSchemaFilename"), properties=properties, data=task.data,
         time_limit=_property(task, "timeLimit"),
         working_days=(_property(task, "timeLimitCalendar") or "working") != "calendar",
         case_status=_property(task, "caseStatus"), procedure=_property(task, "procedure"),

@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from app.errors import FieldError, ProblemLocation
+from app.errors import Bilingual, FieldError, ProblemLocation
 from app.forms.fastcheck import compile_test
 from app.forms.formats import checker
 
@@ -107,13 +107,13 @@ def _blanks_emptied(value: Any) -> Any:
 
 def _message(error: Any) -> str:
     if error.validator == "required":
-        return "必填 / required"
+        return Bilingual("必填", "required")
     if error.validator == "minLength" and error.instance == "":
-        return "不能为空 / must not be empty or only spaces"
+        return Bilingual("不能为空", "must not be empty or only spaces")
     if error.validator == "format":
-        return f"格式不正确 / invalid {error.validator_value}"
+        return Bilingual("格式不正确", f"invalid {error.validator_value}")
     if error.validator == "enum":
-        return f"必须是以下之一 / must be one of: {', '.join(map(str, error.validator_value))}"
+        return Bilingual("必须是以下之一", f"must be one of: {', '.join(map(str, error.validator_value))}")
     return str(error.message)
 
 
@@ -126,14 +126,14 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
     `"x-not-after-today": true` (the day a court decided, the day a party applied) may not lie after
     the centre's date, which `today` (the caller's) tells when such a field is filled in."""
     if not isinstance(data, dict):
-        return [FieldError("", "表单数据必须是对象 / form data must be an object")]
+        return [FieldError("", Bilingual("表单数据必须是对象", "form data must be an object"))]
     errors: list[FieldError] = []
     declared = set(schema.get("properties", {}))
     for key in data:
         if not isinstance(key, str) or key.startswith("__"):
-            errors.append(FieldError(str(key), "不允许的字段名 / field names may not start with '__'"))
+            errors.append(FieldError(str(key), Bilingual("不允许的字段名", "field names may not start with '__'")))
         elif key not in declared:
-            errors.append(FieldError(key, "表单未声明此字段 / the form does not declare this field"))
+            errors.append(FieldError(key, Bilingual("表单未声明此字段", "the form does not declare this field")))
     validator = validator or compile_validator(schema)
     # A text of spaces fills no required text: checked as the empty text it amounts to, so that every
     # minLength (a return reason, a note, a name) also refuses it. Data with no such text is checked as is.
@@ -151,11 +151,12 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
         allowed = _allowed(spec, context or {}) if isinstance(spec, dict) else None
         if allowed is not None and name in data and data[name] not in allowed:
             choices = ", ".join(map(str, allowed))
-            errors.append(FieldError(name, f"此案不可选 / not allowed for this case; allowed: {choices}"))
+            errors.append(FieldError(name, Bilingual("此案不可选", f"not allowed for this case; allowed: {choices}")))
         if today is not None and isinstance(spec, dict) and spec.get("x-not-after-today") and name in data:
             day = today()
             if _after(data[name], day):
-                errors.append(FieldError(name, f"不能晚于今天 / must not be later than today ({day.isoformat()})"))
+                errors.append(FieldError(name, Bilingual("不能晚于今天",
+                                                         f"must not be later than today ({day.isoformat()})")))
     return errors
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, literal_c
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
+from app.states import TimerState
 
 
 class ProcessInstance(Base):
@@ -19,7 +20,7 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(default=1)
-    status: Mapped[str] = mapped_column(String(16))  # running, completed
+    status: Mapped[str] = mapped_column(String(16))  # an InstanceStatus
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -47,7 +48,7 @@ class Timer(Base):
     kind: Mapped[str] = mapped_column(String(16), default="engine")
     fire_at: Mapped[datetime]
     provisional: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, fired, cancelled, failed
+    state: Mapped[str] = mapped_column(String(16), default=TimerState.WAITING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     fired_at: Mapped[datetime | None]
@@ -56,6 +57,6 @@ class Timer(Base):
 
 def timer_state_is(state: str) -> ColumnElement[bool]:
     """`timers.state = '<state>'` with the state spelled literally, so that the partial indexes apply."""
-    if state not in ("waiting", "failed"):
+    if state not in (TimerState.WAITING, TimerState.FAILED):
         raise ValueError(f"no partial index covers timers in state {state!r}")
     return Timer.__table__.c.state == literal_column(f"'{state}'")

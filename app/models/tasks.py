@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
+from app.states import TaskState
 
 
 class TaskRow(Base):
@@ -26,7 +27,7 @@ class TaskRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     group_name: Mapped[str | None] = mapped_column(String(64))
     assignee: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open, completed, cancelled
+    state: Mapped[str] = mapped_column(String(16), default=TaskState.OPEN)
     form_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]

@@ -18,6 +18,7 @@ class User(Base):
     roles: Mapped[list[str]]
     groups: Mapped[list[str]]
     active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)  # after an administrator's reset
     created_at: Mapped[datetime]
 
 

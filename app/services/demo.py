@@ -5,11 +5,30 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.database import db
 from app.models import User
-from app.services.accounts import auth
+from app.services.accounts import organisation, users
 from app.services.inbox import tasks
 from app.services.intake import cases
+from app.services.kernel import principals
+
+# A county centre with two townships, so that a township supervisor's narrower view can be seen.
+DEMO_CENTRES: tuple[tuple[str, str, str | None], ...] = (
+    ("county", "示范县综治中心", None),
+    ("chengguan", "城关镇综治中心", "county"),
+    ("hexi", "河西镇综治中心", "county"),
+)
+DEMO_GROUPS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("intake", "受理窗口", "Intake window", "window", "county"),
+    ("dispatch", "分流调度", "Dispatch desk", "dispatch", "county"),
+    ("supervisor", "督办", "Supervision", "supervision", "county"),
+    ("labor", "劳动争议调解室", "Labour dispute mediation room", "mediation", "county"),
+    ("mediation", "人民调解室", "People's mediation room", "mediation", "chengguan"),
+    ("family", "婚姻家事调解室", "Family mediation room", "mediation", "chengguan"),
+    ("supervisor_chengguan", "城关镇督办", "Chengguan supervision", "supervision", "chengguan"),
+    ("property", "物业纠纷调解室", "Property mediation room", "mediation", "hexi"),
+    ("consumer", "消费纠纷调解室", "Consumer mediation room", "mediation", "hexi"),
+)
 
 DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("intake1", "窗口受理员", ["intake"], ["intake"]),
@@ -20,6 +39,7 @@ DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("property1", "物业纠纷调解员", ["handler"], ["property"]),
     ("consumer1", "消费纠纷调解员", ["handler"], ["consumer"]),
     ("supervisor1", "督办专员", ["supervisor"], ["supervisor"]),
+    ("supervisor2", "城关镇督办员", ["supervisor"], ["supervisor_chengguan"]),
     ("designer1", "流程设计员", ["designer"], []),
     ("admin1", "系统管理员", ["admin"], []),
 )
@@ -38,9 +58,15 @@ DEMO_CASES: tuple[dict[str, Any], ...] = (
 )
 
 
+def seed_directory() -> None:
+    """The demo centres and groups (created, or put back to their demo names and places)."""
+    organisation.seed(DEMO_CENTRES, DEMO_GROUPS, actor="demo-seed")
+
+
 def seed_users(password: str) -> list[str]:
+    seed_directory()
     for username, display, roles, groups in DEMO_USERS:
-        auth.upsert_user(username, password, display_name=display, roles=roles, groups=groups, actor="demo-seed")
+        users.upsert_user(username, password, display_name=display, roles=roles, groups=groups, actor="demo-seed")
     return [u[0] for u in DEMO_USERS]
 
 
@@ -53,8 +79,8 @@ def seed_cases() -> int:
     """Register the demo cases once and move the first one to the mediator's desk."""
     if cases.case_count():
         return 0
-    intake = auth.find_principal("intake1")
-    dispatcher = auth.find_principal("dispatch1")
+    intake = principals.find_principal("intake1")
+    dispatcher = principals.find_principal("dispatch1")
     assert intake is not None and dispatcher is not None, "seed the demo users first"
     first, _ = cases.register(intake, DEMO_CASES[0])
     for case in DEMO_CASES[1:]:

@@ -27,7 +27,11 @@ def _from_domain(exc: ConcordError) -> Response:
                            for p in exc.problems]
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
-    return problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
+    response = problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def from_http(exc: HTTPException) -> Response:
@@ -55,7 +59,7 @@ def unexpected(exc: Exception) -> Response:
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_error_handler(ConcordError, _from_domain)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(Exception, unexpected)

@@ -7,13 +7,13 @@ from typing import Any, Callable
 
 from flask import Response, request
 
+from app import clock
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.services.accounts.auth import Principal
-from app.services.kernel import present
+from app.services.kernel.principals import Principal
 from app.services.reports import exports as report_files
 from app.services.reports import periodic as report_views
 from app.services.reports import summary as reports
-from app.web.api.support import bool_arg
+from app.web.arguments import bool_arg
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -28,7 +28,7 @@ def summary(who: Principal) -> dict[str, Any]:
 def daily(who: Principal) -> dict[str, Any]:
     text = request.args.get("date")
     try:
-        day = date.fromisoformat(text) if text else present.today()
+        day = date.fromisoformat(text) if text else clock.today()
     except ValueError:
         day = None
     if day is None or not reports.in_range(day):

@@ -33,7 +33,7 @@ def _refuse_nul() -> None:
         raise BadRequest("the request contains a NUL (%00) character")
 
 
-def install(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Call before registering blueprints: rules pick their converters when added."""
     app.url_map.converters["int"] = BoundedInt
     app.before_request(_require_length)

@@ -32,7 +32,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app import clock
 from app.forms.formats import is_id_number
 from app.services import demo
-from app.services.kernel import present
 from tests.conftest import PASSWORD
 
 SEED = 20261201
@@ -148,7 +147,7 @@ def _positive_made_valid(context: Any, case: Any) -> Any:
     operation_id = case.operation.definition.raw.get("operationId", "")
     if operation_id.startswith("report_") and isinstance(case.query, dict):
         days = _PERIOD_DAYS.get(operation_id, 3 * 366 - 1)
-        _valid_period(case.query, days, present.today())
+        _valid_period(case.query, days, clock.today())
     if operation_id == "register_case" and isinstance(case.body, dict) and "received_at" in case.body:
         try:
             future = datetime.fromisoformat(case.body["received_at"]) > clock.now()
@@ -168,7 +167,11 @@ def _load(base: str, examples: int, *, public: bool) -> Any:
     schema = schemathesis.openapi.from_dict(document, config=_config(examples, base, stateful=not public))
     schema.hook("map_case")(_positive_made_valid)
     # exclude, not include: includes are or-ed with those the configuration's [[operations]] entries add
-    return schema.exclude(lambda ctx: ("security" in ctx.operation.definition.raw) == public)
+    schema = schema.exclude(lambda ctx: ("security" in ctx.operation.definition.raw) == public)
+    # The administration that main added (accounts, groups, keys, password changes) is documented with
+    # main's placeholder schemas so far; it joins the contract once its answers are described.
+    return schema.exclude(lambda ctx: ctx.operation.definition.raw.get("tags") == ["administration"]
+                          or ctx.operation.definition.raw.get("operationId") == "change_password")
 
 
 def _login(base: str, username: str) -> str:

@@ -145,6 +145,7 @@ def test_a_limit_computed_from_the_case_stays_allowed(api: Api) -> None:
 
 def test_a_failed_deploy_leaves_no_forms_behind_and_a_deployed_form_is_served_as_deployed(
         api: Api, monkeypatch: Any) -> None:
+    from app.services.designer import deployments
     from app.services.kernel import audit, definitions
 
     files = dict(BUNDLE)
@@ -154,7 +155,7 @@ def test_a_failed_deploy_leaves_no_forms_behind_and_a_deployed_form_is_served_as
         raise RuntimeError("the audit log is unavailable")
     with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="unavailable"):
         patch.setattr(audit, "record", broken)
-        definitions.deploy(OPERATOR, files)
+        deployments.deploy(OPERATOR, files)
     files["dispatch.schema.json"] = files["dispatch.schema.json"].replace("失败的版本".encode(), "新版本".encode())
     api.post("designer1", "/process-definitions", expect=201, **_upload(files))
     # The forms parsed to deploy the bundle are the ones served, without parsing them again.
@@ -207,11 +208,11 @@ def test_only_designers_and_supervisors_download_sources_and_unknown_ones_are_40
 
 def test_file_names_with_control_characters_are_refused(app: Any) -> None:
     # A multipart client can send one (filename*=UTF-8''a%0D%0Ab.json); it would break the downloads.
-    from app.services.kernel import definitions
+    from app.services.designer import deployments
 
     files = dict(BUNDLE)
     files["bad\r\nname.schema.json"] = files["dispatch.schema.json"]
-    report = definitions.validate(OPERATOR, files)
+    report = deployments.validate(OPERATOR, files)
     assert report.valid is False
     assert [(e.file, "control characters" in e.message) for e in report.errors] == [
         ("bad\\r\\nname.schema.json", True)]

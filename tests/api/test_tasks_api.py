@@ -30,9 +30,9 @@ def test_scope_all_is_for_supervisors(api: Api) -> None:
 
 
 def test_claim_puts_the_task_in_my_inbox_and_blocks_others(api: Api, app) -> None:
-    from app.services.accounts import auth
+    from app.services.accounts import users
 
-    auth.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
+    users.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
     _, task = _dispatch_task(api)
     api.post("dispatch1", f"/tasks/{task['id']}/claim")
     assert [t["id"] for t in api.get("dispatch1", "/tasks?scope=mine")["items"]] == [task["id"]]
@@ -127,7 +127,7 @@ def test_task_view_carries_form_schema_and_ui_schema(api: Api) -> None:
 
 def test_a_step_the_diagram_fails_on_answers_500_keeps_nothing_and_goes_on_the_timeline(api: Api) -> None:
     from app.config import PROJECT_ROOT
-    from app.services.kernel import definitions
+    from app.services.designer import deployments
     from tests.conftest import BUNDLE, OPERATOR
 
     timer = (PROJECT_ROOT / "tests" / "data" / "timer.bpmn").read_text(encoding="utf-8")
@@ -139,7 +139,7 @@ def test_a_step_the_diagram_fails_on_answers_500_keeps_nothing_and_goes_on_the_t
         '<bpmn:sequenceFlow id="f5" sourceRef="share" targetRef="end" />').replace(
         '<bpmn:flowNodeRef>end</bpmn:flowNodeRef>', '<bpmn:flowNodeRef>share</bpmn:flowNodeRef><bpmn:flowNodeRef>end'
         '</bpmn:flowNodeRef>').replace('sourceRef="wait" targetRef="end"', 'sourceRef="wait" targetRef="share"')
-    definitions.deploy(OPERATOR, {"timer.bpmn": broken.encode(),
+    deployments.deploy(OPERATOR, {"timer.bpmn": broken.encode(),
                                   "register_case.schema.json": BUNDLE["register_case.schema.json"]})
     case = api.register()
     wait = api.task(case["id"], "wait")

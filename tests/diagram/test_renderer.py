@@ -110,3 +110,19 @@ def test_diff_names_added_removed_and_changed_elements() -> None:
     assert changes["f_start_new"].change == "added" and changes["f_start"].change == "removed"
     assert "registered" not in changes  # only its <outgoing> reference changed
     assert element_fingerprints(before, "nope") == {}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_diagrams_carry_no_inline_style_a_page_policy_would_refuse(path: Path) -> None:
+    """Embedded in a page, a diagram is styled by the linked stylesheet alone: no <style> element and no
+    style attribute (a strict Content-Security-Policy refuses both); on its own it carries the stylesheet."""
+    from app.diagram import STYLESHEET
+
+    source = path.read_text(encoding="utf-8")
+    embedded = _svg(render_svg(source, stylesheet=False))
+    assert embedded.find(f"{SVG}style") is None
+    assert embedded.xpath("//*[@style]") == []
+    standalone = _svg(render_svg(source, id_prefix="other"))
+    assert standalone.find(f"{SVG}style").text == STYLESHEET
+    assert standalone.xpath("//*[@style]") == []
+    assert "svg.bpmn-diagram " in STYLESHEET and "bpmn-diagram" in standalone.get("class").split()

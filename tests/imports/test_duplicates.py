@@ -51,8 +51,8 @@ def test_case_without_category_is_not_compared(api: Any) -> None:
 
 def test_imported_work_orders_are_compared_by_when_their_source_received_them(api: Any, frozen_clock: Any) -> None:
     from app import clock
-    from app.services.accounts.auth import Principal
     from app.services.intake import cases
+    from app.services.kernel.principals import Principal
 
     feed = Principal("import:12345", "12345", frozenset({"integration"}), frozenset())
     now = clock.now()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.services.accounts.auth import Principal
+from app.services.kernel.principals import Principal
 from app.services.reports import summary as reports
 from tests.reports.factories import add_case, at, task
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from app.extensions import db
+from app.database import db
 from app.models import Case, ProcessDefinition, ProcessInstance, TaskRow, table_of
 
 SH = ZoneInfo("Asia/Shanghai")

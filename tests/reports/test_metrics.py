@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.services.accounts.auth import Principal
+from app.services.kernel.principals import Principal
 from app.services.reports import summary as reports
 from tests.reports.conftest import NOVEMBER, SUPERVISOR
 

@@ -1,7 +1,10 @@
 """Browser journeys with Playwright driving the system Chromium: each kind of user, end to end.
 
 Screenshots of the main pages go to test-artifacts/ (and to docs/ when tools/screenshots.py asks for it
-through CONCORD_SCREENSHOT_DIR). Time moves with the frozen clock, never by sleeping."""
+through CONCORD_SCREENSHOT_DIR). Time moves with the frozen clock, never by sleeping.
+
+Every page a journey opens is watched: a Content-Security-Policy violation, a console message about one,
+or a script error fails the test (the pages must work under the strict policy they are served with)."""
 from __future__ import annotations
 
 import os
@@ -23,6 +26,49 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 DOCS = os.environ.get("CONCORD_SCREENSHOT_DIR")
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# Reports every securitypolicyviolation event of every document to the test, before any page script runs.
+VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.concordViolation(event.effectiveDirective + " refused " + (event.blockedURI || "?") + " at " +
+                          event.sourceFile + ":" + event.lineNumber + " " + event.sample);
+}, true);
+"""
+
+
+class Watch:
+    """What went wrong in the pages of one browser context: CSP violations (the DOM event and Chromium's
+    console message), console errors about the policy, uncaught script errors."""
+
+    def __init__(self, context: Any) -> None:
+        self.problems: list[str] = []
+        context.expose_binding("concordViolation",
+                               lambda source, text: self.problems.append(f"{source['page'].url}: {text}"))
+        context.add_init_script(VIOLATION_LISTENER)
+        context.on("page", self.page)
+
+    def page(self, page: Any) -> None:
+        page.on("console", lambda message: self.problems.append(f"{page.url}: console: {message.text}")
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+                else None)
+        page.on("pageerror", lambda error: self.problems.append(f"{page.url}: script error: {error}"))
+
+    def settle(self, page: Any) -> list[str]:
+        """The problems so far, once the events the page has queued were delivered."""
+        if not page.is_closed():
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
+        return self.problems
+
+
+_WATCHES: list[tuple[Watch, Any]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_policy_violations() -> Iterator[None]:
+    _WATCHES.clear()
+    yield
+    problems = [problem for watch, page in _WATCHES for problem in watch.settle(page)]
+    _WATCHES.clear()
+    assert problems == []
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +102,16 @@ def _shot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(DOCS) / f"{name}.png"), full_page=True)
 
 
+def _page(chromium: Any) -> Any:
+    context = chromium.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
+    watch = Watch(context)
+    page = context.new_page()
+    _WATCHES.append((watch, page))
+    return page
+
+
 def _login(chromium: Any, base: str, user: str) -> Any:
-    page = chromium.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN").new_page()
+    page = _page(chromium)
     page.set_default_timeout(15000)
     page.goto(f"{base}/login")
     page.fill("input[name=username]", user)
@@ -186,3 +240,171 @@ def test_a_wide_diagram_zooms_to_fit_and_back(chromium: Any, server: str) -> Non
     designer.click("button[data-zoom=actual]")
     assert float(svg.get_attribute("width")) == pytest.approx(natural, abs=1)
     assert designer.locator(".zoom-bar").first.get_attribute("aria-label") == "缩放"
+
+
+def test_the_watch_sees_a_policy_violation(chromium: Any, server: str) -> None:
+    """The watch is not blind: an inline style the policy refuses is reported (then forgotten)."""
+    page = _page(chromium)
+    watch = _WATCHES[-1][0]
+    page.goto(f"{server}/login")
+    page.evaluate("""() => { document.body.insertAdjacentHTML("beforeend", "<p style='color: red'>x</p>");
+                             const script = document.createElement("script");
+                             script.textContent = "window.ran = true"; document.body.appendChild(script); }""")
+    problems = watch.settle(page)
+    assert any("style-src" in problem for problem in problems), problems
+    assert any("script-src" in problem for problem in problems), problems
+    assert page.evaluate("() => window.ran") is None
+    problems.clear()
+
+
+def test_every_page_works_under_the_content_security_policy(chromium: Any, server: str, app: Any, api: Any,
+                                                             frozen_clock: Any, tmp_path: Path) -> None:
+    """A walk through every kind of page, clicking what runs script; the autouse watch fails the test on
+    any violation. What the policy would break if it were wrong is checked on the way: the stylesheets
+    apply (to the diagrams too), the parties' add-row button and the zoom buttons work."""
+    from app.services.designer import deployments
+    from app.services.kernel import timers
+    from tests.conftest import BUNDLE, OPERATOR
+
+    late = api.register(category="labor")
+    api.work("dispatch1", late["id"], "dispatch", {"handling_group": "labor", "complexity": "general"})
+    frozen_clock.advance(timedelta(days=7))
+    timers.run_once()
+    changed = BUNDLE["dispute_case.bpmn"].replace('name="分流交办"'.encode(), 'name="分流与交办"'.encode(), 1)
+    deployments.deploy(OPERATOR, {**BUNDLE, "dispute_case.bpmn": changed})
+
+    intake = _login(chromium, server, "intake1")
+    policy = intake.evaluate("() => fetch(location.href).then(r => r.headers.get('content-security-policy'))")
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert intake.evaluate("() => getComputedStyle(document.querySelector('header.top')).display") == "flex"
+    intake.goto(f"{server}/cases/new")
+    intake.click("button.add-row")
+    assert intake.locator("input[name='parties[1].name']").count() == 1
+    intake.click("form.card button.primary")  # nothing filled in: the form comes back with its errors
+    assert intake.locator("[data-error-for=title]").inner_text() == "必填"
+    case = api.register(category="labor")
+    intake.goto(f"{server}/cases/{case['id']}")
+    box = intake.locator("#case-diagram-box")
+    active = box.locator("[data-element-id=dispatch] .shape").first
+    assert active.evaluate("shape => getComputedStyle(shape).fill") == "rgb(255, 243, 224)"  # diagram.css applies
+    svg = box.locator("svg")
+    natural = float(svg.get_attribute("width"))
+    intake.click("#case-diagram-box >> xpath=preceding-sibling::div[1] >> button[data-zoom=in]")
+    assert float(svg.get_attribute("width")) == pytest.approx(natural * 1.25, abs=1)
+    for how in ("out", "fit", "actual"):
+        intake.click(f"#case-diagram-box >> xpath=preceding-sibling::div[1] >> button[data-zoom={how}]")
+    assert float(svg.get_attribute("width")) == pytest.approx(natural, abs=1)
+    intake.goto(f"{server}/cases?q=噪音")
+    intake.goto(f"{server}/no-such-page")
+    intake.click("a.lang")
+    intake.wait_for_selector("html[lang=en]")
+
+    officer = _login(chromium, server, "dispatch1")
+    row = officer.locator(f"tr[data-task=dispatch]:has-text('{case['case_no']}')").first
+    row.locator("button", has_text="签领").click()
+    officer.wait_for_selector("select[name=handling_group]")
+    officer.select_option("select[name=handling_group]", "")
+    officer.click("button[value=complete]")
+    assert officer.locator("[data-error-for=handling_group]").inner_text() == "必填"
+
+    supervisor = _login(chromium, server, "supervisor1")
+    assert supervisor.locator(f"tr[data-case-no='{late['case_no']}']").count() >= 1
+    supervisor.locator(f"tr[data-case-no='{late['case_no']}'] summary", has_text="催办").first.click()
+    supervisor.goto(f"{server}/reports?view=summary&group_by=category&from=2026-12-01&to=2026-12-08")
+    assert supervisor.locator("section.chart svg").count() == 1
+    supervisor.goto(f"{server}/reports?view=weekly")
+    supervisor.goto(f"{server}/reports?view=daily")
+    supervisor.goto(f"{server}/reports?view=ranking")
+
+    designer = _login(chromium, server, "designer1")
+    source = (PROJECT_ROOT / "processes" / "dispute_case.bpmn").read_text(encoding="utf-8")
+    broken = tmp_path / "dispute_case.bpmn"
+    broken.write_text(source.replace(">not category<", ">not (category<", 1), encoding="utf-8")
+    designer.set_input_files("input[name=files]", [str(broken)])
+    designer.click("button[value=validate]")
+    marked = designer.locator(".preview [data-element-id=f_unclassified] .flow")
+    assert marked.evaluate("flow => getComputedStyle(flow).stroke") == "rgb(198, 40, 40)"
+    designer.goto(f"{server}/designer/dispute_case/2")
+    designer.click("button[data-zoom=fit]")
+    designer.goto(f"{server}/designer/dispute_case/compare?from=1&to=2")
+    changed_task = designer.locator(".side-by-side section").nth(1).locator("[data-element-id=dispatch] .shape")
+    assert changed_task.first.evaluate("shape => getComputedStyle(shape).fill") == "rgb(255, 248, 225)"
+    designer.locator(".side-by-side section").first.locator("button[data-zoom=in]").click()
+
+
+def test_the_diagram_svg_of_the_api_draws_itself_under_its_own_policy(chromium: Any, server: str, api: Any) -> None:
+    """Opened on its own, the API's SVG is a document with a policy allowing nothing but its own
+    stylesheet (by hash): it is still drawn in colour, and nothing is refused."""
+    case = api.register(category="labor")
+    page = _page(chromium)
+    page.context.set_extra_http_headers(api.headers("intake1"))
+    response = page.goto(f"{server}/api/v1/cases/{case['id']}/diagram.svg")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    active = page.locator("[data-element-id=dispatch] .shape").first
+    assert active.evaluate("shape => getComputedStyle(shape).fill") == "rgb(255, 243, 224)"
+    assert active.evaluate("shape => getComputedStyle(shape).strokeWidth") == "3px"
+
+
+def test_an_administrator_adds_a_group_and_a_user_who_then_works_a_task_of_it(chromium: Any, server: str,
+                                                                              api: Any) -> None:
+    import json
+
+    from app.services.designer import deployments
+    from tests.conftest import BUNDLE, OPERATOR
+
+    admin = _login(chromium, server, "admin1")
+    admin.click("text=用户与机构管理")
+    groups = admin.locator("section#groups")
+    groups.locator("summary", has_text="新增组").click()
+    adding = groups.locator("form.form")
+    adding.locator("input[name=key]").fill("grid_office")
+    adding.locator("input[name=name]").fill("网格办")
+    adding.locator("select[name=kind]").select_option("department")
+    adding.locator("select[name=centre]").select_option("chengguan")
+    adding.locator("button.primary").click()
+    assert "已新增组 网格办" in admin.locator(".flash.success").inner_text()
+    assert "网格办" in admin.locator("li[data-centre=chengguan]").first.inner_text()
+
+    users = admin.locator("section#users")
+    users.locator("summary", has_text="新增账号").click()
+    form = users.locator("form.form")
+    form.locator("input[name=username]").fill("grid1")
+    form.locator("input[name=display_name]").fill("网格员一")
+    form.locator("input[name=password]").fill("short")
+    form.locator("input[name=roles][value=handler]").check()
+    form.locator("input[name=groups][value=grid_office]").check()
+    form.locator("input[name=password]").evaluate("input => input.removeAttribute('minlength')")
+    form.locator("button.primary").click()
+    assert "10" in admin.locator(".flash.error").inner_text()  # refused in Chinese, typed values kept
+    form = admin.locator("section#users form.form")
+    assert form.locator("input[name=username]").input_value() == "grid1"
+    assert form.locator("input[name=groups][value=grid_office]").is_checked()
+    form.locator("input[name=password]").fill("grid-password-1")
+    form.locator("button.primary").click()
+    assert "已创建账号 grid1" in admin.locator(".flash.success").inner_text()
+    assert "网格办" in admin.locator("tr[data-username=grid1]").inner_text()
+    _shot(admin, "admin")
+
+    # The designer offers the new group to the dispatcher; a case is dispatched to it.
+    dispatch_form = json.loads(BUNDLE["dispatch.schema.json"])
+    choice = dispatch_form["properties"]["handling_group"]
+    choice["enum"].append("grid_office")
+    choice["x-enumNames"].append("网格办")
+    deployments.deploy(OPERATOR, {**BUNDLE, "dispatch.schema.json": json.dumps(dispatch_form).encode()})
+    case = api.register(category="neighbor")
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "grid_office", "complexity": "simple"})
+
+    worker = _page(chromium)
+    worker.set_default_timeout(15000)
+    worker.goto(f"{server}/login")
+    worker.fill("input[name=username]", "grid1")
+    worker.fill("input[name=password]", "grid-password-1")
+    worker.click("button.primary")
+    row = worker.locator(f"tr[data-case-no='{case['case_no']}']").first
+    assert "网格办" in row.inner_text() and "grid_office" not in row.inner_text()
+    row.locator("button", has_text="签领").click()
+    worker.check("input[name=accepted][value=true]")
+    worker.click("button[value=complete]")
+    worker.wait_for_url(f"{server}/inbox")
+    assert "已办理" in worker.locator(".flash.success").inner_text()
+    assert [t["name"] for t in api.get("admin1", f"/cases/{case['id']}")["active_tasks"]] == ["handle"]

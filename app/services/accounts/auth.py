@@ -1,46 +1,29 @@
-"""Users, password hashing, login tokens and the principal every service call carries."""
+"""Logging in and out: passwords, login tokens, integration keys, and the throttle on failed logins
+(the principal they yield lives in the kernel)."""
 from __future__ import annotations
 
+import hashlib
+import math
 import secrets
-from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
-from app.errors import Forbidden, Unauthenticated, ValidationFailed
-from app.extensions import db, settings
-from app.models import LoginSession, User
+from app.database import db
+from app.errors import Bilingual, FieldError, TooManyRequests, Unauthenticated, ValidationFailed
+from app.models import IntegrationKey, LoginFailure, LoginSession, User
+from app.runtime import settings
 from app.services.kernel import audit
+from app.services.kernel.principals import Principal, principal_of
 
-ROLES = ("intake", "handler", "supervisor", "designer", "admin", "integration")
 # Hashing the password of an unknown user too keeps login time from telling which usernames exist.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
-
-
-@dataclass(frozen=True)
-class Principal:
-    username: str
-    display_name: str
-    roles: frozenset[str] = field(default_factory=frozenset)
-    groups: frozenset[str] = field(default_factory=frozenset)
-
-    def has_role(self, *roles: str) -> bool:
-        return "admin" in self.roles or bool(self.roles.intersection(roles))
-
-    def require_role(self, *roles: str) -> None:
-        if not self.has_role(*roles):
-            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
-
-    def as_dict(self) -> dict[str, object]:
-        return {"username": self.username, "display_name": self.display_name,
-                "roles": sorted(self.roles), "groups": sorted(self.groups)}
-
-
-def _principal(user: User) -> Principal:
-    return Principal(user.username, user.display_name, frozenset(user.roles), frozenset(user.groups))
+KEY_PREFIX = "ck_"  # integration keys are told from login tokens by it
+MIN_PASSWORD = 10
 
 
 class _ClockSigner(TimestampSigner):
@@ -58,18 +41,68 @@ def _serializer() -> URLSafeTimedSerializer:
     return _TokenSerializer(settings["SECRET_KEY"], salt="concord-api-token")
 
 
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=settings.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def check_new_password(username: str, password: Any, field: str = "password") -> str:
+    """A password an account may take: at least MIN_PASSWORD characters, not the username."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"a password needs at least {MIN_PASSWORD} characters", [FieldError(
+            field, Bilingual(f"密码至少 {MIN_PASSWORD} 个字符", f"at least {MIN_PASSWORD} characters"))])
+    if password.strip().lower() == username.strip().lower():
+        raise ValidationFailed("the password may not be the username", [FieldError(
+            field, Bilingual("密码不能与用户名相同", "may not be the username"))])
+    return password
+
+
+# Logging in -----------------------------------------------------------------------------------------
+
 def login(username: str, password: str) -> tuple[str, Principal]:
+    """A token for the user; Unauthenticated on a wrong password, TooManyRequests after too many
+    failures of this username within the window (even with the right password, until it passes)."""
+    _refuse_while_throttled(username)
     with db.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             check_password_hash(_DUMMY_HASH, password)
-            raise Unauthenticated("wrong username or password")
-        if not check_password_hash(user.password_hash, password):
-            raise Unauthenticated("wrong username or password")
-        login_id = secrets.token_urlsafe(24)
-        session.add(LoginSession(id=login_id, username=user.username, created_at=clock.now()))
-        audit.record(session, actor=user.username, action="user.login")
-        return _serializer().dumps({"u": user.username, "s": login_id}), _principal(user)
+            user = None
+        elif not check_password_hash(user.password_hash, password):
+            user = None
+        if user is not None:
+            login_id = secrets.token_urlsafe(24)
+            session.add(LoginSession(id=login_id, username=user.username, created_at=clock.now()))
+            audit.record(session, actor=user.username, action="user.login")
+            return _serializer().dumps({"u": user.username, "s": login_id}), principal_of(user)
+    _record_failure(username)
+    raise Unauthenticated("wrong username or password")
+
+
+def _window() -> timedelta:
+    return timedelta(seconds=settings.get("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60))
+
+
+def _refuse_while_throttled(username: str) -> None:
+    now, allowed = clock.now(), settings.get("LOGIN_FAILURES_ALLOWED", 5)
+    with db.transaction() as session:
+        recent = session.scalars(select(LoginFailure.failed_at).where(
+            LoginFailure.username == username, LoginFailure.failed_at > now - _window())
+            .order_by(LoginFailure.failed_at.desc()).limit(allowed)).all()
+    if len(recent) >= allowed:
+        # Logins open again once the oldest of the last `allowed` failures leaves the window.
+        wait = math.ceil((recent[-1] + _window() - now).total_seconds())
+        raise TooManyRequests(f"too many failed logins for {username}; try again in {wait} seconds",
+                              retry_after=wait)
+
+
+def _record_failure(username: str) -> None:
+    """Counted in the database, so that every node agrees; on the audit log without the password."""
+    now = clock.now()
+    with db.transaction() as session:
+        session.add(LoginFailure(username=username[:64], failed_at=now))
+        # Counters older than the window decide nothing any more.
+        session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - 2 * _window()))
+        audit.record(session, actor=username[:64], action="auth.failed", detail={"username": username[:64]})
 
 
 def _payload(token: str) -> dict[str, Any]:
@@ -85,6 +118,9 @@ def _payload(token: str) -> dict[str, Any]:
 
 
 def principal_from_token(token: str) -> Principal:
+    """The principal of a login token or of an integration key."""
+    if token.startswith(KEY_PREFIX):
+        return _principal_from_key(token)
     payload = _payload(token)
     with db.transaction() as session:
         row = session.execute(select(User, LoginSession.ended_at).join(
@@ -97,7 +133,25 @@ def principal_from_token(token: str) -> Principal:
             raise Unauthenticated("you have logged out; log in again")
         if not user.active:
             raise Unauthenticated("the account no longer exists or is disabled")
-        return _principal(user)
+        return principal_of(user)
+
+
+def key_hash(key: str) -> str:
+    # A key is 256 random bits: a plain SHA-256 is as strong as a slow hash here, and cheap per request.
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_principal_name(key_id: int) -> str:
+    return f"key:{key_id}"
+
+
+def _principal_from_key(key: str) -> Principal:
+    with db.transaction() as session:
+        found = session.scalar(select(IntegrationKey).where(IntegrationKey.key_hash == key_hash(key),
+                                                           IntegrationKey.revoked_at.is_(None)))
+        if found is None:
+            raise Unauthenticated("the integration key is not valid or was revoked")
+        return Principal(key_principal_name(found.id), found.name, frozenset({"integration"}), frozenset())
 
 
 def logout(token: str) -> None:
@@ -114,35 +168,19 @@ def logout(token: str) -> None:
             audit.record(session, actor=login_session.username, action="user.logout")
 
 
-def upsert_user(username: str, password: str, *, display_name: str, roles: list[str], groups: list[str],
-                actor: str = "system") -> None:
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown:
-        raise ValidationFailed(f"unknown roles: {', '.join(unknown)}")
-    if len(password) < 8:
-        raise ValidationFailed("passwords need at least 8 characters")
+def change_password(principal: Principal, old_password: Any, new_password: Any) -> None:
+    """Any logged-in person changes their own password (after a reset, the only thing they may do)."""
+    if not isinstance(old_password, str):
+        raise ValidationFailed("the current password is required",
+                               [FieldError("old_password", Bilingual("必填", "required"))])
+    new = check_new_password(principal.username, new_password, "new_password")
     with db.transaction() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = User(username=username, created_at=clock.now(), active=True)
-            session.add(user)
-        user.display_name, user.roles, user.groups = display_name, roles, groups
-        user.password_hash = generate_password_hash(password, method=settings.get("PASSWORD_HASH_METHOD", "scrypt"))
-        audit.record(session, actor=actor, action="user.saved",
-                     detail={"username": username, "roles": roles, "groups": groups})
-
-
-def group_members(groups: set[str]) -> dict[str, list[str]]:
-    """Active members of each of `groups`, read in one query (groups are a JSON list per user)."""
-    members: dict[str, list[str]] = {group: [] for group in sorted(groups)}
-    with db.transaction() as session:
-        for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
-            for group in groups.intersection(user.groups):
-                members[group].append(user.username)
-    return members
-
-
-def find_principal(username: str) -> Principal | None:
-    with db.transaction() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        return _principal(user) if user is not None and user.active else None
+        user = session.scalar(select(User).where(User.username == principal.username))
+        if user is None or not check_password_hash(user.password_hash, old_password):
+            raise ValidationFailed("the current password is wrong", [FieldError(
+                "old_password", Bilingual("当前密码不正确", "the current password is wrong"))])
+        if old_password == new:
+            raise ValidationFailed("the new password is the old one", [FieldError(
+                "new_password", Bilingual("新密码不能与当前密码相同", "must differ from the current password"))])
+        user.password_hash, user.must_change_password = hash_password(new), False
+        audit.record(session, actor=principal.username, action="user.password_changed")

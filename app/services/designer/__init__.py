@@ -1,0 +1,1 @@
+"""The designer's work: validating and deploying definitions, their files and diagrams, comparisons."""

@@ -1,5 +1,8 @@
 """Process diagrams for people: a case's route with what is done and what waits, a deployed version,
-the problems of an upload marked on its diagram, and what changed between two versions."""
+the problems of an upload marked on its diagram, and what changed between two versions.
+
+Each takes `stylesheet`: True (the default) draws a self-contained SVG; pages pass False and link
+`stylesheet()` once instead (their Content-Security-Policy refuses a <style> element in the page)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,14 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.diagram import DiagramError, diff_elements, element_fingerprints, process_ids, render_svg
+from app.database import db
+from app.diagram import STYLESHEET, DiagramError, diff_elements, element_fingerprints, process_ids, render_svg
 from app.engine import runner
 from app.errors import NotFound, ProblemLocation
-from app.extensions import db
 from app.models import Case, Deployment, ProcessDefinition
-from app.services.accounts.auth import Principal
-from app.services.intake.cases import visible_clause
-from app.services.kernel import instances
+from app.services.kernel import instances, policy
+from app.services.kernel.principals import Principal
 
 
 def _bpmn_source(session: Session, deployment_id: int, key: str) -> tuple[str, str]:
@@ -37,10 +39,15 @@ def _render(source: str, key: str, **kwargs: Any) -> str:
         raise NotFound(f"process {key!r} cannot be drawn: {exc}") from exc
 
 
-def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn") -> str:
+def stylesheet() -> str:
+    """The CSS that draws every diagram, for pages that show diagrams drawn without it."""
+    return STYLESHEET
+
+
+def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn", stylesheet: bool = True) -> str:
     """The case's process diagram with completed and active elements marked; 404 for invisible cases."""
     with db.transaction() as session:
-        case = session.scalar(select(Case).where(Case.id == case_id, visible_clause(principal)))
+        case = session.scalar(select(Case).where(Case.id == case_id, policy.visible_cases(principal)))
         if case is None or case.process_instance_id is None:
             raise NotFound(f"case {case_id} does not exist")
         title = case.case_no
@@ -49,7 +56,8 @@ def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn")
         _, source = _bpmn_source(session, info.deployment_id, info.key)
     marks = {element: "done" for element in completed}
     marks.update({element: "active" for element in active})
-    return _render(source, info.key, marks=marks, id_prefix=id_prefix, title=f"{title} {info.key} v{info.version}")
+    return _render(source, info.key, marks=marks, id_prefix=id_prefix, title=f"{title} {info.key} v{info.version}",
+                   stylesheet=stylesheet)
 
 
 def _definition(session: Session, key: str, version: int) -> ProcessDefinition:
@@ -60,12 +68,13 @@ def _definition(session: Session, key: str, version: int) -> ProcessDefinition:
     return row
 
 
-def definition_diagram(principal: Principal, key: str, version: int, *, id_prefix: str = "bpmn") -> str:
+def definition_diagram(principal: Principal, key: str, version: int, *, id_prefix: str = "bpmn",
+                       stylesheet: bool = True) -> str:
     principal.require_role("designer", "supervisor")
     with db.transaction() as session:
         row = _definition(session, key, version)
         _, source = _bpmn_source(session, row.deployment_id, key)
-    return _render(source, key, id_prefix=id_prefix, title=f"{key} v{version}")
+    return _render(source, key, id_prefix=id_prefix, title=f"{key} v{version}", stylesheet=stylesheet)
 
 
 def definition_files(principal: Principal, key: str, version: int) -> dict[str, Any]:
@@ -79,7 +88,8 @@ def definition_files(principal: Principal, key: str, version: int) -> dict[str, 
                 "files": sorted(sources), "elements": list(row.elements or [])}
 
 
-def compare_versions(principal: Principal, key: str, before: int, after: int) -> dict[str, Any]:
+def compare_versions(principal: Principal, key: str, before: int, after: int, *,
+                     stylesheet: bool = True) -> dict[str, Any]:
     """Elements added, removed and changed from version `before` to `after`, both diagrams marked."""
     principal.require_role("designer", "supervisor")
     with db.transaction() as session:
@@ -99,18 +109,19 @@ def compare_versions(principal: Principal, key: str, before: int, after: int) ->
     return {"key": key, "before": before, "after": after,
             "changes": [{"element_id": c.element_id, "kind": c.kind, "name": c.name, "change": c.change,
                          "before": c.before, "after": c.after} for c in changes],
-            "before_svg": _render(old_source, key, marks=left, id_prefix="before"),
-            "after_svg": _render(new_source, key, marks=right, id_prefix="after")}
+            "before_svg": _render(old_source, key, marks=left, id_prefix="before", stylesheet=stylesheet),
+            "after_svg": _render(new_source, key, marks=right, id_prefix="after", stylesheet=stylesheet)}
 
 
-def upload_previews(files: dict[str, bytes], problems: list[ProblemLocation]) -> list[dict[str, Any]]:
+def upload_previews(files: dict[str, bytes], problems: list[ProblemLocation], *,
+                    stylesheet: bool = True) -> list[dict[str, Any]]:
     """Each uploaded BPMN file drawn with the elements that have problems marked; files that cannot
     be drawn say why instead."""
     previews = []
     for index, name in enumerate(sorted(n for n in files if n.endswith(".bpmn"))):
         marks = {p.element_id: "error" for p in problems if p.file == name and p.element_id}
         try:
-            svg: str | None = render_svg(files[name], marks=marks, id_prefix=f"upload{index}")
+            svg: str | None = render_svg(files[name], marks=marks, id_prefix=f"upload{index}", stylesheet=stylesheet)
             reason = None
         except DiagramError as exc:
             svg, reason = None, str(exc)

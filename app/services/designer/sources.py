@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.database import db
 from app.errors import NotFound
-from app.extensions import db
 from app.models import Deployment, ProcessDefinition
-from app.services.accounts.auth import Principal
 from app.services.kernel import present
+from app.services.kernel.principals import Principal
 
 _MEDIA_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".json": "application/json"}
 

@@ -1,0 +1,1 @@
+"""Escalation: the supervisors' board, urging and listing late tasks."""

@@ -1,0 +1,1 @@
+"""The inbox: listing, opening, claiming, handing over and completing human tasks."""

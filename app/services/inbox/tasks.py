@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, false, select, update
+from sqlalchemy import Connection, false, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.engine import runner
 from app.errors import (
+    Bilingual,
     EngineFailure,
     FieldError,
     Forbidden,
@@ -19,41 +21,22 @@ from app.errors import (
     TaskNotOpen,
     ValidationFailed,
 )
-from app.extensions import db
-from app.models import ProcessInstance, TaskRow, table_of
-from app.prepared import Prepared
-from app.services.accounts.auth import Principal, find_principal
-from app.services.escalation import supervision
-from app.services.kernel import audit, definitions, instances, present, projection
+from app.models import TaskRow
+from app.services.inbox import queries
+from app.services.kernel import audit, definitions, instances, oversight, policy, present, projection
 from app.services.kernel.paging import Page, paginate
+from app.services.kernel.principals import Principal, find_principal
+from app.services.kernel.shapes import TaskItem
+from app.states import TaskState
 
 log = logging.getLogger(__name__)
 SCOPES = ("mine", "group", "all")
-_T = table_of(TaskRow)
-_TASK = Prepared(select(_T).where(_T.c.id == bindparam("b_id")))
-_PI = table_of(ProcessInstance)
-_TASK_LOCKING_INSTANCE = Prepared(
-    select(_T, _PI.c.version.label("instance_version"), _PI.c.definition_id.label("instance_definition_id"))
-    .join(_PI, _PI.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")).with_for_update(of=_PI))
-_SET_ASSIGNEE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open")
-                 .values(assignee=bindparam("b_assignee")))
-_SET_ASSIGNEE_IF_FREE = _SET_ASSIGNEE.where((_T.c.assignee.is_(None)) | (_T.c.assignee == bindparam("b_me")))
-_SET_ASSIGNEE_IF_MINE = _SET_ASSIGNEE.where(_T.c.assignee == bindparam("b_me"))
 
 
-def _can_see(principal: Principal, task: Any) -> bool:
-    return (principal.has_role("supervisor") or task.group_name in principal.groups
-            or task.assignee == principal.username)
-
-
-def _member(principal: Principal, task: Any) -> bool:
-    return task.group_name in principal.groups or "admin" in principal.roles
-
-
-def _load(session: Session | Connection, principal: Principal, task_id: str) -> Any:
+def _load(conn: Session | Connection, principal: Principal, task_id: str) -> Any:
     """The task row; NotFound for unknown ids and for tasks the caller may not see."""
-    task = _TASK.run(session, {"b_id": task_id}).one_or_none()
-    if task is None or not _can_see(principal, task):
+    task = queries.task_by_id(conn, task_id)
+    if task is None or not policy.can_see_task(principal, task):
         raise NotFound(f"task {task_id} does not exist")
     return task
 
@@ -62,15 +45,16 @@ def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | No
                case_no: str | None = None, name: str | None = None, page: int = 1, per_page: int = 50) -> Page:
     if scope not in SCOPES:
         raise ValidationFailed(f"scope must be one of {', '.join(SCOPES)}",
-                               [FieldError("scope", f"必须是以下之一 / must be one of: {', '.join(SCOPES)}")])
-    query = select(TaskRow).where(TaskRow.state == "open")
+                               [FieldError("scope", Bilingual("必须是以下之一",
+                                                              f"must be one of: {', '.join(SCOPES)}"))])
+    query = select(TaskRow).where(TaskRow.state == TaskState.OPEN)
     if scope == "mine":
         query = query.where(TaskRow.assignee == principal.username)
     elif scope == "group":
         groups = list(principal.groups)
         query = query.where(TaskRow.group_name.in_(groups) if groups else false())
     else:
-        principal.require_role("supervisor")
+        query = query.where(policy.overseen_tasks(principal))
     if overdue is not None:
         late = TaskRow.due_at < clock.now()
         query = query.where(late if overdue else (TaskRow.due_at.is_(None) | ~late))
@@ -80,20 +64,20 @@ def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | No
         query = query.where(TaskRow.bpmn_id == name)
     query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
     with db.transaction() as session:
-        return paginate(session, query, page, per_page, lambda task: present.task_item(task, task.case_no))
+        return paginate(session, query, page, per_page, lambda task: present.task_item_for(principal, task))
 
 
-def get_task(principal: Principal, task_id: str) -> dict[str, Any]:
+def get_task(principal: Principal, task_id: str) -> TaskItem:
     with db.transaction() as session:
         task = _load(session, principal, task_id)
-        item = present.task_item(task, task.case_no)
+        item = present.task_item_for(principal, task)
         item["form"], item["data"] = None, {}
         if task.form_key:
             workflow, info = instances.read(session, task.instance_id)
             form = definitions.form_of(session, info, task.form_key)
             data = runner.task_data(workflow, task.id)
             item["form"] = {"key": form.key, "schema": form.for_context(data), "ui_schema": form.ui_schema}
-            item["data"] = _prefill(form.schema, data) if task.state == "open" else {}
+            item["data"] = _prefill(form.schema, data) if task.state == TaskState.OPEN else {}
         return item
 
 
@@ -110,56 +94,54 @@ def _prefill(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def claim(principal: Principal, task_id: str) -> dict[str, Any]:
-    with db.command() as session:
-        task = _open_task(session, principal, task_id)
-        if not _member(principal, task):
+def claim(principal: Principal, task_id: str) -> TaskItem:
+    with db.command() as conn:
+        task = _open_task(conn, principal, task_id)
+        if not policy.is_member(principal, task):
             raise Forbidden("only members of the task's group may claim it")
-        # One conditional UPDATE: of two officers claiming at once exactly one matches the row.
-        _guarded_assign(session, _SET_ASSIGNEE_IF_FREE, task, principal.username, principal.username)
-        return _assigned(session, principal, task, principal.username, "task.claimed")
+        _held_unless(queries.claim(conn, task.id, principal.username), task)
+        return _assigned(conn, principal, task, principal.username, "task.claimed")
 
 
-def unclaim(principal: Principal, task_id: str) -> dict[str, Any]:
-    with db.command() as session:
-        task = _open_task(session, principal, task_id)
-        _guarded_assign(session, _SET_ASSIGNEE_IF_MINE, task, None, principal.username)
-        return _assigned(session, principal, task, None, "task.unclaimed")
+def unclaim(principal: Principal, task_id: str) -> TaskItem:
+    with db.command() as conn:
+        task = _open_task(conn, principal, task_id)
+        _held_unless(queries.unclaim(conn, task.id, principal.username), task)
+        return _assigned(conn, principal, task, None, "task.unclaimed")
 
 
-def assign(principal: Principal, task_id: str, username: str) -> dict[str, Any]:
+def assign(principal: Principal, task_id: str, username: str) -> TaskItem:
     principal.require_role("supervisor")
     target = find_principal(username)
     if target is None:
-        raise ValidationFailed(f"用户 {username} 不存在 / user {username!r} does not exist",
-                               [FieldError("username", "用户不存在 / no such user")])
-    with db.command() as session:
-        task = _open_task(session, principal, task_id)
+        raise ValidationFailed(Bilingual(f"用户 {username} 不存在", f"user {username!r} does not exist"),
+                               [FieldError("username", Bilingual("用户不存在", "no such user"))])
+    with db.command() as conn:
+        task = _open_task(conn, principal, task_id)
         if task.group_name not in target.groups:
-            raise ValidationFailed(f"{target.username} 不是 {task.group_name} 组成员 / "
-                                   f"{target.username} is not a member of group {task.group_name}",
-                                   [FieldError("username", f"不是 {task.group_name} 组成员 / "
-                                                           f"not a member of {task.group_name}")])
-        _guarded_assign(session, _SET_ASSIGNEE, task, username, principal.username)
-        return _assigned(session, principal, task, username, "task.assigned")
+            raise ValidationFailed(Bilingual(f"{target.username} 不是 {task.group_name} 组成员",
+                                             f"{target.username} is not a member of group {task.group_name}"),
+                                   [FieldError("username", Bilingual(f"不是 {task.group_name} 组成员",
+                                                                     f"not a member of {task.group_name}"))])
+        _held_unless(queries.assign(conn, task.id, username), task)
+        return _assigned(conn, principal, task, username, "task.assigned")
 
 
-def _open_task(session: Connection, principal: Principal, task_id: str) -> Any:
-    task = _load(session, principal, task_id)
-    if task.state != "open":
+def _open_task(conn: Connection, principal: Principal, task_id: str) -> Any:
+    task = _load(conn, principal, task_id)
+    if task.state != TaskState.OPEN:
         raise TaskNotOpen(f"task {task_id} is {task.state}")
     return task
 
 
-def _guarded_assign(session: Connection, statement: Any, task: Any, assignee: str | None, me: str) -> None:
-    result = session.execute(statement, {"b_id": task.id, "b_assignee": assignee, "b_me": me})
-    if result.rowcount != 1:
+def _held_unless(assigned: bool, task: Any) -> None:
+    if not assigned:
         raise TaskHeldByOther(f"task {task.id} is held by {task.assignee or 'nobody'}")
 
 
-def _assigned(session: Connection, principal: Principal, task: Any, assignee: str | None,
-              action: str) -> dict[str, Any]:
-    audit.record(session, actor=principal.username, action=action, case_id=task.case_id,
+def _assigned(conn: Connection, principal: Principal, task: Any, assignee: str | None,
+              action: str) -> TaskItem:
+    audit.record(conn, actor=principal.username, action=action, case_id=task.case_id,
                  instance_id=task.instance_id, task_id=task.id,
                  detail={"task": task.bpmn_id, "title": task.title, "assignee": assignee, "previous": task.assignee})
     item = present.task_item(task, task.case_no)
@@ -182,9 +164,9 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
 
 def _record_failure(principal: Principal, task_id: str, failure: EngineFailure) -> None:
     try:
-        with db.command() as session:
-            task = _TASK.run(session, {"b_id": task_id}).one()
-            audit.record(session, actor=principal.username, action="task.failed", case_id=task.case_id,
+        with db.command() as conn:
+            task = queries.task_by_id(conn, task_id)
+            audit.record(conn, actor=principal.username, action="task.failed", case_id=task.case_id,
                          instance_id=task.instance_id, task_id=task.id,
                          detail={"task": task.bpmn_id, "title": task.title, "error": failure.detail[:2000]})
     except Exception:  # noqa: BLE001 - the failure itself is what the caller must hear about
@@ -192,28 +174,28 @@ def _record_failure(principal: Principal, task_id: str, failure: EngineFailure) 
 
 
 def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
-    with db.command() as session:
+    with db.command() as conn:
         # One statement reads the task and locks its instance. Then re-read the task: a racing completion
         # is then either fully visible (the task is no longer open: 409) or has not started. SQLite
         # transactions here begin IMMEDIATE, holding the database's write lock already, so the first
         # read is current there.
-        task = _TASK_LOCKING_INSTANCE.run(session, {"b_id": task_id}).one_or_none()
-        if task is None or not _can_see(principal, task):
+        task = queries.lock_task_for_completion(conn, task_id)
+        if task is None or not policy.can_see_task(principal, task):
             raise NotFound(f"task {task_id} does not exist")
-        live = instances.locked(session, task.instance_id, task.instance_version, task.instance_definition_id)
+        live = instances.locked(conn, task.instance_id, task.instance_version, task.instance_definition_id)
         if db.dialect != "sqlite":
-            task = _load(session, principal, task_id)
-        if task.state != "open":
+            task = _load(conn, principal, task_id)
+        if task.state != TaskState.OPEN:
             raise TaskNotOpen(f"task {task_id} is {task.state}")
         if task.assignee not in (None, principal.username):
             raise TaskHeldByOther(f"task {task_id} is held by {task.assignee}")
-        if not _member(principal, task):
+        if not policy.is_member(principal, task):
             raise Forbidden("only members of the task's group may complete it")
         submitted = data if isinstance(data, dict) else None
         context = runner.task_data(live.workflow, task_id)
         if task.form_key:
-            form = definitions.form_of(session, live.definition, task.form_key)
-            errors = form.validate(data, context, present.today)
+            form = definitions.form_of(conn, live.definition, task.form_key)
+            errors = form.validate(data, context, clock.today)
             if errors:
                 raise FormInvalid(f"the {task.title} form has errors", errors)
         elif submitted:
@@ -222,12 +204,12 @@ def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         watched = context.get("overdue") if effect else None
         runner.complete_task(live.workflow, task_id, submitted or {})
         now = clock.now()  # the step's one instant, on its rows and its records
-        instances.save(session, live, now)
+        instances.save(conn, live, now)
         completed = audit.entry(actor=principal.username, action="task.completed", case_id=task.case_id,
                                 instance_id=live.id, task_id=task.id, at=now,
                                 detail={"task": task.bpmn_id, "title": task.title, "data": submitted or {}})
-        outcome = projection.sync(session, live, task.case_id, actor=principal.username,
+        outcome = projection.sync(conn, live, task.case_id, actor=principal.username,
                                   completed_task_id=task_id, entries=[completed], case_no=task.case_no, now=now)
         if effect == "supervision":
-            supervision.apply_supervision_task(session, principal, task.case_id, submitted or {}, watched)
+            oversight.apply_supervision_task(conn, principal, task.case_id, submitted or {}, watched)
         return {"case": outcome.case, "next_tasks": outcome.open_tasks}

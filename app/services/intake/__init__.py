@@ -1,0 +1,1 @@
+"""Intake: registering cases (window, feeds, bulk imports), possible duplicates, external messages."""

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app import clock
+from app.database import db
 from app.errors import ConcordError, FieldError, FormInvalid
-from app.extensions import db, settings
 from app.models import Case
-from app.services.accounts.auth import Principal
+from app.runtime import settings
 from app.services.intake import cases, import_mapping
 from app.services.intake.import_mapping import Mapping, MappingInvalid
+from app.services.kernel.principals import Principal
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _CHUNK = 500  # external ids looked up per query when finding what is already imported

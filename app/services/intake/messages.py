@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 
 from app import clock
+from app.database import db
 from app.engine import runner
-from app.errors import Conflict, FieldError, Forbidden, FormInvalid, NotFound, ValidationFailed
-from app.extensions import db
+from app.errors import Bilingual, Conflict, FieldError, Forbidden, FormInvalid, NotFound, ValidationFailed
 from app.models import Case, ReceivedMessage, table_of
-from app.services.accounts.auth import Principal
-from app.services.kernel import audit, definitions, instances, present, projection
+from app.services.kernel import audit, definitions, instances, projection
+from app.services.kernel.principals import Principal
 
 _C, _M = table_of(Case), table_of(ReceivedMessage)
 _CASE = select(_C.c.id, _C.c.process_instance_id, _C.c.status).where(_C.c.case_no == bindparam("b_no"))
@@ -30,10 +30,10 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     if not (principal.has_role(*SENDER_ROLES) or "dispatch" in principal.groups):
         raise Forbidden("messages are sent by integrations, supervisors and the dispatch group")
     name, case_no, payload = body.get("name"), body.get("case_no"), body.get("payload")
-    problems = [FieldError(field, "必填 / required") for field, value in
+    problems = [FieldError(field, Bilingual("必填", "required")) for field, value in
                 (("name", name), ("case_no", case_no)) if not isinstance(value, str) or not value]
     if not isinstance(payload, dict):
-        problems.append(FieldError("payload", "必须是对象 / must be an object"))
+        problems.append(FieldError("payload", Bilingual("必须是对象", "must be an object")))
     if problems:
         raise ValidationFailed("the message is incomplete", problems)
     assert isinstance(name, str) and isinstance(payload, dict)
@@ -54,7 +54,7 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
                                    [FieldError("name", "unknown message")]) from None
         context = runner.message_context(live.workflow, name)
         errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message)
-                  for e in form.validate(payload, context, present.today)]
+                  for e in form.validate(payload, context, clock.today)]
         if errors:
             raise FormInvalid(f"the {name} payload does not pass its schema", errors)
         document = str(payload.get("document_no") or "")

@@ -4,15 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import AuditEntry, table_of
-from app.prepared import Prepared
-
-# Built once: constructing statements costs more than running them on the hot path.
-_INSERT = Prepared(insert(table_of(AuditEntry)))
+from app.models import AuditEntry
+from app.services.kernel import queries
 
 
 def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: int | None = None,
@@ -23,13 +20,13 @@ def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: i
             "instance_id": instance_id, "task_id": task_id, "detail": detail or {}}
 
 
-def record(session: Session | Connection, **fields: Any) -> None:
-    _INSERT.run_many(session, [entry(**fields)])
+def record(conn: Session | Connection, **fields: Any) -> None:
+    queries.insert_audit(conn, [entry(**fields)])
 
 
-def record_many(session: Session | Connection, entries: list[dict[str, Any]]) -> None:
+def record_many(conn: Session | Connection, entries: list[dict[str, Any]]) -> None:
     if entries:
-        _INSERT.run_many(session, entries)
+        queries.insert_audit(conn, entries)
 
 
 def case_timeline(session: Session, case_id: int) -> list[AuditEntry]:

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import PROJECT_ROOT
+from app.database import db
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db, settings
 from app.models import CalendarYear, TaskRow, Timer, table_of, timer_state_is
-from app.services.accounts.auth import Principal
+from app.runtime import settings
 from app.services.kernel import audit
+from app.services.kernel.principals import Principal
+from app.states import TaskState
 from app.workdays import CalendarFileError, Due, WorkCalendar, YearCalendar, parse_year_file
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,7 @@ def show_year(principal: Principal, year: int) -> dict[str, Any]:
 
 _T, _TM = table_of(TaskRow), table_of(Timer)
 _PROVISIONAL = select(_T.c.id, _T.c.created_at, _T.c.time_limit, _T.c.limit_working).where(
-    _T.c.state == "open", _T.c.time_limit.is_not(None),
+    _T.c.state == TaskState.OPEN, _T.c.time_limit.is_not(None),
     _T.c.due_provisional.is_(True) | _T.c.id.in_(select(_TM.c.task_id).where(
         timer_state_is("waiting"), _TM.c.provisional.is_(True))))
 _SET_DUE = update(_T).where(_T.c.id == bindparam("b_id")).values(

@@ -15,29 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import after_commit
 from app.engine import runner, serializer
 from app.errors import ConcurrentUpdate, NotFound
-from app.extensions import after_commit, settings
-from app.models import ProcessInstance, table_of
-from app.prepared import Prepared
-from app.services.kernel import definitions
+from app.runtime import settings
+from app.services.kernel import definitions, queries
 from app.services.kernel.definitions import DefinitionInfo
-
-_PI = table_of(ProcessInstance)
-# Statements built once (building them per call costs more than executing them).
-_INSERT = Prepared(insert(_PI).returning(_PI.c.id))
-_LOCK = Prepared(select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id")).with_for_update())
-_TRY_LOCK = Prepared(select(_PI.c.version, _PI.c.definition_id).where(_PI.c.id == bindparam("b_id"))
-                     .with_for_update(skip_locked=True))
-_HEAD = Prepared(select(_PI.c.definition_id).where(_PI.c.id == bindparam("b_id")))
-_STATE = Prepared(select(_PI.c.state).where(_PI.c.id == bindparam("b_id")))
-_SAVE = Prepared(update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"))
-                 .values(state=bindparam("b_state"), version=bindparam("b_version"), status=bindparam("b_status"),
-                         serializer_version=bindparam("b_format"), updated_at=bindparam("b_now")))
+from app.states import InstanceStatus
 
 
 @dataclass
@@ -82,17 +70,17 @@ class WorkflowCache:
 cache = WorkflowCache()
 
 
-def start(session: Connection, definition: DefinitionInfo, data: dict[str, Any],
+def start(conn: Connection, definition: DefinitionInfo, data: dict[str, Any],
           now: datetime | None = None) -> LiveInstance:
-    spec, subprocess_specs = definitions.spec_of(session, definition.id)
+    spec, subprocess_specs = definitions.spec_of(conn, definition.id)
     workflow = runner.start(spec, subprocess_specs, data)
     now = now or clock.now()
-    instance_id = _INSERT.run(session, {
+    instance_id = queries.insert_instance(conn, {
         "definition_id": definition.id, "state": serializer.dump_state(workflow),
         "serializer_version": serializer.ENGINE_FORMAT_VERSION, "version": 1, "status": _status(workflow),
-        "created_at": now, "updated_at": now}).scalar_one()
+        "created_at": now, "updated_at": now})
     live = LiveInstance(instance_id, 1, definition, workflow)
-    _cache_after_commit(session, live)
+    _cache_after_commit(conn, live)
     return live
 
 
@@ -100,70 +88,69 @@ class Busy(Exception):
     """The instance is locked by another transaction (only raised by lock(..., wait=False))."""
 
 
-def lock(session: Connection, instance_id: int, *, wait: bool = True) -> LiveInstance:
+def lock(conn: Connection, instance_id: int, *, wait: bool = True) -> LiveInstance:
     """Lock the instance row for this transaction and return its live workflow. Background work passes
     wait=False: it skips a busy instance instead of waiting behind a command (no lock cycles)."""
-    head = (_LOCK if wait else _TRY_LOCK).run(session, {"b_id": instance_id}).one_or_none()
+    head = queries.lock_instance(conn, instance_id, wait=wait)
     if head is None:
-        if not wait and _HEAD.run(session, {"b_id": instance_id}).scalar() is not None:
+        if not wait and queries.instance_definition(conn, instance_id) is not None:
             raise Busy(instance_id)
         raise NotFound(f"process instance {instance_id} does not exist")
     version, definition_id = head
-    return locked(session, instance_id, version, definition_id)
+    return locked(conn, instance_id, version, definition_id)
 
 
-def locked(session: Connection, instance_id: int, version: int, definition_id: int) -> LiveInstance:
+def locked(conn: Connection, instance_id: int, version: int, definition_id: int) -> LiveInstance:
     """The live workflow of an instance whose row this transaction has locked and read (`version`,
     `definition_id`): the cached object when it is current, else loaded."""
     cached = cache.take(instance_id, version)
     if cached is not None:
         return cached
-    workflow = _load(session, instance_id, definition_id)
-    return LiveInstance(instance_id, version, definitions.definition_info(session, definition_id), workflow,
+    workflow = _load(conn, instance_id, definition_id)
+    return LiveInstance(instance_id, version, definitions.definition_info(conn, definition_id), workflow,
                         ready_before=runner.ready_task_ids(workflow),
                         timers_before={(t.task_id, t.fire_at) for t in runner.waiting_timers(workflow)})
 
 
-def lock_row(session: Connection, instance_id: int) -> None:
+def lock_row(conn: Connection, instance_id: int) -> None:
     """Lock the instance row without loading its workflow, never waiting (Busy when taken)."""
-    if _TRY_LOCK.run(session, {"b_id": instance_id}).one_or_none() is None:
+    if queries.lock_instance(conn, instance_id, wait=False) is None:
         raise Busy(instance_id)
 
 
-def release(session: Connection, live: LiveInstance) -> None:
+def release(conn: Connection, live: LiveInstance) -> None:
     """Give back a workflow that was locked but not changed (cached again once the transaction commits)."""
-    _cache_after_commit(session, live)
+    _cache_after_commit(conn, live)
 
 
-def read(session: Session | Connection, instance_id: int) -> tuple[Any, DefinitionInfo]:
+def read(conn: Session | Connection, instance_id: int) -> tuple[Any, DefinitionInfo]:
     """A private copy of the workflow for read-only use (never cached, never saved)."""
-    definition_id = _HEAD.run(session, {"b_id": instance_id}).scalar()
+    definition_id = queries.instance_definition(conn, instance_id)
     if definition_id is None:
         raise NotFound(f"process instance {instance_id} does not exist")
-    return _load(session, instance_id, definition_id), definitions.definition_info(session, definition_id)
+    return _load(conn, instance_id, definition_id), definitions.definition_info(conn, definition_id)
 
 
-def _load(session: Session | Connection, instance_id: int, definition_id: int) -> Any:
-    state = _STATE.run(session, {"b_id": instance_id}).scalar_one()
-    spec, subprocess_specs = definitions.spec_of(session, definition_id)
+def _load(conn: Session | Connection, instance_id: int, definition_id: int) -> Any:
+    state = queries.instance_state(conn, instance_id)
+    spec, subprocess_specs = definitions.spec_of(conn, definition_id)
     return serializer.load_state(state, spec, subprocess_specs)
 
 
-def save(session: Connection, live: LiveInstance, now: datetime | None = None) -> None:
+def save(conn: Connection, live: LiveInstance, now: datetime | None = None) -> None:
     """Write the workflow back; lose the race (409) if someone saved this instance meanwhile.
     Callers then run projection.sync, which also brings `live`'s ready/timer sets up to date."""
-    result = _SAVE.run(session, {
-        "b_id": live.id, "b_expected": live.version, "b_version": live.version + 1,
-        "b_state": serializer.dump_state(live.workflow), "b_status": _status(live.workflow),
-        "b_format": serializer.ENGINE_FORMAT_VERSION, "b_now": now or clock.now()})
-    if result.rowcount != 1:
+    saved = queries.save_instance(conn, live.id, expected_version=live.version,
+                                  state=serializer.dump_state(live.workflow), status=_status(live.workflow),
+                                  serializer_version=serializer.ENGINE_FORMAT_VERSION, now=now or clock.now())
+    if not saved:
         raise ConcurrentUpdate(f"process instance {live.id} was changed by another request; reload and retry")
     live.version += 1
-    _cache_after_commit(session, live)
+    _cache_after_commit(conn, live)
 
 
 def _status(workflow: Any) -> str:
-    return "completed" if runner.is_completed(workflow) else "running"
+    return InstanceStatus.COMPLETED if runner.is_completed(workflow) else InstanceStatus.RUNNING
 
 
 def _cache_after_commit(connection: Connection, live: LiveInstance) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select
 
 from app import clock
-from app.extensions import db
+from app.database import db
 from app.models import Notification, table_of
-from app.services.accounts.auth import Principal
 from app.services.kernel import present
 from app.services.kernel.paging import Page, paginate
+from app.services.kernel.principals import Principal
 
 _INSERT = insert(table_of(Notification))
 

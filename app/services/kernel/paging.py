@@ -10,7 +10,7 @@ MAX_PER_PAGE = 200
 
 
 class Page(TypedDict):
-    items: list[dict[str, Any]]
+    items: list[Any]  # the shapes of app.services.kernel.shapes, or report rows
     total: int
     page: int
     per_page: int
@@ -24,7 +24,7 @@ def clamp(page: int, per_page: int) -> tuple[int, int]:
 
 
 def paginate(session: Session, query: Select[Any], page: int, per_page: int,
-             render: Callable[..., dict[str, Any]]) -> Page:
+             render: Callable[..., Any]) -> Page:
     page, per_page = clamp(page, per_page)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()

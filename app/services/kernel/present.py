@@ -1,45 +1,34 @@
 """Turn rows into the API's plain dictionaries: times in the centre's zone, personal data masked."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app import clock
-from app.extensions import settings
 from app.models import AuditEntry, Case, Party
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+from app.services.kernel import policy, shapes
+from app.services.kernel.principals import Principal
 
 
 def local(value: datetime) -> datetime:
     """`value` in the centre's time zone."""
-    return value.astimezone(_zone(settings.get("TIMEZONE", "Asia/Shanghai")))
-
-
-def today() -> date:
-    """Today's date in the centre's time zone."""
-    return local(clock.now()).date()
+    return value.astimezone(clock.zone())
 
 
 # Recent texts by the instant's identity: a step's one instant appears in several fields of its answer.
 # An entry holds its instant, so no other object can take its identity meanwhile.
-_ISO_TEXTS: dict[int, tuple[datetime, str, str]] = {}
+_ISO_TEXTS: dict[int, tuple[datetime, tzinfo, str]] = {}
 
 
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    zone = settings.get("TIMEZONE", "Asia/Shanghai")
+    zone = clock.zone()
     known = _ISO_TEXTS.get(id(value))
     if known is not None and known[0] is value and known[1] == zone:
         return known[2]
-    text = value.astimezone(_zone(zone)).isoformat(timespec="seconds")
+    text = value.astimezone(zone).isoformat(timespec="seconds")
     if len(_ISO_TEXTS) >= 512:
         _ISO_TEXTS.clear()
     _ISO_TEXTS[id(value)] = (value, zone, text)
@@ -58,7 +47,7 @@ def mask_id_number(number: str | None) -> str | None:
     return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
 
 
-def party(p: Party, reveal: bool) -> dict[str, Any]:
+def party(p: Party, reveal: bool) -> shapes.Party:
     return {"name": p.name, "role": p.role,
             "phone": p.phone if reveal else mask_phone(p.phone),
             "id_number": p.id_number if reveal else mask_id_number(p.id_number)}
@@ -68,13 +57,8 @@ def _amount(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
-# The columns case_summary reads (statements that return a case for a summary return only these).
-CASE_SUMMARY_COLUMNS = ("id", "case_no", "title", "source", "external_id", "category", "urgency", "status",
-                        "procedure", "procedure_since", "handling_group", "outcome", "received_at", "created_at",
-                        "closed_at")
-
-
-def case_summary(case: Case) -> dict[str, Any]:
+def case_summary(case: Case) -> shapes.CaseSummary:
+    # Reads queries.CASE_SUMMARY_COLUMNS only: a step's case row carries no more.
     return {"id": case.id, "case_no": case.case_no, "title": case.title, "source": case.source,
             "external_id": case.external_id, "category": case.category, "urgency": case.urgency,
             "status": case.status, "procedure": case.procedure, "procedure_since": iso(case.procedure_since),
@@ -83,10 +67,10 @@ def case_summary(case: Case) -> dict[str, Any]:
             "closed_at": iso(case.closed_at)}
 
 
-def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
-                timeline: list[AuditEntry], duplicates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    detail = case_summary(case)
-    detail.update({
+def case_detail(case: Case, *, reveal: bool, tasks: list[shapes.TaskItem],
+                timeline: list[AuditEntry], duplicates: list[dict[str, Any]] | None = None) -> shapes.CaseDetail:
+    return {
+        **case_summary(case),
         "description": case.description, "request": case.request, "risk_level": case.risk_level,
         "amount": _amount(case.amount), "location": {"grid": case.grid, "address": case.address},
         "willing_to_mediate": case.willing_to_mediate, "complexity": case.complexity,
@@ -96,13 +80,17 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[dict[str, Any]],
         "active_tasks": tasks,
         "possible_duplicates": duplicates or [],  # earlier cases of the same applicant and category
         "timeline": [{"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail} for e in timeline],
-    })
-    return detail
+    }
 
 
-def task_item(task: Any, case_no: str) -> dict[str, Any]:
+def task_item(task: Any, case_no: str) -> shapes.TaskItem:
     return {"id": task.id, "name": task.bpmn_id, "title": task.title, "case_id": task.case_id, "case_no": case_no,
             "group": task.group_name, "assignee": task.assignee, "state": task.state,
             "created_at": iso(task.created_at), "due_at": iso(task.due_at),
             "due_provisional": bool(getattr(task, "due_provisional", False)), "completed_at": iso(task.completed_at),
             "escalation_level": task.escalation_level, "form_key": task.form_key}
+
+
+def task_item_for(principal: Principal, task: Any) -> shapes.TaskItem:
+    """The item as a person reads it: with what they may do with it (the pages show those buttons only)."""
+    return {**task_item(task, task.case_no), **policy.task_actions(principal, task)}

@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from app import clock
+from app.database import db
 from app.engine import runner
 from app.errors import ConcordError, NotFound
-from app.extensions import db, settings
 from app.models import TaskRow, Timer, table_of, timer_state_is
+from app.runtime import settings
 from app.services.kernel import audit, calendars, instances, notifications, present, projection
+from app.states import TaskState, TimerState
 
 log = logging.getLogger(__name__)
 _TM, _T = table_of(Timer), table_of(TaskRow)
@@ -37,7 +39,7 @@ _RETRY = update(_TM).where(_TM.c.id == bindparam("b_id")).values(
     state=bindparam("b_state"))
 _TASK = select(_T).where(_T.c.id == bindparam("b_id"))
 _LOCK_TASK = _TASK.with_for_update(skip_locked=True)
-_RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "open",
+_RAISE_LEVEL = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == TaskState.OPEN,
                                  _T.c.escalation_level < bindparam("b_level"))
                 .values(escalation_level=bindparam("b_level")))
 BUSY_RETRIES, BUSY_PAUSE_SECONDS = 40, 0.05
@@ -91,7 +93,7 @@ def _fire_safely(conn: Connection, row: Any, now: datetime, worker: str) -> str:
         with db.savepoint(conn):
             state = _fire(conn, row, now)
             conn.execute(_MARK, {"b_id": row.id, "b_state": state, "b_now": now, "b_worker": worker})
-        return "fired"
+        return TimerState.FIRED
     except instances.Busy:
         return "skipped"
     except Exception as exc:  # a broken expression, a bug: retry later, never block the others
@@ -104,7 +106,7 @@ def _record_failure(conn: Connection, row: Any, exc: Exception, now: datetime) -
     gave_up = attempts >= settings.get("TIMER_MAX_ATTEMPTS", 5)
     conn.execute(_RETRY, {"b_id": row.id, "b_attempts": attempts, "b_error": error[:2000],
                           "b_next": now + timedelta(seconds=min(3600, 10 * 2 ** attempts)),
-                          "b_state": "failed" if gave_up else "waiting"})
+                          "b_state": TimerState.FAILED if gave_up else TimerState.WAITING})
     log.warning("timer %s (%s of %s) failed, attempt %d: %s", row.id, row.kind, row.bpmn_id, attempts, error)
     if gave_up:
         audit.record(conn, actor="system", action="timer.incident", case_id=row.case_id,
@@ -112,7 +114,7 @@ def _record_failure(conn: Connection, row: Any, exc: Exception, now: datetime) -
                      detail={"timer": row.id, "kind": row.kind, "task": row.bpmn_id, "error": error[:500]})
         _keep_the_ladder_going(conn, row)
         return "incidents"
-    return "failed"
+    return TimerState.FAILED
 
 
 def _fire(conn: Connection, row: Any, now: datetime) -> str:
@@ -120,8 +122,8 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
     if row.kind == "engine":
         return _fire_engine_timer(conn, row)
     task = conn.execute(_TASK, {"b_id": row.task_id}).one_or_none()
-    if task is None or task.state != "open":
-        return "cancelled"  # the work was done (or withdrawn) before the rung came due
+    if task is None or task.state != TaskState.OPEN:
+        return TimerState.CANCELLED  # the work was done (or withdrawn) before the rung came due
     # Lock in the commands' order (instance, then task) and never wait: a busy case is skipped and
     # taken on the next pass, so the worker cannot close a lock cycle with an officer's command.
     live = instances.lock(conn, task.instance_id, wait=False) if row.kind == "overdue" else None
@@ -130,8 +132,8 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
     task = conn.execute(_LOCK_TASK, {"b_id": row.task_id}).one_or_none()
     if task is None:
         raise instances.Busy(row.task_id)
-    if task.state != "open":
-        return "cancelled"
+    if task.state != TaskState.OPEN:
+        return TimerState.CANCELLED
     level = LEVELS[row.kind]
     conn.execute(_RAISE_LEVEL, {"b_id": task.id, "b_level": level})
     entries = [audit.entry(actor="system", action=ACTIONS[row.kind], case_id=task.case_id,
@@ -147,7 +149,7 @@ def _fire(conn: Connection, row: Any, now: datetime) -> str:
     if following is not None:
         _put_rung(conn, task, following)
     audit.record_many(conn, entries)
-    return "fired"
+    return TimerState.FIRED
 
 
 def _put_rung(conn: Connection, task: Any, kind: str) -> None:
@@ -172,7 +174,7 @@ def _keep_the_ladder_going(conn: Connection, row: Any) -> None:
     if following is None:
         return
     task = conn.execute(_TASK, {"b_id": row.task_id}).one_or_none()
-    if task is None or task.state != "open":
+    if task is None or task.state != TaskState.OPEN:
         return
     try:
         with db.savepoint(conn):
@@ -204,9 +206,9 @@ def _fire_engine_timer(conn: Connection, row: Any) -> str:
     live = instances.lock(conn, row.instance_id, wait=False)
     if not runner.fire_timer(live.workflow, row.task_id):
         instances.release(conn, live)
-        return "cancelled"
+        return TimerState.CANCELLED
     instances.save(conn, live)
     projection.sync(conn, live, row.case_id, actor="system",
                     entries=[audit.entry(actor="system", action="timer.fired", case_id=row.case_id,
                                          instance_id=row.instance_id, detail={"event": row.bpmn_id})])
-    return "fired"
+    return TimerState.FIRED

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db, scheduler_state
+from app.database import db
+from app.runtime import scheduler_state
 
 log = logging.getLogger(__name__)
 

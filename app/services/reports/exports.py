@@ -11,6 +11,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from app.services.kernel import directory
+
 CATEGORY_NAMES = {
     "family": "婚姻家事", "neighbor": "邻里纠纷", "property_mgmt": "物业纠纷", "labor": "劳动人事争议",
     "gig_labor": "新业态劳资纠纷", "consumer": "消费纠纷", "auto_consumer": "汽车消费纠纷",
@@ -19,9 +21,6 @@ CATEGORY_NAMES = {
     "other": "其他"}
 SOURCE_NAMES = {"walk_in": "窗口来访", "hotline_12345": "12345热线", "police_110": "110非警务警情",
                 "petition": "信访转办", "grid": "网格员上报", "online": "网上受理"}
-GROUP_NAMES = {"intake": "受理窗口", "dispatch": "分流交办", "mediation": "人民调解室", "family": "婚姻家事调解室",
-               "labor": "劳动争议调解室", "property": "物业纠纷调解室", "consumer": "消费纠纷调解室",
-               "supervisor": "督办"}
 DIMENSION_NAMES = {"category": "类别", "group": "承办部门", "source": "来源", "grid": "网格"}
 FIGURE_COLUMNS = [
     ("received", "受理量"), ("closed", "办结量"), ("open", "未办结"), ("overdue_open", "超期未办结"),
@@ -43,7 +42,10 @@ def label(dimension: str | None, key: Any) -> str:
     """A group key as people read it: Chinese name and code (grids are names already)."""
     if key is None:
         return "（未填写）" if dimension in ("category", "grid") else "（未分派）"
-    names = {"category": CATEGORY_NAMES, "source": SOURCE_NAMES, "group": GROUP_NAMES}.get(dimension or "", {})
+    if dimension == "group":  # the names the administrators gave the groups
+        name = directory.current().label(key)
+        return f"{name} ({key})" if name != key else str(key)
+    names = {"category": CATEGORY_NAMES, "source": SOURCE_NAMES}.get(dimension or "", {})
     return f"{names[key]} ({key})" if key in names else str(key)
 
 
@@ -79,8 +81,13 @@ def daily_tables(result: dict[str, Any]) -> list[Table]:
     new = [("case_no", "案件编号"), ("title", "标题"), ("source", "来源"), ("category", "类别"),
            ("status", "状态"), ("received_at", "受理时间"), ("created_at", "登记时间")]
     return [Table(f"{result['date']} 新受理", new, result["new"]["items"]),
-            Table("今日到期", TASK_COLUMNS, result["due_today"]["items"]),
-            Table("超期未办", TASK_COLUMNS, result["overdue"]["items"])]
+            Table("今日到期", TASK_COLUMNS, _named_groups(result["due_today"]["items"])),
+            Table("超期未办", TASK_COLUMNS, _named_groups(result["overdue"]["items"]))]
+
+
+def _named_groups(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    labels = directory.current()
+    return [{**task, "group": labels.label(task["group"])} for task in tasks]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.errors import FieldError, ValidationFailed
-from app.extensions import db
 from app.models import Case, TaskRow
-from app.services.kernel import present
+from app.services.kernel import policy, present
 from app.services.reports import summary as reports
 from app.services.reports.summary import Period
+from app.states import TaskState
 
 LIST_LIMIT = 1000  # a city receives about 600 cases a day; longer lists say how many were left out
 TREND_RATES = ("closure_rate", "on_time_rate", "resolution_rate", "mediation_success_rate", "satisfaction_rate")
@@ -29,10 +30,12 @@ def _listed(session: Session, query: Select[Any], render: Any) -> dict[str, Any]
 def daily(principal: Any, day: date) -> dict[str, Any]:
     """每日清单: cases received that day, open tasks due that day, open tasks overdue (judged at the end of
     the day, or now for today)."""
-    principal.require_role("supervisor")
+    visible = reports.scope_of(principal)
     start, end = Period(day, day).bounds()
     at = min(end, clock.now())
-    open_tasks = select(TaskRow).where(TaskRow.state == "open")
+    open_tasks = select(TaskRow).where(TaskRow.state == TaskState.OPEN, policy.overseen_tasks(principal))
+    new_cases = select(Case).where(Case.received_at >= start, Case.received_at < end,
+                                   visible if visible is not None else true())
 
     def overdue_item(task: TaskRow) -> dict[str, Any]:
         assert task.due_at is not None
@@ -41,8 +44,7 @@ def daily(principal: Any, day: date) -> dict[str, Any]:
     with db.transaction() as session:
         return {
             "date": day.isoformat(),
-            "new": _listed(session, select(Case).where(Case.received_at >= start, Case.received_at < end)
-                           .order_by(Case.received_at, Case.id), present.case_summary),
+            "new": _listed(session, new_cases.order_by(Case.received_at, Case.id), present.case_summary),
             "due_today": _listed(session, open_tasks.where(TaskRow.due_at >= start, TaskRow.due_at < end)
                                  .order_by(TaskRow.due_at, TaskRow.id), lambda t: present.task_item(t, t.case_no)),
             "overdue": _listed(session, open_tasks.where(TaskRow.due_at < at).order_by(TaskRow.due_at, TaskRow.id),
@@ -61,36 +63,38 @@ def _change(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     return change
 
 
-def _received_per_day(session: Session, period: Period) -> list[int]:
+def _received_per_day(session: Session, period: Period, visible: ColumnElement[bool] | None) -> list[int]:
     """Cases received on each day of the period: one query with one conditional count per day."""
     start, _ = period.bounds()
     days = [Period(period.first + timedelta(days=n), period.first + timedelta(days=n)).bounds()
             for n in range(period.days)]
     end = days[-1][1]
     counts = [func.sum(sql_case((and_(Case.received_at >= a, Case.received_at < b), 1), else_=0)) for a, b in days]
-    row = session.execute(select(*counts).where(Case.received_at >= start, Case.received_at < end)).one()
+    row = session.execute(select(*counts).where(Case.received_at >= start, Case.received_at < end,
+                                                visible if visible is not None else true())).one()
     return [int(value or 0) for value in row]
 
 
 def weekly(principal: Any, period: Period) -> dict[str, Any]:
     """每周研判: figures by category, group, source and grid, each against the previous period of the
     same length, and cases received per day in both periods (the trend line)."""
-    principal.require_role("supervisor")
+    visible = reports.scope_of(principal)
     if period.days > 93:
         raise ValidationFailed("the analysis period is too long", [FieldError("to", "at most 93 days")])
     previous = period.previous()
     with db.transaction() as session:
-        total = reports.summarise(session, period, None)["total"]
-        before = reports.summarise(session, previous, None)["total"]
+        total = reports.summarise(session, period, None, visible)["total"]
+        before = reports.summarise(session, previous, None, visible)["total"]
         dimensions: dict[str, list[dict[str, Any]]] = {}
         for grouping in reports.GROUPINGS:
-            earlier = {item["key"]: item for item in reports.summarise(session, previous, grouping)["items"]}
+            earlier = {item["key"]: item for item in reports.summarise(session, previous, grouping, visible)["items"]}
             empty = reports.figures({})
             dimensions[grouping] = [
                 {**item, "previous": earlier.get(item["key"], empty),
                  "change": _change(item, earlier.get(item["key"], empty))}
-                for item in reports.summarise(session, period, grouping)["items"]]
-        this_days, last_days = _received_per_day(session, period), _received_per_day(session, previous)
+                for item in reports.summarise(session, period, grouping, visible)["items"]]
+        this_days = _received_per_day(session, period, visible)
+        last_days = _received_per_day(session, previous, visible)
     return {**period.as_dict(), "previous_period": previous.as_dict(),
             "total": {**total, "previous": before, "change": _change(total, before)},
             "dimensions": dimensions,
@@ -101,7 +105,7 @@ def weekly(principal: Any, period: Period) -> dict[str, Any]:
 def parse_month(text: str | None) -> Period:
     """YYYY-MM; the default is the last complete month."""
     if not text:
-        first_of_this = present.today().replace(day=1)
+        first_of_this = clock.today().replace(day=1)
         text = (first_of_this - timedelta(days=1)).strftime("%Y-%m")
     try:
         first = date.fromisoformat(f"{text}-01")
@@ -121,9 +125,9 @@ def _rank_key(item: dict[str, Any]) -> tuple[Any, ...]:
 
 def ranking(principal: Any, month: Period) -> dict[str, Any]:
     """每月排名: handling groups ranked by on-time rate, then resolution rate, for cases received in the month."""
-    principal.require_role("supervisor")
+    visible = reports.scope_of(principal)
     with db.transaction() as session:
-        result = reports.summarise(session, month, "group")
+        result = reports.summarise(session, month, "group", visible)
     items = sorted((item for item in result["items"] if item["key"] is not None), key=_rank_key)
     unassigned = [item for item in result["items"] if item["key"] is None]
     return {"month": month.first.strftime("%Y-%m"), **month.as_dict(), "total": result["total"],

@@ -31,15 +31,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, select, text, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.database import db
 from app.errors import FieldError, ValidationFailed
-from app.extensions import db, settings
 from app.models import Case, TaskRow, table_of
-from app.services.kernel import present
+from app.runtime import settings
+from app.services.kernel import policy
+from app.states import TaskState
 
 GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid"}
 COUNTS = ("received", "closed", "resolved", "closed_on_time", "open", "overdue_open", "mediated", "agreements",
@@ -84,7 +86,7 @@ def in_range(day: date) -> bool:
 def parse_period(first: str | None, last: str | None, *, default_days: int = 7) -> Period:
     """from/to as ISO dates; `to` defaults to today, `from` to `default_days` days ending on `to`."""
     errors: list[FieldError] = []
-    end = _parse_date("to", last, errors) or present.today()
+    end = _parse_date("to", last, errors) or clock.today()
     start = _parse_date("from", first, errors) or end - timedelta(days=default_days - 1)
     if not errors and start > end:
         errors.append(FieldError("from", f"from ({start}) is after to ({end})"))
@@ -126,15 +128,15 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return sql_case((condition, 1), else_=0)
 
 
-def _statement(column: str | None) -> Select[Any]:
+def _statement(column: str | None, visible: ColumnElement[bool] | None = None) -> Select[Any]:
     # Tasks that can change a case's flags; the others (most of them: done on time) are not joined.
     overdue_at = and_(_T.c.created_at < _END, _T.c.due_at < _AT,
                       or_(_T.c.completed_at.is_(None), _T.c.completed_at > _AT))
-    late_done = and_(_T.c.state == "completed", _T.c.completed_at < _END, _T.c.completed_at > _T.c.due_at)
+    late_done = and_(_T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END, _T.c.completed_at > _T.c.due_at)
     handle = and_(_T.c.bpmn_id == "handle", _T.c.created_at < _END)
-    handled = and_(_T.c.bpmn_id == "handle", _T.c.state == "completed", _T.c.completed_at < _END)
+    handled = and_(_T.c.bpmn_id == "handle", _T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END)
     # Every visit counts, the unsatisfied one that reopened a case included (domain.md: ÷ visits made).
-    visit = and_(_T.c.bpmn_id == "feedback", _T.c.state == "completed", _T.c.completed_at < _END)
+    visit = and_(_T.c.bpmn_id == "feedback", _T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END)
     key = _C.c[GROUPINGS[column]] if column else literal(None, Integer)
     # One row per case of the cohort (grouped by its primary key, so its own columns come along).
     per_case = (select(key.label("key"), _C.c.closed_at, _C.c.outcome, _C.c.satisfied, _C.c.procedure,
@@ -146,7 +148,8 @@ def _statement(column: str | None) -> Select[Any]:
                        func.sum(_flag(visit)).label("visits"))
                 .select_from(_C.outerjoin(_T, and_(_T.c.case_id == _C.c.id,
                                                    or_(handle, late_done, overdue_at, visit))))
-                .where(_C.c.received_at >= _START, _C.c.received_at < _END)
+                .where(_C.c.received_at >= _START, _C.c.received_at < _END,
+                       visible if visible is not None else true())
                 .group_by(_C.c.id).subquery("per_case"))
     c = per_case.c
     closed = and_(c.closed_at.is_not(None), c.closed_at < _END)
@@ -184,8 +187,10 @@ def figures(row: dict[str, Any]) -> dict[str, Any]:
     return {**{name: counts[name] for name in COUNTS}, **rates}
 
 
-def aggregate(session: Session, period: Period, group_by: str | None) -> list[dict[str, Any]]:
-    """Rows of counts per group key (one row with key None without grouping)."""
+def aggregate(session: Session, period: Period, group_by: str | None,
+              visible: ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """Rows of counts per group key (one row with key None without grouping); `visible`: only the cases
+    it takes in (a supervisor of a lower centre)."""
     start, end = period.bounds()
     params = {"b_start": start, "b_end": end, "b_at": min(end, clock.now())}
     if session.get_bind().dialect.name == "postgresql":
@@ -193,11 +198,19 @@ def aggregate(session: Session, period: Period, group_by: str | None) -> list[di
         # JIT compilation costs more than it saves on a sub-second query.
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         session.execute(text("SET LOCAL jit = off"))
-    return [dict(row._mapping) for row in session.execute(_STATEMENTS[group_by], params)]
+    statement = _STATEMENTS[group_by] if visible is None else _statement(group_by, visible)
+    return [dict(row._mapping) for row in session.execute(statement, params)]
 
 
-def summarise(session: Session, period: Period, group_by: str | None) -> dict[str, Any]:
-    rows = aggregate(session, period, group_by)
+def scope_of(principal: Any) -> ColumnElement[bool] | None:
+    """The cases a reader of reports counts: None for every case (admins, the top centre)."""
+    principal.require_role("supervisor")
+    return None if policy.sees_every_case(principal) else policy.visible_cases(principal)
+
+
+def summarise(session: Session, period: Period, group_by: str | None,
+              visible: ColumnElement[bool] | None = None) -> dict[str, Any]:
+    rows = aggregate(session, period, group_by, visible)
     # Every case falls in exactly one group, so the total is the sum of the groups' counts.
     total = {name: sum(int(r[name] or 0) for r in rows) for name in COUNTS if name != "open"}
     items = [{"key": r["key"], **figures(r)} for r in rows] if group_by else []
@@ -208,9 +221,9 @@ def summarise(session: Session, period: Period, group_by: str | None) -> dict[st
 def summary(principal: Any, period: Period, group_by: str | None = None, *,
             compare: bool = False) -> dict[str, Any]:
     """GET /reports/summary: totals and per-group figures; with compare, the previous period too."""
-    principal.require_role("supervisor")
+    visible = scope_of(principal)
     with db.transaction() as session:
-        result = summarise(session, period, group_by)
+        result = summarise(session, period, group_by, visible)
         if compare:
-            result["previous"] = summarise(session, period.previous(), group_by)
+            result["previous"] = summarise(session, period.previous(), group_by, visible)
         return result

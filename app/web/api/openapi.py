@@ -9,18 +9,18 @@ as something else. The suite checks the document against the live application wi
 from __future__ import annotations
 
 import copy
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from app.errors import NotFound
 from app.services.inbox.tasks import SCOPES
+from app.services.intake import cases as case_service
 from app.services.reports.charts import METRICS
 from app.services.reports.summary import GROUPINGS
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import NOT_ONLY_SPACES, REQUESTS, RESPONSES, Schema, ref
 from app.web.api.support import OPERATIONS, doc
 
@@ -68,10 +68,10 @@ _CONVERTERS: dict[str, Schema] = {"int": {"type": "integer", "minimum": 1, "maxi
 
 
 def _registration_schema() -> Schema:
-    path = Path(current_app.config["FORMS_DIR"]) / "register_case.schema.json"
+    """The registration form as deployed (the one registrations are validated against)."""
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        schema = copy.deepcopy(case_service.registration_form()["schema"])
+    except NotFound:  # nothing deployed yet
         return {"type": "object"}
     schema.pop("$schema", None)
     _refuse_blank_texts(schema)

@@ -198,6 +198,29 @@ REQUESTS: dict[str, Schema] = {
                                                                         "message_<name>.schema.json)"},
                         "case_no": {**TEXT, "minLength": 1}, "payload": ANY_OBJECT}),
     "Note": _object({"note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE, "pattern": NOT_ONLY_SPACES}}),
+    # The administration's bodies (app.services.accounts), as main added them.
+    "Centre": {"type": "object", "properties": {
+        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"}, "name": {"type": "string"},
+        "parent": {"type": ["string", "null"]}}},
+    "Group": {"type": "object", "properties": {
+        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"}, "name": {"type": "string"},
+        "name_en": {"type": ["string", "null"]},
+        "kind": {"enum": ["window", "dispatch", "mediation", "department", "supervision", "external"]},
+        "centre": {"type": "string"}}},
+    "NewUser": {"type": "object", "required": ["username", "display_name", "password"], "properties": {
+        "username": {"type": "string"}, "display_name": {"type": "string"},
+        "password": {"type": "string", "minLength": 10},
+        "roles": {"type": "array", "items": {"type": "string"}},
+        "groups": {"type": "array", "items": {"type": "string"}}}},
+    "UserChange": {"type": "object", "properties": {
+        "display_name": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}},
+        "groups": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}},
+    "Password": {"type": "object", "required": ["password"],
+                 "properties": {"password": {"type": "string", "minLength": 10}}},
+    "PasswordChange": {"type": "object", "required": ["old_password", "new_password"], "properties": {
+        "old_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}},
+    "IntegrationKey": {"type": "object", "required": ["name", "source"], "properties": {
+        "name": {"type": "string"}, "source": {"type": "string"}}},
     "Completion": _object({"data": ANY_OBJECT}, optional=("data",)),
     "Upload": _object({"files": {"type": "array", "minItems": 1,
                                  "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}),

@@ -7,12 +7,15 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
-from app.errors import BadRequest, FieldError, Unauthenticated, UnsupportedMediaType, ValidationFailed
+from app.errors import BadRequest, Forbidden, Unauthenticated, UnsupportedMediaType
 from app.forms.validation import any_text
 from app.services.accounts import auth as auth_service
-from app.services.accounts.auth import Principal
+from app.services.kernel.principals import Principal
+from app.web.arguments import bool_arg, int_arg  # noqa: F401  (the API views take them from here)
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What a login may do while its password was reset by an administrator and not yet changed.
+_WHILE_PASSWORD_RESET = ("api.change_password", "api.logout")
 # OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.
 OPERATIONS: dict[str, dict[str, Any]] = {}
 
@@ -45,6 +48,8 @@ def authenticated(view: F) -> F:
             raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/login)")
         g.token = token.strip()
         g.principal = auth_service.principal_from_token(g.token)
+        if g.principal.must_change_password and request.endpoint not in _WHILE_PASSWORD_RESET:
+            raise Forbidden("change your password first: POST /api/v1/auth/password")
         return view(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -89,29 +94,6 @@ def json_body(require_object: bool = True) -> Any:
     if require_object and not isinstance(value, dict):
         raise BadRequest("the request body must be a JSON object")
     return value
-
-
-def int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(f"query parameter {name} must be an integer",
-                               [FieldError(name, "必须是整数 / must be an integer")]) from exc
-
-
-def bool_arg(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ValidationFailed(f"query parameter {name} must be true or false",
-                           [FieldError(name, "必须是 true 或 false / must be true or false")])
 
 
 def created(body: Any) -> tuple[Response, int]:

@@ -4,9 +4,9 @@ Views parse the form, call the same services as the JSON API and render a templa
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui-static")
+from app.web.ui.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
 
 
 from app.errors import ConcordError  # noqa: E402
-from app.web.ui.accounts import account  # noqa: E402,F401  (routes register)
+from app.web.ui.accounts import account, admin  # noqa: E402,F401  (routes register)
 from app.web.ui.designer import designer  # noqa: E402,F401  (routes register)
 from app.web.ui.escalation import supervisor  # noqa: E402,F401  (routes register)
 from app.web.ui.inbox import inbox  # noqa: E402,F401  (routes register)

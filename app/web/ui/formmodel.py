@@ -10,6 +10,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.errors import Bilingual
+
 _ROW = re.compile(r"^(?P<base>.+)\[(?P<index>\d+)\]\.")
 
 
@@ -154,7 +156,7 @@ def _parse_value(spec: dict[str, Any], form: MultiDict[str, str], name: str, err
         try:
             number = float(text)
         except ValueError:
-            errors[name] = "请输入数字 / enter a number"
+            errors[name] = Bilingual("请输入数字", "enter a number")
             return text
         return int(number) if kind == "integer" and number.is_integer() else number
     return text

@@ -12,6 +12,9 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
+from app.errors import Bilingual
+from app.services.kernel import directory
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 _DIR = Path(__file__).parent / "translations"
@@ -62,26 +65,36 @@ def init_app(app: Flask) -> None:
 
 
 def localise(message: str) -> str:
-    """Domain messages come as "中文 / English": show the half of the current language."""
-    if " / " not in message:
-        return message
-    chinese, _, english = message.partition(" / ")
-    return english if current_language() == "en" else chinese
+    """A domain message in the page's language: the matching half of a Bilingual one, else as it is."""
+    if isinstance(message, Bilingual):
+        return message.en if current_language() == "en" else message.zh
+    return message
 
 
 # Codes of route.md as people read them (the pages show the name; the code stays in the API).
-_GROUPS = {"intake": "Intake window", "dispatch": "Dispatch desk", "mediation": "People's mediation room",
-           "family": "Family mediation room", "labor": "Labour dispute mediation room",
-           "property": "Property mediation room", "consumer": "Consumer mediation room",
-           "supervisor": "Supervision"}
 _PROCEDURES = {"mediation": "Mediation", "judicial_confirmation": "Judicial confirmation",
                "arbitration": "Arbitration", "reconsideration": "Administrative reconsideration",
                "adjudication": "Administrative adjudication", "litigation": "Litigation", "petition": "Petition",
                "complaint": "Complaint"}
 
 
+_ROLES = {"intake": "Intake officer", "handler": "Handler or mediator", "supervisor": "Supervisor",
+          "designer": "Process designer", "admin": "Administrator", "integration": "Integration account"}
+_KINDS = {"window": "Window", "dispatch": "Dispatch", "mediation": "Mediation room", "department": "Department",
+          "supervision": "Supervision", "external": "External body"}
+
+
+def role_label(code: str | None) -> str:
+    return gettext(_ROLES[code]) if code in _ROLES else (code or "—")
+
+
+def kind_label(code: str | None) -> str:
+    return gettext(_KINDS[code]) if code in _KINDS else (code or "—")
+
+
 def group_label(code: str | None) -> str:
-    return gettext(_GROUPS[code]) if code in _GROUPS else (code or "—")
+    """A group's name as the administrators gave it (its key only for a group nobody has created)."""
+    return directory.current().label(code, english=current_language() == "en")
 
 
 def procedure_label(code: str | None) -> str:
@@ -90,6 +103,6 @@ def procedure_label(code: str | None) -> str:
 
 def explain(exc: Any) -> str:
     """A domain error for a page: its field messages when it has any, else its detail; in the page's
-    language where the service gave both ("中文 / English")."""
+    language where the service gave both (errors.Bilingual)."""
     errors = getattr(exc, "errors", None) or []
     return "；".join(localise(e.message) for e in errors) if errors else localise(exc.detail)

@@ -16,9 +16,9 @@ from werkzeug.exceptions import HTTPException
 from app import clock
 from app.errors import ConcordError, Unauthenticated
 from app.services.accounts import auth as auth_service
-from app.services.accounts.auth import Principal
+from app.services.kernel.principals import Principal
 from app.web import problems
-from app.web.ui.i18n import current_language, group_label, localise, procedure_label
+from app.web.ui.i18n import current_language, group_label, kind_label, localise, procedure_label, role_label
 
 F = TypeVar("F", bound=Callable[..., Any])
 CSRF_FIELD = "csrf_token"
@@ -44,6 +44,9 @@ def login_required(view: F) -> F:
             if not token:
                 raise Unauthenticated("not logged in")
             g.principal = auth_service.principal_from_token(token)
+            if g.principal.must_change_password and request.endpoint not in ("ui.change_password", "ui.logout"):
+                # After an administrator's reset the login may do nothing else (as on the API).
+                return redirect(url_for("ui.change_password"))
         except Unauthenticated:
             expired = bool(token)
             session.pop("token", None)
@@ -154,11 +157,11 @@ def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
                                  level_class=level_class, localise=localise, current_language=current_language,
-                                 group_label=group_label, procedure_label=procedure_label)
+                                 group_label=group_label, procedure_label=procedure_label, role_label=role_label,
+                                 kind_label=kind_label)
+    app.jinja_env.filters.update(group_label=group_label, role_label=role_label)
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _on_http_error)
     app.register_error_handler(Exception, _on_unexpected)

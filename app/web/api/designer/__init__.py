@@ -1,0 +1,1 @@
+"""API views of the designer domain (app.services.designer)."""

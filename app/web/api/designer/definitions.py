@@ -6,9 +6,9 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app.errors import BadRequest
+from app.services.designer import deployments as definition_service
 from app.services.designer import sources as definition_sources
-from app.services.kernel import definitions as definition_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import array_of, link, ref, version_links
 from app.web.api.support import authenticated, doc, principal
 from app.web.downloads import attachment

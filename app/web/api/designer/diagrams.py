@@ -4,13 +4,18 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 
 from app.services.designer import diagrams as diagram_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.support import authenticated, doc, principal
+from app.web.security import source_hash
+
+# Opened on its own, the SVG is a document: it may apply its own stylesheet and nothing else.
+POLICY = f"default-src 'none'; style-src {source_hash(diagram_service.stylesheet())}; frame-ancestors 'none'"
 
 
 def _svg(text: str) -> Response:
     response = Response(text, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Content-Security-Policy"] = POLICY
     return response
 
 

@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 
 from app.services.escalation import supervision as supervision_service
 from app.services.kernel import notifications as notification_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import array_of, page_of, ref, task_links
 from app.web.api.support import authenticated, doc, int_arg, json_body, principal
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from app.errors import FieldError, ValidationFailed
+from app.errors import Bilingual, FieldError, ValidationFailed
 from app.services.inbox import tasks as task_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import case_links, page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
 
@@ -56,7 +56,7 @@ def unclaim_task(task_id: str) -> ResponseReturnValue:
 def assign_task(task_id: str) -> ResponseReturnValue:
     username = json_body().get("username")
     if not isinstance(username, str) or not username:
-        raise ValidationFailed("username is required", [FieldError("username", "必填 / required")])
+        raise ValidationFailed("username is required", [FieldError("username", Bilingual("必填", "required"))])
     return jsonify(task_service.assign(principal(), task_id, username))
 
 

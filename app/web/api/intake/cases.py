@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 
 from app.services.intake import cases as case_service
 from app.services.intake import messages as message_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import case_links, page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, created, doc, int_arg, json_body, principal
 

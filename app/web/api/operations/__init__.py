@@ -1,0 +1,1 @@
+"""API views of the operations domain (app.services.operations)."""

@@ -4,7 +4,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from app.services.operations import health as health_service
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import ref
 from app.web.api.support import doc
 

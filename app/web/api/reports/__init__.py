@@ -1,0 +1,1 @@
+"""API views of the reports domain (app.services.reports)."""

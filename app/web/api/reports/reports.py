@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from app.services.reports import charts as report_charts
 from app.web import report_requests
-from app.web.api import bp
+from app.web.api.blueprint import bp
 from app.web.api.schemas import ref
 from app.web.api.support import F, authenticated, doc, principal
 

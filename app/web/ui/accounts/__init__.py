@@ -1,0 +1,1 @@
+"""Pages of the accounts domain (app.services.accounts)."""

@@ -5,29 +5,35 @@ from flask import flash, make_response, redirect, render_template, request, sess
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from app.errors import Unauthenticated
+from app.errors import TooManyRequests, Unauthenticated
 from app.services.accounts import auth as auth_service
-from app.web.ui import bp
+from app.web.security import secure_cookies
+from app.web.ui.blueprint import bp
 from app.web.ui.i18n import LANGUAGES
 from app.web.ui.support import _safe_next, login_required, next_target, principal
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    error = None
+    error, status = None, 200
     username = request.form.get("username", "")
     if request.method == "POST":
         try:
             token, user = auth_service.login(username, request.form.get("password", ""))
         except Unauthenticated:
-            error = gettext("Wrong username or password.")
+            error, status = gettext("Wrong username or password."), 401
+        except TooManyRequests as exc:
+            minutes = max(1, round(exc.retry_after / 60))
+            error = gettext("Too many failed logins for this username: try again in %(minutes)s minutes.",
+                            minutes=minutes)
+            status = 429
         else:
             language = session.get("lang")
             session.clear()  # a fresh session (and CSRF token) for the new user
             session.update(token=token, lang=language) if language else session.update(token=token)
             return redirect(next_target(url_for("ui.home")))
     return render_template("accounts/login.html", error=error, username=username,
-                           next=_safe_next(request.values.get("next"))), 401 if error else 200
+                           next=_safe_next(request.values.get("next"))), status
 
 
 @bp.post("/logout")
@@ -48,7 +54,8 @@ def switch_language(language: str) -> ResponseReturnValue:
         language = "zh"
     session["lang"] = language
     response = make_response(redirect(_safe_next(request.args.get("next")) or url_for("ui.home")))
-    response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=secure_cookies())
     return response
 
 

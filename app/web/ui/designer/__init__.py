@@ -1,0 +1,1 @@
+"""Pages of the designer domain (app.services.designer)."""

@@ -4,16 +4,16 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import ProcessInvalid
+from app.services.designer import deployments as definition_service
 from app.services.designer import diagrams as diagram_service
 from app.services.designer import sources as definition_sources
-from app.services.kernel import definitions as definition_service
 from app.web.downloads import attachment
-from app.web.ui import bp
+from app.web.ui.blueprint import bp
 from app.web.ui.support import login_required, principal, roles_required
 
 
@@ -29,6 +29,15 @@ def _uploads() -> dict[str, bytes]:
 def _definitions() -> list[tuple[str, list[dict[str, Any]]]]:
     rows = definition_service.list_definitions(principal())
     return [(key, list(versions)) for key, versions in groupby(rows, key=lambda row: row["key"])]
+
+
+@bp.get("/diagram.css")
+def diagram_stylesheet() -> ResponseReturnValue:
+    """How the diagrams embedded in pages look (they are drawn without a <style> element of their own)."""
+    response = Response(diagram_service.stylesheet(), mimetype="text/css")
+    response.cache_control.no_cache = True
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/designer")
@@ -57,7 +66,7 @@ def upload() -> ResponseReturnValue:
             flash(gettext("Deployed %(names)s.", names=names) if is_new else
                   gettext("These files are deployed already (%(names)s).", names=names), "success")
             return redirect(url_for("ui.designer"))
-    previews = diagram_service.upload_previews(files, report.errors)
+    previews = diagram_service.upload_previews(files, report.errors, stylesheet=False)
     return render_template("designer/designer.html", definitions=_definitions(), report=report, previews=previews,
                            uploaded=sorted(files)), 200 if report.valid else 422
 
@@ -67,7 +76,7 @@ def upload() -> ResponseReturnValue:
 @roles_required("designer", "supervisor")
 def definition(key: str, version: int) -> ResponseReturnValue:
     info = diagram_service.definition_files(principal(), key, version)
-    svg = diagram_service.definition_diagram(principal(), key, version, id_prefix="definition")
+    svg = diagram_service.definition_diagram(principal(), key, version, id_prefix="definition", stylesheet=False)
     versions = dict(_definitions()).get(key, [])
     return render_template("designer/definition.html", info=info, svg=svg, versions=versions)
 
@@ -94,5 +103,5 @@ def compare(key: str) -> ResponseReturnValue:
     numbers = sorted(v["version"] for v in versions)
     after = request.args.get("to", type=int) or (numbers[-1] if numbers else 1)
     before = request.args.get("from", type=int) or max([n for n in numbers if n < after] or [after])
-    result = diagram_service.compare_versions(principal(), key, before, after)
+    result = diagram_service.compare_versions(principal(), key, before, after, stylesheet=False)
     return render_template("designer/compare.html", result=result, versions=numbers)

@@ -8,10 +8,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import Conflict, ValidationFailed
-from app.services.accounts import auth as auth_service
 from app.services.escalation import supervision as supervision_service
 from app.services.inbox import tasks as task_service
-from app.web.ui import bp
+from app.services.kernel import principals
+from app.web.ui.blueprint import bp
 from app.web.ui.i18n import explain
 from app.web.ui.support import login_required, principal, roles_required
 
@@ -36,7 +36,7 @@ def board() -> ResponseReturnValue:
     items = page["items"]
     by_group = Counter(item["group"] for item in items)
     by_age = Counter(_bucket(item.get("overdue_seconds")) for item in items if item["escalation_level"] >= 2)
-    members = auth_service.group_members({item["group"] for item in items if item["group"]})
+    members = principals.group_members({item["group"] for item in items if item["group"]})
     return render_template("escalation/board.html", page=page, items=items, level=level, group=group, by_group=by_group,
                            by_age=[(name, by_age.get(name, 0)) for _, name in AGE_BUCKETS], members=members)
 

@@ -1,0 +1,1 @@
+"""Pages of the inbox domain (app.services.inbox)."""

@@ -9,7 +9,9 @@ from flask_babel import gettext
 
 from app.errors import FormInvalid, TaskHeldByOther, TaskNotOpen
 from app.services.inbox import tasks as task_service
-from app.web.ui import bp
+from app.services.kernel.shapes import TaskItem
+from app.states import TaskState
+from app.web.ui.blueprint import bp
 from app.web.ui.formmodel import build, parse
 from app.web.ui.i18n import localise
 from app.web.ui.support import login_required, principal
@@ -56,7 +58,7 @@ def _conflict_message(exc: Exception) -> str:
     return gettext("Someone else holds this task: %(detail)s", detail=str(exc))
 
 
-def _render(task: dict[str, Any], data: Any, errors: dict[str, str], status: int = 200,
+def _render(task: TaskItem, data: Any, errors: dict[str, str], status: int = 200,
             conflict: str | None = None) -> ResponseReturnValue:
     form = task.get("form") or {}
     fields = build(form.get("schema") or {}, form.get("ui_schema"), data, errors) if form else []
@@ -70,7 +72,7 @@ def _render(task: dict[str, Any], data: Any, errors: dict[str, str], status: int
 @login_required
 def task(task_id: str) -> ResponseReturnValue:
     item = task_service.get_task(principal(), task_id)
-    conflict = None if item["state"] == "open" else gettext("This task is already completed.")
+    conflict = None if item["state"] == TaskState.OPEN else gettext("This task is already completed.")
     return _render(item, item.get("data") or {}, {}, conflict=conflict)
 
 

@@ -1,0 +1,1 @@
+"""Pages of the intake domain (app.services.intake)."""

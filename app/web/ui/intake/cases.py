@@ -10,21 +10,17 @@ from flask_babel import gettext
 from app.errors import FormInvalid, NotFound, ValidationFailed
 from app.services.designer import diagrams as diagram_service
 from app.services.intake import cases as case_service
-from app.services.intake.cases import ROUTE_KEY
-from app.services.kernel import definitions as definition_service
-from app.web.ui import bp
+from app.web.ui.blueprint import bp
 from app.web.ui.formmodel import Field, build, parse
 from app.web.ui.i18n import localise
 from app.web.ui.support import login_required, principal, roles_required
-
-REGISTRATION_FORM = "register_case.schema.json"
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 @roles_required("intake")
 def register() -> ResponseReturnValue:
-    form = definition_service.start_form(ROUTE_KEY, REGISTRATION_FORM)
+    form = case_service.registration_form()
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
@@ -65,10 +61,11 @@ def _names(fields: list[Field]) -> set[str]:
 def case(case_id: int) -> ResponseReturnValue:
     detail = case_service.get_case(principal(), case_id)
     try:
-        diagram = diagram_service.case_diagram(principal(), case_id, id_prefix="case-diagram")
+        diagram = diagram_service.case_diagram(principal(), case_id, id_prefix="case-diagram",
+                                               stylesheet=False)
     except NotFound:  # a case must still show when its diagram cannot be drawn
         diagram = None
-    form = definition_service.start_form(ROUTE_KEY, REGISTRATION_FORM)
+    form = case_service.registration_form()
     return render_template("intake/case.html", case=detail, diagram=diagram, labels=_enum_labels(form["schema"]))
 
 

@@ -1,0 +1,1 @@
+"""Pages of the reports domain (app.services.reports)."""

@@ -12,7 +12,7 @@ from app.errors import ValidationFailed
 from app.services.reports import charts as report_charts
 from app.services.reports import exports as report_files
 from app.web import report_requests
-from app.web.ui import bp
+from app.web.ui.blueprint import bp
 from app.web.ui.i18n import localise
 from app.web.ui.support import login_required, principal, roles_required
 

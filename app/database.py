@@ -1,7 +1,7 @@
-"""Process-wide objects: the database (engine + sessions) and the scheduler handle.
+"""The database: engine, sessions, and the one writer connection of a file SQLite database.
 
 Services own their transactions: `with db.transaction() as session:` (ORM, for queries) and
-`with db.command() as connection:` (Core, for state changes) commit on success and roll back on any
+`with db.command() as conn:` (Core, for state changes) commit on success and roll back on any
 exception, so every command is one transaction with its audit record.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Callable
 
+from flask import Flask
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -140,9 +141,16 @@ class Database:
         self.checkpointer: wal.Checkpointer | None = None
         self._writer: _Writer | None = None
 
-    def configure(self, url: str, echo: bool = False, checkpoint_seconds: float = 0) -> None:
-        """`checkpoint_seconds` > 0: a file SQLite database is checkpointed by a background thread
-        at that interval (see app.wal); ignored for other databases."""
+    def init_app(self, app: Flask) -> None:
+        """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement). With
+        SQLITE_CHECKPOINT_SECONDS > 0 a file SQLite database is checkpointed by a background thread at
+        that interval (see app.wal)."""
+        self.open(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
+                  checkpoint_seconds=app.config.get("SQLITE_CHECKPOINT_SECONDS", 0))
+
+    def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0) -> None:
+        """Connect to `url` (again only when it changed); `checkpoint_seconds` is ignored for other
+        databases than a file SQLite one."""
         if self.engine is not None and str(self.engine.url) == url:
             return
         self.dispose()
@@ -169,7 +177,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         if self._sessions is None:
-            raise RuntimeError("database not configured: call db.configure(url) or create_app()")
+            raise RuntimeError("database not configured: call create_app() (or db.open(url))")
         try:
             with self._sessions() as session, session.begin():
                 yield session
@@ -182,7 +190,7 @@ class Database:
         statements; the ORM session's bookkeeping would cost more than the statements themselves).
         `after_commit(connection, fn)` registers work to run only once the commit succeeded."""
         if self.engine is None:
-            raise RuntimeError("database not configured: call db.configure(url) or create_app()")
+            raise RuntimeError("database not configured: call create_app() (or db.open(url))")
         callbacks: list[Callable[[], None]] = []
         try:
             with self._connected() as connection, connection.begin():
@@ -226,13 +234,3 @@ class Database:
 
 
 db = Database()
-
-# The running configuration (see app.config); create_app fills it, services read it.
-settings: dict[str, Any] = {}
-
-# The in-process timer scheduler (APScheduler), when this process runs one.
-scheduler: Any = None
-
-
-def scheduler_state() -> str:
-    return "running" if scheduler is not None and getattr(scheduler, "running", False) else "stopped"

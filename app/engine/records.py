@@ -12,8 +12,8 @@ class HumanTask:
     title: str
     lane: str | None
     group: str | None
-    form_schema: str | None
-    form_ui_schema: str | None
+    form_key: str | None  # the form schema file (formJsonSchemaFilename), as the inbox row and the API name it
+    form_ui_key: str | None
     properties: dict[str, str]
     data: dict[str, Any] = field(repr=False, default_factory=dict)
     time_limit: str | None = None  # ISO 8601 duration, evaluated from the task's timeLimit property

@@ -1,0 +1,86 @@
+"""The shapes services hand to the web: what an inbox item, a case summary and a case detail hold.
+
+They are the JSON answers of the API as they are (api.md), typed so that a key that changes or goes
+missing is found by mypy instead of by a page."""
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class TaskItem(TypedDict):
+    id: str  # the engine's task id
+    name: str  # the BPMN id (route.md): dispatch, handle, ...
+    title: str  # the display name (分流交办)
+    case_id: int
+    case_no: str
+    group: str | None
+    assignee: str | None
+    state: str  # a TaskState
+    created_at: str | None
+    due_at: str | None
+    due_provisional: bool  # counted in a year without calendar data
+    completed_at: str | None
+    escalation_level: int  # 0 on time, 1 warning, 2 overdue, 3 listed
+    form_key: str | None
+    # What the caller may do with it (app.services.kernel.policy), on items read for a person.
+    can_claim: NotRequired[bool]
+    can_unclaim: NotRequired[bool]
+    can_complete: NotRequired[bool]
+    can_assign: NotRequired[bool]
+    can_urge: NotRequired[bool]
+    can_list: NotRequired[bool]
+    overdue_seconds: NotRequired[int]  # on the escalation board and the daily list
+    form: NotRequired[dict[str, Any] | None]  # a task opened on its own: its form and prefill
+    data: NotRequired[dict[str, Any]]
+
+
+class Party(TypedDict):
+    name: str
+    role: str  # applicant, respondent, third_party
+    phone: str | None  # masked unless the caller handles the case
+    id_number: str | None
+
+
+class CaseSummary(TypedDict):
+    id: int
+    case_no: str
+    title: str
+    source: str
+    external_id: str | None
+    category: str | None
+    urgency: str
+    status: str  # a CaseStatus
+    procedure: str | None
+    procedure_since: str | None
+    handling_group: str | None
+    outcome: str | None
+    received_at: str | None
+    created_at: str | None
+    closed_at: str | None
+    process_instance_id: NotRequired[int | None]
+    active_tasks: NotRequired[list[TaskItem]]  # on a registration's answer and on the case detail
+
+
+class TimelineEntry(TypedDict):
+    at: str | None
+    actor: str
+    action: str
+    detail: Any
+
+
+class CaseDetail(CaseSummary):
+    description: str
+    request: str | None
+    risk_level: str | None
+    amount: float | None
+    location: dict[str, str | None]
+    willing_to_mediate: bool | None
+    complexity: str | None
+    satisfied: bool | None
+    reopen_count: int
+    created_by: str
+    updated_at: str | None
+    parties: list[Party]
+    personal_data_masked: bool
+    possible_duplicates: list[dict[str, Any]]  # earlier cases of the same applicant and category
+    timeline: list[TimelineEntry]
