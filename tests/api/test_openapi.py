@@ -20,7 +20,7 @@ def test_the_document_describes_answers_as_they_are(client: Any) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     paths, schemas = document["paths"], document["components"]["schemas"]
     # Paged lists have the paged shape; the few lists answered whole are arrays.
-    for path in ("/api/v1/cases", "/api/v1/tasks", "/api/v1/escalations", "/api/v1/notifications"):
+    for path in ("/api/v1/cases", "/api/v1/tasks", "/api/v1/escalations", "/api/v1/notifications", "/api/v1/users"):
         answer = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert answer["required"][:4] == ["items", "total", "page", "per_page"], path
     definitions = paths["/api/v1/process-definitions"]["get"]["responses"]["200"]["content"]["application/json"]
@@ -49,3 +49,28 @@ def test_the_document_describes_answers_as_they_are(client: Any) -> None:
     assert "content" not in paths["/api/v1/auth/logout"]["post"]["responses"]["204"]
     case_id = paths["/api/v1/cases/{case_id}"]["get"]["parameters"][0]
     assert case_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
+def test_the_administration_and_the_login_throttle_are_described(client: Any) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    json_answer = "application/json"
+    assert paths["/api/v1/centres"]["get"]["responses"]["200"]["content"][json_answer]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/Centre"}}
+    assert {"active", "must_change_password", "roles", "groups"} <= set(schemas["Account"]["required"])
+    assert "must_change_password" in schemas["LoggedIn"]["required"]
+    # Changes that refuse fields they do not know say so; removals answer no content.
+    assert schemas["UserChange"]["additionalProperties"] is schemas["GroupChange"]["additionalProperties"] is False
+    for path in ("/api/v1/groups/{key}", "/api/v1/integration-keys/{key_id}"):
+        responses = paths[path]["delete"]["responses"]
+        assert "content" not in responses["204"] and {"403", "404"} <= set(responses), path
+    # A throttled login says when to try again; a login after a reset may only change its password.
+    login = paths["/api/v1/auth/login"]["post"]["responses"]
+    assert login["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+    assert "POST /auth/password" in paths["/api/v1/cases"]["get"]["responses"]["403"]["description"]
+    assert "403" not in paths["/api/v1/auth/password"]["post"]["responses"]
+    # A created account, group, centre or key links to what can be done with it next.
+    assert set(paths["/api/v1/users"]["post"]["responses"]["201"]["links"]) == {"GetUser", "UpdateUser",
+                                                                                "ResetPassword"}
+    assert paths["/api/v1/integration-keys"]["post"]["responses"]["201"]["links"]["RevokeKey"] == {
+        "operationId": "revoke_integration_key", "parameters": {"key_id": "$response.body#/id"}}

@@ -1,10 +1,10 @@
 """The OpenAPI 3.1 document, generated from the registered routes and their @doc notes.
 
 Besides what each view's @doc says, every operation gets the statuses its kind can answer: 400 (a NUL
-character in the query string, and for bodies malformed JSON), 401 without a valid token, 404 for
-unknown ids in the path, 411/413 for bodies without a length or too large, 415 for JSON bodies declared
-as something else. The suite checks the document against the live application with schemathesis
-(tests/api/test_contract.py).
+character in the query string, and for bodies malformed JSON), 401 without a valid token, 403 for a login
+whose password an administrator reset (it may only change it, or log out), 404 for unknown ids in the
+path, 411/413 for bodies without a length or too large, 415 for JSON bodies declared as something else.
+The suite checks the document against the live application with schemathesis (tests/api/test_contract.py).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from app.services.reports.charts import METRICS
 from app.services.reports.summary import GROUPINGS
 from app.web.api.blueprint import bp
 from app.web.api.schemas import NOT_ONLY_SPACES, REQUESTS, RESPONSES, Schema, ref
-from app.web.api.support import OPERATIONS, doc
+from app.web.api.support import OPERATIONS, WHILE_PASSWORD_RESET, doc
 
 _PROBLEM = {"application/problem+json": {"schema": ref("Problem")}}
 # Reports cover the years 2000 to 2100 (app.services.reports.summary.in_range).
@@ -45,7 +45,8 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "group": (_TEXT, "a handling group (lane)"),
     "case_no": (_TEXT, "a case number"),
     "name": (_TEXT, "a task's BPMN id (dispatch, handle, ...)"),
-    "q": (_TEXT, "text in the case number, title or description"),
+    "q": (_TEXT, "text to look for: in the case number, title or description (cases), in the username or name "
+                 "(users)"),
     "status": (_TEXT, "a case status"),
     "category": (_TEXT, "a category code"),
     "source": (_TEXT, "a source channel"),
@@ -63,6 +64,7 @@ QUERY: dict[str, tuple[Schema, str]] = {
 # it as it is (an empty scope is unknown, an empty text filter matches nothing or everything as it says).
 _EMPTY_IS_ABSENT = ("page", "per_page", "overdue", "compare", "level", "from", "to", "date", "month", "group_by",
                     "metric")
+_MUST_CHANGE = "a login whose password an administrator reset, until it changes it (POST /auth/password)"
 # Path parameters by converter; a view's @doc(path=...) adds to these.
 _CONVERTERS: dict[str, Schema] = {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
 
@@ -112,8 +114,11 @@ def _parameters(rule: str, note: dict[str, Any]) -> list[Schema]:
     return parameters
 
 
-def _problem(description: str) -> Schema:
-    return {"description": description, "content": copy.deepcopy(_PROBLEM)}
+def _problem(note: dict[str, Any], code: int, description: str) -> Schema:
+    problem: Schema = {"description": description, "content": copy.deepcopy(_PROBLEM)}
+    if code in note["headers"]:
+        problem["headers"] = note["headers"][code]
+    return problem
 
 
 def _answers(note: dict[str, Any]) -> dict[int, Schema]:
@@ -136,13 +141,15 @@ def _success(note: dict[str, Any], code: int, description: str) -> Schema:
                                                        "description": "attachment; filename=..."}}
     if code in note["links"]:
         response["links"] = note["links"][code]
+    if code in note["headers"]:
+        response.setdefault("headers", {}).update(note["headers"][code])
     return response
 
 
 def _operation(endpoint: str, method: str, rule: str) -> Schema:
     note = OPERATIONS.get(endpoint, {"summary": endpoint, "tag": "misc", "responses": {200: "OK"}, "body": None,
                                      "public": False, "query": (), "answer": None, "media": ("application/json",),
-                                     "path": {}, "links": {}, "download": False})
+                                     "path": {}, "links": {}, "download": False, "headers": {}})
     op: Schema = {"operationId": endpoint.split(".")[-1], "summary": note["summary"], "tags": [note["tag"]]}
     parameters = _parameters(rule, note)
     if parameters:
@@ -154,6 +161,8 @@ def _operation(endpoint: str, method: str, rule: str) -> Schema:
         if body and body != "Upload" else "; no files" if body else ""))
     if not note["public"]:
         statuses.setdefault(401, "Missing, invalid, expired or logged-out token")
+        if endpoint not in WHILE_PASSWORD_RESET:  # what a login may do until it changes a reset password
+            statuses[403] = f"{statuses[403]}; or {_MUST_CHANGE}" if 403 in statuses else f"A{_MUST_CHANGE[1:]}"
     if "<" in rule:
         statuses.setdefault(404, "Unknown (or invisible to the caller)")
     if body:
@@ -164,7 +173,7 @@ def _operation(endpoint: str, method: str, rule: str) -> Schema:
             statuses.setdefault(415, "The body is not declared as JSON")
         op["requestBody"] = {"required": True, "content": {media: {"schema": ref(body)}}}
     answers = _answers(note)
-    op["responses"] = {str(code): _success(note, code, text) if code in answers else _problem(text)
+    op["responses"] = {str(code): _success(note, code, text) if code in answers else _problem(note, code, text)
                        for code, text in sorted(statuses.items())}
     if not note["public"]:
         op["security"] = [{"bearer": []}]

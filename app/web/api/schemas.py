@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services.accounts.auth import KEY_PREFIX, MIN_PASSWORD
+from app.services.accounts.organisation import KEY
+from app.services.accounts.users import USERNAME
 from app.services.escalation.supervision import MAX_NOTE
+from app.services.kernel.directory import GROUP_KINDS
+from app.services.kernel.principals import ROLES
 
 Schema = dict[str, Any]
 
@@ -68,6 +73,8 @@ def _nullable(schema: Schema) -> Schema:
 # A character Python's str.isspace() does not count as a space: a text of only spaces fills no required field
 # (app.forms.validation) and is no note (app.services.escalation.supervision).
 NOT_ONLY_SPACES = "[^\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+# One it does count (str.strip() trims these): the administration checks names by their trimmed length.
+SPACE = "[\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 TEXT: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 COUNT: Schema = {"type": "integer", "minimum": 0}
@@ -108,6 +115,25 @@ _PARTY = _object({"name": TEXT, "role": TEXT,
 _DEFINITION = {"key": TEXT, "version": {"type": "integer", "minimum": 1}, "name": TEXT, "deployed_at": INSTANT,
                "deployed_by": TEXT, "is_latest": BOOL}
 
+
+
+def trimmed(limit: int) -> Schema:
+    """A text of 1 to `limit` characters once the spaces around it are trimmed (any number of them may
+    surround it), as the administration stores names."""
+    solid = NOT_ONLY_SPACES
+    return {"type": "string", "pattern": f"^{SPACE}*{solid}([\\s\\S]{{0,{limit - 2}}}{solid})?{SPACE}*$",
+            "description": f"1 to {limit} characters, not counting spaces around them (which are trimmed)"}
+
+
+_DIRECTORY_KEY = {"type": "string", "pattern": KEY.pattern,
+                  "description": "2-40 lowercase letters, digits or _, starting with a letter"}
+_KIND = {"type": "string", "enum": list(GROUP_KINDS)}
+_ROLES = {"type": "array", "items": {"type": "string", "enum": list(ROLES)}}
+_GROUP_KEYS = {"type": "array", "items": TEXT, "description": "keys of existing groups"}
+_NEW_PASSWORD = {"type": "string", "minLength": MIN_PASSWORD,
+                 "description": f"at least {MIN_PASSWORD} characters, not the username"}
+_KEY_FIELDS = {"id": INT, "name": TEXT, "source": TEXT}
+
 _PROBLEM_LOCATION = _object({"file": _nullable(TEXT), "line": _nullable(INT), "element_id": _nullable(TEXT),
                              "message": TEXT})
 
@@ -125,7 +151,19 @@ RESPONSES: dict[str, Schema] = {
     "ProblemLocation": _PROBLEM_LOCATION,
     "User": _object({"username": TEXT, "display_name": TEXT, "roles": {"type": "array", "items": TEXT},
                      "groups": {"type": "array", "items": TEXT}}),
-    "LoggedIn": _object({"token": TEXT, "user": ref("User")}),
+    "LoggedIn": _object({"token": TEXT, "user": ref("User"),
+                         "must_change_password": {**BOOL, "description": "after an administrator's reset: this "
+                                                                          "login may only change the password"}}),
+    "PasswordChanged": _object({"changed": {"const": True}}),
+    "Centre": _object({"key": TEXT, "name": TEXT, "parent": {**_nullable(TEXT), "description": "null for a root"}}),
+    "Group": _object({"key": TEXT, "name": TEXT, "name_en": _nullable(TEXT), "kind": _KIND,
+                      "centre": {**TEXT, "description": "the centre's key"}}),
+    "Account": _object({"username": TEXT, "display_name": TEXT, "roles": _ROLES,
+                        "groups": {"type": "array", "items": TEXT}, "active": BOOL, "must_change_password": BOOL}),
+    "IntegrationKey": _object({**_KEY_FIELDS, "created_by": TEXT, "created_at": INSTANT,
+                               "revoked_at": _nullable(INSTANT)}),
+    "IssuedKey": _object({**_KEY_FIELDS, "key": {"type": "string", "pattern": f"^{KEY_PREFIX}",
+                                                 "description": "the key itself, shown this once"}}),
     "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded"]}, "database": TEXT,
                        "scheduler": {"type": "string", "enum": ["running", "stopped"]}, "version": TEXT}),
     "TaskItem": _object(_TASK_ITEM),
@@ -198,29 +236,35 @@ REQUESTS: dict[str, Schema] = {
                                                                         "message_<name>.schema.json)"},
                         "case_no": {**TEXT, "minLength": 1}, "payload": ANY_OBJECT}),
     "Note": _object({"note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE, "pattern": NOT_ONLY_SPACES}}),
-    # The administration's bodies (app.services.accounts), as main added them.
-    "Centre": {"type": "object", "properties": {
-        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"}, "name": {"type": "string"},
-        "parent": {"type": ["string", "null"]}}},
-    "Group": {"type": "object", "properties": {
-        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"}, "name": {"type": "string"},
-        "name_en": {"type": ["string", "null"]},
-        "kind": {"enum": ["window", "dispatch", "mediation", "department", "supervision", "external"]},
-        "centre": {"type": "string"}}},
-    "NewUser": {"type": "object", "required": ["username", "display_name", "password"], "properties": {
-        "username": {"type": "string"}, "display_name": {"type": "string"},
-        "password": {"type": "string", "minLength": 10},
-        "roles": {"type": "array", "items": {"type": "string"}},
-        "groups": {"type": "array", "items": {"type": "string"}}}},
-    "UserChange": {"type": "object", "properties": {
-        "display_name": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}},
-        "groups": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}},
-    "Password": {"type": "object", "required": ["password"],
-                 "properties": {"password": {"type": "string", "minLength": 10}}},
-    "PasswordChange": {"type": "object", "required": ["old_password", "new_password"], "properties": {
-        "old_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}},
-    "IntegrationKey": {"type": "object", "required": ["name", "source"], "properties": {
-        "name": {"type": "string"}, "source": {"type": "string"}}},
+    # The administration's bodies (app.services.accounts). A change names only what it changes; a group's or
+    # an account's change refuses fields it does not know (422), a centre's ignores them.
+    "NewCentre": _object({"key": _DIRECTORY_KEY, "name": trimmed(100),
+                          "parent": {**_nullable(TEXT), "description": "an existing centre's key; null or absent: "
+                                                                      "a root"}}, optional=("parent",)),
+    "CentreChange": {"type": "object", "properties": {
+        "name": trimmed(100),
+        "parent": {**_nullable(TEXT), "description": "an existing centre's key, not this centre nor one below it; "
+                                                    "null: a root"}}},
+    "NewGroup": _object({"key": _DIRECTORY_KEY, "name": trimmed(100), "name_en": _nullable(trimmed(100)),
+                         "kind": _KIND,
+                         "centre": {**_nullable(TEXT), "description": "an existing centre's key; null, empty or "
+                                                                     "absent: the root, when there is only one"}},
+                        optional=("name_en", "centre")),
+    "GroupChange": {"type": "object", "additionalProperties": False, "properties": {
+        "name": trimmed(100), "name_en": _nullable(trimmed(100)), "kind": _KIND,
+        "centre": {**TEXT, "description": "an existing centre's key"}}},
+    "NewUser": _object({"username": {"type": "string", "pattern": USERNAME.pattern,
+                                     "description": "2-64 letters, digits or _ . -"},
+                        "display_name": trimmed(128), "password": _NEW_PASSWORD, "roles": _ROLES,
+                        "groups": _GROUP_KEYS}, optional=("roles", "groups")),
+    "UserChange": {"type": "object", "additionalProperties": False, "properties": {
+        "display_name": trimmed(128), "roles": _ROLES, "groups": _GROUP_KEYS,
+        "active": {**BOOL, "description": "false ends the account's logins and hands its claimed tasks back"}}},
+    "Password": _object({"password": _NEW_PASSWORD}),
+    "PasswordChange": _object({"old_password": TEXT, "new_password": {
+        **_NEW_PASSWORD, "description": f"at least {MIN_PASSWORD} characters, not the username nor the old one"}}),
+    "NewIntegrationKey": _object({"name": trimmed(100), "source": {**trimmed(32), "description": (
+        "the feed it sends for (hotline_12345, ...): 1 to 32 characters, not counting spaces around them")}}),
     "Completion": _object({"data": ANY_OBJECT}, optional=("data",)),
     "Upload": _object({"files": {"type": "array", "minItems": 1,
                                  "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}),
