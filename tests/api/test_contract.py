@@ -5,6 +5,12 @@ that serves the `app` fixture, and fails on anything it finds.
 - Authenticated operations run with a bearer token from POST /api/v1/auth/login (admin1, who holds every
   role; the integration account for POST /cases, the only kind that may send a work order's received_at);
   POST /auth/logout gets a fresh login each time, so that it never ends the token the rest of the run uses.
+- The administration may end or weaken the accounts the run works with, so those calls are narrowed to
+  accounts of the test's own (see _spare_the_run_accounts and Bearer below): changing, deactivating or
+  resetting admin1, integration1 or the password-changing account goes to `contract-subject` instead, and
+  POST /auth/password runs as `contract-password`, freshly reset by admin1 each time (what a reset login
+  may do). admin1 is never locked out by failed logins: the authenticated run sends no login but its own,
+  with the right password, and the public run (where logins fail by the hundred) has a database of its own.
 - The public operations (health, login, this document) run without any credentials.
 - Deterministic: a fixed seed, derandomized generation and no example database; one server thread, so
   requests are answered one at a time in the order sent.
@@ -32,11 +38,15 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app import clock
 from app.forms.formats import is_id_number
 from app.services import demo
+from app.services.accounts import users
 from tests.conftest import PASSWORD
 
 SEED = 20261201
 MAX_EXAMPLES = {"sqlite": 40, "postgresql": 10}
 API = "/api/v1"
+RUN_ACCOUNTS = ("admin1", "integration1")  # the run's own logins
+SUBJECT = "contract-subject"  # takes the changes, deactivations and resets aimed at the run's own accounts
+PASSWORD_CHANGER = "contract-password"  # changes its password on POST /auth/password
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -48,6 +58,8 @@ class _QuietHandler(WSGIRequestHandler):
 def live_url(app: Any) -> Iterator[str]:
     """The app behind a real HTTP server on a free loopback port, one request at a time."""
     demo.seed_cases()  # cases and open tasks to list, show and act on
+    for username in (SUBJECT, PASSWORD_CHANGER):  # accounts the administration may change at will
+        users.upsert_user(username, PASSWORD, display_name=username, roles=["handler"], groups=["mediation"])
     server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="contract-server", daemon=True)
     thread.start()
@@ -141,13 +153,17 @@ def _valid_period(query: dict[str, Any], days: int, today: date) -> None:
     query["from"], query["to"] = first.isoformat(), last.isoformat()
 
 
-def _positive_made_valid(context: Any, case: Any) -> Any:
+def _positive_made_valid(directory: _Directory, case: Any) -> Any:
     if case.meta is None or case.meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
         return case
     operation_id = case.operation.definition.raw.get("operationId", "")
     if operation_id.startswith("report_") and isinstance(case.query, dict):
         days = _PERIOD_DAYS.get(operation_id, 3 * 366 - 1)
         _valid_period(case.query, days, clock.today())
+    if operation_id == "change_password" and isinstance(case.body, dict):
+        case.body["old_password"] = PASSWORD  # Bearer logs contract-password in with it, freshly reset
+    if isinstance(case.body, dict):
+        _existing_references(directory, operation_id, case)
     if operation_id == "register_case" and isinstance(case.body, dict) and "received_at" in case.body:
         try:
             future = datetime.fromisoformat(case.body["received_at"]) > clock.now()
@@ -158,6 +174,69 @@ def _positive_made_valid(context: Any, case: Any) -> Any:
     return case
 
 
+class _Directory:
+    """The centres and groups as they are now (the run adds, moves and removes them), asked as admin1."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.token = base, ""
+
+    def _get(self, path: str) -> list[dict[str, Any]]:
+        self.token = self.token or _login(self.base, "admin1")
+        response = requests.get(f"{self.base}{API}{path}", headers={"Authorization": f"Bearer {self.token}"},
+                                timeout=60)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()
+        return items
+
+    def centres(self) -> dict[str, str | None]:
+        return {c["key"]: c["parent"] for c in self._get("/centres")}
+
+    def groups(self) -> set[str]:
+        return {g["key"] for g in self._get("/groups")}
+
+
+def _below(centres: dict[str, str | None], key: str) -> set[str]:
+    found, frontier = {key}, [key]
+    while frontier:
+        parent = frontier.pop()
+        children = {child for child, of in centres.items() if of == parent} - found
+        found |= children
+        frontier += children
+    return found
+
+
+def _existing_references(directory: _Directory, operation_id: str, case: Any) -> None:
+    """Positive data names centres and groups that exist (a schema can only say "a key"): an unknown one is
+    replaced by one that exists, a group without a centre goes to one when the tree has several roots (or
+    none), and a centre moves only under one that is not itself nor below it."""
+    body = case.body
+    if operation_id in ("create_centre", "update_centre", "create_group", "update_group"):
+        centres = directory.centres()
+        field = "parent" if operation_id.endswith("_centre") else "centre"
+        allowed = set(centres)
+        if operation_id == "update_centre":
+            allowed -= _below(centres, (case.path_parameters or {}).get("key", ""))
+        value = body.get(field)
+        defaulted = operation_id == "create_group" and value in (None, "")
+        roots = [key for key, parent in centres.items() if parent is None]
+        if (isinstance(value, str) and value not in allowed and not defaulted) or (defaulted and len(roots) != 1):
+            body[field] = min(allowed) if allowed else None
+    if operation_id in ("create_user", "update_user") and isinstance(body.get("groups"), list):
+        groups = directory.groups()
+        body["groups"] = [group for group in body["groups"] if group in groups]
+
+
+def _spare_the_run_accounts(case: Any) -> Any:
+    """What would change, deactivate or reset the run's own accounts (admin1's token is the whole run's;
+    integration1 sends every POST /cases; contract-password logs in for POST /auth/password) goes to
+    contract-subject instead: the same call on an account nothing else needs. Any mode, any phase, links too."""
+    operation_id = case.operation.definition.raw.get("operationId", "")
+    if operation_id in ("update_user", "reset_password") and isinstance(case.path_parameters, dict) and \
+            case.path_parameters.get("username") in (*RUN_ACCOUNTS, PASSWORD_CHANGER):
+        case.path_parameters = {**case.path_parameters, "username": SUBJECT}
+    return case
+
+
 def _load(base: str, examples: int, *, public: bool) -> Any:
     # Loaded as a document rather than from its URL: schemathesis leaves out the operation that served the
     # schema it loaded, and GET /openapi.json is one of the public operations to check.
@@ -165,13 +244,14 @@ def _load(base: str, examples: int, *, public: bool) -> Any:
     # The public operations link to nothing (a login's token is a header, which no OpenAPI link can carry),
     # so they have no stateful phase.
     schema = schemathesis.openapi.from_dict(document, config=_config(examples, base, stateful=not public))
-    schema.hook("map_case")(_positive_made_valid)
+    directory = _Directory(base)
+
+    def map_case(context: Any, case: Any) -> Any:
+        return _spare_the_run_accounts(_positive_made_valid(directory, case))
+
+    schema.hook(map_case)
     # exclude, not include: includes are or-ed with those the configuration's [[operations]] entries add
-    schema = schema.exclude(lambda ctx: ("security" in ctx.operation.definition.raw) == public)
-    # The administration that main added (accounts, groups, keys, password changes) is documented with
-    # main's placeholder schemas so far; it joins the contract once its answers are described.
-    return schema.exclude(lambda ctx: ctx.operation.definition.raw.get("tags") == ["administration"]
-                          or ctx.operation.definition.raw.get("operationId") == "change_password")
+    return schema.exclude(lambda ctx: ("security" in ctx.operation.definition.raw) == public)
 
 
 def _login(base: str, username: str) -> str:
@@ -185,16 +265,26 @@ def _login(base: str, username: str) -> str:
 def _authenticate(schema: Any, base: str) -> None:
     tokens: dict[str, str] = {}
 
+    def token(user: str) -> str:
+        if user not in tokens:
+            tokens[user] = _login(base, user)
+        return tokens[user]
+
     @schema.auth(refresh_interval=None)
     class Bearer:
         def get(self, case: Any, context: Any) -> str | None:
             operation = (case.operation.method.upper(), case.operation.path.removeprefix(API))
             if operation == ("POST", "/auth/logout"):
                 return _login(base, "admin1")  # its own login: logging out must not end the run's token
-            user = "integration1" if operation == ("POST", "/cases") else "admin1"
-            if user not in tokens:
-                tokens[user] = _login(base, user)
-            return tokens[user]
+            if operation == ("POST", "/auth/password"):
+                # A login right after an administrator's reset, as the call is meant for (its password is
+                # the old_password _positive_made_valid sends); the run's own accounts keep theirs.
+                reset = requests.post(f"{base}{API}/users/{PASSWORD_CHANGER}/reset-password",
+                                      json={"password": PASSWORD},
+                                      headers={"Authorization": f"Bearer {token('admin1')}"}, timeout=60)
+                assert reset.status_code == 200, reset.text
+                return _login(base, PASSWORD_CHANGER)
+            return token("integration1" if operation == ("POST", "/cases") else "admin1")
 
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
@@ -245,6 +335,11 @@ def test_authenticated_operations_keep_the_document(live_url: str, database_url:
     failures, scenarios = _run(schema)
     assert not failures, f"{len(failures)} contract failures:\n" + "\n".join(failures)
     assert scenarios > 50
+    # The run's own accounts came through it as they went in (_spare_the_run_accounts).
+    admin = {"Authorization": f"Bearer {_login(live_url, 'admin1')}"}
+    for username, roles in (("admin1", ["admin"]), ("integration1", ["integration"])):
+        account = requests.get(f"{live_url}{API}/users/{username}", headers=admin, timeout=60).json()
+        assert (account["active"], account["roles"], account["must_change_password"]) == (True, roles, False)
 
 
 def test_public_operations_keep_the_document_without_credentials(live_url: str, database_url: str) -> None:
