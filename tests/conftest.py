@@ -35,7 +35,7 @@ BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
           "deployments", "counters", "users", "notifications", "calendar_years", "received_messages",
-          "possible_duplicates", "login_sessions")
+          "possible_duplicates", "login_sessions", "incidents")
 
 
 @pytest.fixture(scope="session")

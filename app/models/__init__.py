@@ -5,13 +5,14 @@ from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
 from app.models.duplicates import PossibleDuplicate
+from app.models.incidents import Incident
 from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
-__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "LoginSession", "Notification",
-           "Party",
+__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "Incident", "LoginSession",
+           "Notification", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]
