@@ -75,7 +75,7 @@ def start(spec: Spec, subprocess_specs: dict[str, Spec], data: dict[str, Any]) -
     except ConcordError:
         raise
     except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, getattr(spec, "name", None) or "the process") from exc
+        raise failures.failure(exc, running, str(getattr(spec, "name", None) or "the process")) from exc
     return workflow
 
 
@@ -169,27 +169,33 @@ def task_property(workflow: BpmnWorkflow, task_id: str, name: str) -> str | None
 def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
     """Merge `data` into a READY human task, run it and advance the workflow to its next wait."""
     _refuse_private_keys(data)
-    task = _find(workflow, task_id)
-    if task is None or not task.task_spec.manual:
-        raise NotFound(f"task {task_id} is not part of this process")
-    # Task.run() happily runs a FUTURE task: the READY check is ours to make.
-    if task.state != TaskState.READY:
-        raise TaskNotOpen(f"task {task_id} is {TaskState.get_name(task.state)}, not open")
-    running = Running(task)
+    running = Running()
     try:
+        task = running.task = _find(workflow, task_id)
+        if task is None or not task.task_spec.manual:
+            raise NotFound(f"task {task_id} is not part of this process")
+        # Task.run() happily runs a FUTURE task: the READY check is ours to make.
+        if task.state != TaskState.READY:
+            raise TaskNotOpen(f"task {task_id} is {TaskState.get_name(task.state)}, not open")
         task.data.update(data)
         task.run()
         _engine_steps(workflow, running)
     except ConcordError:
         raise
     except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, task.task_spec.bpmn_id) from exc
+        raise failures.failure(exc, running, _process_name(workflow)) from exc
+
+
+def _process_name(workflow: BpmnWorkflow) -> str:
+    """The process's BPMN id: where a failure happened that names no task."""
+    return str(getattr(getattr(workflow, "spec", None), "name", None) or "the process")
 
 
 def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
     """Deliver an external message; NotFound when nothing in the process waits for it."""
-    running = Running(_waiting_for(workflow, name))
+    running = Running()
     try:
+        running.task = _waiting_for(workflow, name)
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
         try:
             workflow.send_event(event)
@@ -199,7 +205,7 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) 
     except ConcordError:
         raise
     except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, f"message {name}") from exc
+        raise failures.failure(exc, running, _process_name(workflow)) from exc
 
 
 def _waiting_for(workflow: BpmnWorkflow, name: str) -> Any:
@@ -233,20 +239,20 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str) -> bool:
     """Fire the waiting timer event `task_id` now, whatever the engine's own clock says: Concord's timer
     table and its injectable clock decide what is due (drills and tests move time). False when the
     event is no longer waiting."""
-    task = _find(workflow, task_id)
-    if task is None or task.state != TaskState.WAITING:
-        return False
-    if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
-        return False
-    running = Running(task)
+    running = Running()
     try:
+        task = running.task = _find(workflow, task_id)
+        if task is None or task.state != TaskState.WAITING:
+            return False
+        if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            return False
         task._set_internal_data(event_fired=True)
         task.task_spec._update(task)
         _engine_steps(workflow, running)
     except ConcordError:
         raise
     except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, task.task_spec.bpmn_id) from exc
+        raise failures.failure(exc, running, _process_name(workflow)) from exc
     return True
 
 

@@ -266,7 +266,9 @@ def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnW
     (a damaged row, a state the engine cannot restore)."""
     try:
         workflow = SERIALIZER.from_dict(json.loads(state), spec=spec, subprocess_specs=subprocess_specs)
+        if not isinstance(workflow, BpmnWorkflow):  # (the registry hands back what it does not recognise)
+            raise TypeError(f"the stored state holds a {type(workflow).__name__}, not a workflow")
+        workflow.script_engine = SCRIPT_ENGINE
     except Exception as exc:  # any error of the restoration: see app.engine.failures
         raise failures.state_not_loaded(exc) from exc
-    workflow.script_engine = SCRIPT_ENGINE
     return workflow
