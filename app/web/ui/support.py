@@ -18,7 +18,7 @@ from app.errors import ConcordError, Unauthenticated
 from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
 from app.web import problems
-from app.web.ui.i18n import current_language, group_label, localise, procedure_label
+from app.web.ui.i18n import current_language, element_label, group_label, incident_label, localise, procedure_label
 
 F = TypeVar("F", bound=Callable[..., Any])
 CSRF_FIELD = "csrf_token"
@@ -158,7 +158,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
                                  level_class=level_class, localise=localise, current_language=current_language,
-                                 group_label=group_label, procedure_label=procedure_label)
+                                 group_label=group_label, procedure_label=procedure_label,
+                                 incident_label=incident_label, element_label=element_label)
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _on_http_error)
     app.register_error_handler(Exception, _on_unexpected)
