@@ -7,9 +7,9 @@ the step: registration and messages (intake), completing and opening tasks (inbo
 (designer). A timer that gave up after its attempts is one too (kernel.timers, in the timer's batch).
 
 The same failure again — at the same element of the same case and task (or of the same stored state, or
-the same timer), with the same error, while unresolved — counts on its row (`occurrences`,
-`last_seen_at`) instead of adding one. The escalation board lists the unresolved ones (`unresolved`);
-resolving and retrying them is the operations console's (platform.md).
+the same timer), with the same type of error, while unresolved — counts on its row (`occurrences`,
+`last_seen_at`, the latest `error`) instead of adding one. The escalation board lists the unresolved ones
+(`unresolved`); resolving and retrying them is the operations console's (platform.md).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _upsert(dialect: Any) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["fingerprint"], index_where=_I.c.resolved_at.is_(None),
         set_={"occurrences": _I.c.occurrences + statement.excluded.occurrences,
-              "last_seen_at": statement.excluded.last_seen_at}).returning(_I.c.id)
+              "last_seen_at": statement.excluded.last_seen_at, "error": statement.excluded.error}).returning(_I.c.id)
 
 
 # One statement inserts a new incident or counts a repeated one, atomically under concurrent attempts.
@@ -59,12 +59,14 @@ _RECORD = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
 def fingerprint(kind: str, *, element: str, error: str, case_id: int | None = None, instance_id: int | None = None,
                 task_id: str | None = None, timer_id: int | None = None) -> str:
     """What makes two failures the same one. A timer fails as itself; a step at its element of its case's task
-    with its error; a stored state or definition that does not load, for the instance whatever the task."""
+    with the same type of error (the text before its first colon: a RecursionError's message varies with the
+    frame the limit struck in); a stored state or definition that does not load, for the instance whatever
+    the task."""
     if kind == TIMER and timer_id is not None:
         return f"timer:{timer_id}"
     if element in (PROCESS_STATE, PROCESS_DEFINITION):
         task_id = None
-    parts = (kind, case_id, instance_id, task_id, element, error[:MAX_ERROR])
+    parts = (kind, case_id, instance_id, task_id, element, error.split(":", 1)[0].strip()[:200])
     return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
 
 
