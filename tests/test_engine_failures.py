@@ -5,9 +5,11 @@ not load or save; on registration, completion, message delivery and timers alike
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from app.engine import serializer
 from app.services.designer import deployments
+from app.services.intake import import_mapping, imports
 from app.services.kernel import instances, timers
 from tests.conftest import BUNDLE, OPERATOR, Api
 from tests.ui.conftest import Pages
@@ -318,3 +321,14 @@ def test_an_engine_timer_that_keeps_failing_is_a_timer_incident_at_its_element(
     assert incident["case_no"] == case["case_no"] and incident["attempts"] == 5 == incident["occurrences"]
     assert incident["error"] == "ZeroDivisionError: division by zero"
     assert [t["name"] for t in api.get("admin1", f"/cases/{case['id']}")["active_tasks"]] == ["wait"]
+
+
+def test_an_import_reports_the_rows_whose_process_fails_and_goes_on(api: Api, tmp_path: Path) -> None:
+    _deploy(FAILING_START)
+    path = Path(shutil.copy(Path(__file__).parent / "data" / "imports" / "12345_sample.csv", tmp_path / "day.csv"))
+    report = imports.run(OPERATOR, path, import_mapping.load("12345"))
+    assert (report.imported, report.invalid) == (0, 8)
+    failed = [e for e in report.errors if "prepare" in e.message]
+    assert len(failed) == 5 and "KeyError" in failed[0].message
+    [incident] = _incidents(api)
+    assert incident["operation"] == "register" and incident["occurrences"] == 5
