@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
-from app.errors import ConcordError, ProcessInvalid, ValidationFailed
+from app.errors import ConcordError, EngineFailure, ProcessInvalid, ValidationFailed
 
 log = logging.getLogger(__name__)
 TYPE_BASE = "https://concord.example/problems/"
@@ -25,6 +25,11 @@ def _from_domain(exc: ConcordError) -> Response:
     if isinstance(exc, ProcessInvalid):
         extra["errors"] = [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
                            for p in exc.problems]
+    if isinstance(exc, EngineFailure):
+        # Where the process failed, and the incident the operators see it as on the escalation board.
+        extra["element"] = exc.element
+        if exc.incident is not None:
+            extra["incident"] = exc.incident
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
     response = problem(exc.status, exc.title, exc.detail, exc.slug, **extra)

@@ -18,7 +18,10 @@ SCHEMAS: dict[str, Any] = {
     "Problem": {"type": "object", "required": ["type", "title", "status"], "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}}}},
+        "errors": {"type": "array", "items": {"type": "object"}},
+        "element": {"type": "string", "description": "process-failure: the BPMN element (or the process state) "
+                                                     "the process failed at"},
+        "incident": {"type": "integer", "description": "process-failure: the incident recorded for it"}}},
     "Login": {"type": "object", "required": ["username", "password"],
               "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
     "Assign": {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}},

@@ -14,7 +14,8 @@ _ACTION = {200: "Done", 403: "Not a supervisor", 404: "Unknown task", 409: "Not 
 
 @bp.get("/escalations")
 @authenticated
-@doc("Tasks at warning level or above, most overdue first, and timer incidents", tag="supervision",
+@doc("Tasks at warning level or above, most overdue first, and the incidents of failed steps and timers",
+     tag="supervision",
      query=("level", "group", "page", "per_page"))
 def list_escalations() -> ResponseReturnValue:
     return jsonify(supervision_service.list_escalations(
