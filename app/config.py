@@ -25,6 +25,16 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
+SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous(text: str) -> str:
+    mode = text.strip().upper()
+    if mode not in SQLITE_SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS_MODES)}, not {text!r}")
+    return mode
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "CONCORD_DATABASE_URL",
             f"sqlite:///{PROJECT_ROOT / 'instance' / 'concord.db'}", str,
@@ -48,6 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SQLITE_CHECKPOINT_SECONDS", "CONCORD_SQLITE_CHECKPOINT_SECONDS", 1.0, float,
             "SQLite: a background thread checkpoints the write-ahead log this often (0: each request that "
             "fills it does, as SQLite does by default)"),
+    Setting("SQLITE_SYNCHRONOUS", "CONCORD_SQLITE_SYNCHRONOUS", "FULL", sqlite_synchronous,
+            "SQLite: FULL syncs the write-ahead log at every commit, so a committed step survives a power loss "
+            "or an OS crash; NORMAL syncs only at checkpoints (faster; the last commits before a power loss or "
+            "OS crash can be lost, never by an application crash); EXTRA also syncs the directory"),
+    Setting("SQLITE_BUSY_TIMEOUT_SECONDS", "CONCORD_SQLITE_BUSY_TIMEOUT_SECONDS", 30.0, float,
+            "SQLite: how long a command waits for the database's one writer (another command of the process, "
+            "or another process) before it gives up with 409 (retry)"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
     Setting("PASSWORD_HASH_METHOD", "CONCORD_PASSWORD_HASH_METHOD", "scrypt", str,
             "werkzeug.security hash method for passwords (scrypt by default)"),

@@ -7,10 +7,12 @@ exception, so every command is one transaction with its audit record.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Flask
@@ -19,13 +21,34 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import wal
+from app.config import SQLITE_SYNCHRONOUS_MODES, load_config
 from app.errors import ConcurrentUpdate
 
 
-def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
+@dataclass(frozen=True)
+class Limits:
+    """How long Concord waits for its database, and how durably SQLite commits: the SQLITE_* settings of
+    app.config."""
+
+    sqlite_synchronous: str
+    sqlite_busy_seconds: float
+
+    def __post_init__(self) -> None:
+        if self.sqlite_synchronous not in SQLITE_SYNCHRONOUS_MODES:
+            raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS_MODES}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Limits:
+        return cls(sqlite_synchronous=config["SQLITE_SYNCHRONOUS"],
+                   sqlite_busy_seconds=config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+
+
+def _configure_sqlite(engine: Engine, background_checkpoints: bool, limits: Limits) -> None:
     """SQLite: WAL for concurrent readers, and BEGIN IMMEDIATE so that two writers queue on the
     database lock up front instead of both reading a version and one failing to upgrade its lock.
-    With background checkpoints (app.wal) requests checkpoint only as a safety net."""
+    With background checkpoints (app.wal) requests checkpoint only as a safety net. `synchronous`
+    is FULL unless configured otherwise: in WAL mode that syncs the log at every commit, without which
+    (NORMAL) the last commits before a power loss or an OS crash can be lost."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -33,8 +56,8 @@ def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA synchronous={limits.sqlite_synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={int(limits.sqlite_busy_seconds * 1000)}")
         if background_checkpoints:
             cursor.execute(f"PRAGMA wal_autocheckpoint={wal.FALLBACK_PAGES}")
         cursor.close()
@@ -48,21 +71,23 @@ def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
 _AFTER_COMMIT = "concord.after_commit"
 # PostgreSQL's deadlock_detected and serialization_failure: the other transaction won; nothing was written.
 _CONFLICT_CODES = ("40P01", "40001")
+# SQLite's answer when another process held the writer's lock past the busy timeout: the same wait, and
+# the same answer, as a command of this process waiting for the writer.
+_SQLITE_BUSY = ("database is locked", "database is busy")
+_BUSY = "the database is busy with other changes; retry"
 
 
 def _raise_conflict(exc: OperationalError) -> None:
     if getattr(exc.orig, "pgcode", None) in _CONFLICT_CODES:
         raise ConcurrentUpdate("another request changed the same case at the same moment; retry") from exc
+    if isinstance(exc.orig, sqlite3.OperationalError) and str(exc.orig).lower().startswith(_SQLITE_BUSY):
+        raise ConcurrentUpdate(_BUSY) from exc
     raise exc
 
 
 def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
     """Run `callback` after the command transaction of `connection` commits (never on rollback)."""
     connection.info[_AFTER_COMMIT].append(callback)
-
-
-# How long a command waits for the SQLite database's one writer (as long as SQLite's own busy timeout).
-WRITER_WAIT_SECONDS = 30
 
 
 class _Writer:
@@ -74,8 +99,10 @@ class _Writer:
     checkout and check-in (a third of the cost of an empty transaction). Other processes on the same
     file still meet SQLite's own lock."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, wait_seconds: float) -> None:
         self._engine = engine
+        # How long a command waits for the writer: as long as SQLite's own busy timeout.
+        self._wait_seconds = wait_seconds
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._connection: Connection | None = None
@@ -91,8 +118,8 @@ class _Writer:
     def connection(self) -> Iterator[Connection]:
         if self._owner == threading.get_ident():
             raise RuntimeError("a command may not run inside another command on the same thread")
-        if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
-            raise ConcurrentUpdate("the database is busy with other changes; retry")
+        if not self._lock.acquire(timeout=self._wait_seconds):
+            raise ConcurrentUpdate(_BUSY)
         try:
             self._owner = threading.get_ident()
             if self._connection is None or self._connection.closed or self._connection.invalidated:
@@ -137,36 +164,41 @@ def _forget_in_child(writer: weakref.ref[_Writer]) -> None:
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.limits: Limits | None = None
+        self._opened: tuple[str, Limits] | None = None
         self._sessions: sessionmaker[Session] | None = None
         self.checkpointer: wal.Checkpointer | None = None
         self._writer: _Writer | None = None
 
     def init_app(self, app: Flask) -> None:
-        """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement). With
-        SQLITE_CHECKPOINT_SECONDS > 0 a file SQLite database is checkpointed by a background thread at
-        that interval (see app.wal)."""
+        """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement) with its SQLITE_*
+        limits. With SQLITE_CHECKPOINT_SECONDS > 0 a file SQLite database is checkpointed by a background
+        thread at that interval (see app.wal)."""
         self.open(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
-                  checkpoint_seconds=app.config.get("SQLITE_CHECKPOINT_SECONDS", 0))
+                  checkpoint_seconds=app.config.get("SQLITE_CHECKPOINT_SECONDS", 0),
+                  limits=Limits.from_config(app.config))
 
-    def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0) -> None:
-        """Connect to `url` (again only when it changed); `checkpoint_seconds` is ignored for other
-        databases than a file SQLite one."""
-        if self.engine is not None and str(self.engine.url) == url:
+    def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0, limits: Limits | None = None) -> None:
+        """Connect to `url` (again only when it or the limits changed); `checkpoint_seconds` is ignored for
+        other databases than a file SQLite one. Without `limits`, those of the environment (app.config)."""
+        limits = limits or Limits.from_config(load_config())
+        if self.engine is not None and self._opened == (url, limits):
             return
         self.dispose()
         if url.startswith("sqlite"):
-            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
+                                                                 "timeout": limits.sqlite_busy_seconds})
             path = engine.url.database
             background = checkpoint_seconds > 0 and path not in (None, "", ":memory:")
-            _configure_sqlite(engine, background)
+            _configure_sqlite(engine, background, limits)
             if background:
                 self.checkpointer = wal.Checkpointer(str(path), checkpoint_seconds)
                 self.checkpointer.start()
             if path not in (None, "", ":memory:"):
-                self._writer = _Writer(engine)
+                self._writer = _Writer(engine, limits.sqlite_busy_seconds)
         else:
             engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
-        self.engine = engine
+        self.engine, self.limits, self._opened = engine, limits, (url, limits)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
     @property
@@ -231,6 +263,7 @@ class Database:
         if self.engine is not None:
             self.engine.dispose()
         self.engine, self._sessions, self.checkpointer, self._writer = None, None, None, None
+        self.limits, self._opened = None, None
 
 
 db = Database()
