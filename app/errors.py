@@ -106,3 +106,11 @@ class EngineFailure(ConcordError):
     """The process itself failed (a broken expression at run time). Nothing is saved."""
 
     status, title, slug = 500, "Process execution failed", "process-failure"
+
+
+class DatabaseUnavailable(ConcordError):
+    """The database cannot be reached, does not answer in time (stopped, frozen, cut off), or refuses work
+    for operational reasons (shutting down, out of connections or disk, a statement past its timeout).
+    A command cut off while committing may or may not have been applied: read before retrying it."""
+
+    status, title, slug = 503, "Database unavailable", "database-unavailable"

@@ -1,18 +1,20 @@
-"""SQLite's durability and waiting settings."""
+"""SQLite's durability and waiting settings, and which database errors become 409/503 (on both databases)."""
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.config import load_config
 from app.database import Database, Limits, db
-from app.errors import ConcurrentUpdate
+from app.errors import ConcordError, ConcurrentUpdate
 
 
 @pytest.fixture
@@ -82,6 +84,28 @@ def test_a_writer_of_another_process_held_past_the_busy_timeout_is_a_409(databas
         other.close()
     with database.command() as connection:
         assert connection.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_the_probe_opens_the_file_and_never_creates_one(database: Database, tmp_path: Path) -> None:
+    with database.command():
+        pass  # the file exists once a connection was made (`concord init-db` makes it)
+    assert database.probe() is True
+    missing = tmp_path / "gone" / "missing.db"
+    database.open(f"sqlite:///{missing}")
+    assert database.probe() is False
+    assert not missing.exists()
+
+
+def test_a_bug_is_not_passed_off_as_an_outage(app: Any) -> None:
+    """An error in a statement is a bug (500, logged with its trace), never a 503 or a 409."""
+    with pytest.raises(SQLAlchemyError) as raised:
+        with db.transaction() as session:
+            session.execute(text("SELECT * FROM no_such_table"))
+    assert not isinstance(raised.value, ConcordError)
+    with pytest.raises(SQLAlchemyError) as raised:
+        with db.command() as connection:
+            connection.execute(text("SELECT no_such_column FROM cases"))
+    assert not isinstance(raised.value, ConcordError)
 
 
 def test_the_application_passes_its_settings_to_the_database(tmp_path: Path) -> None:
