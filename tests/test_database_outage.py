@@ -171,6 +171,20 @@ def test_a_stopped_database_answers_503_at_once(outage: Outage) -> None:
     _assert_health_unavailable(response, elapsed)
 
 
+def test_a_request_that_finds_the_pool_exhausted_answers_503_after_the_connect_timeout(outage: Outage) -> None:
+    headers = outage.api.headers("dispatch1")
+    assert db.engine is not None
+    held = [db.engine.connect() for _ in range(20)]  # the pool's 10 and its 10 of overflow, all taken
+    try:
+        response, elapsed = _timed(lambda: outage.client.get("/api/v1/tasks?scope=group", headers=headers))
+    finally:
+        for connection in held:
+            connection.close()
+    _assert_unavailable(response)
+    assert 0.9 < elapsed < REQUEST_BOUND, f"the request took {elapsed:.2f} s"
+    assert outage.client.get("/api/v1/tasks?scope=group", headers=headers).status_code == 200
+
+
 def test_pages_show_a_readable_503_page_while_the_database_is_frozen(outage: Outage) -> None:
     pages = Pages(outage.app).login("dispatch1")
     outage.proxy.freeze()
