@@ -193,6 +193,9 @@ def test_pages_show_a_readable_503_page_while_the_database_is_frozen(outage: Out
     html = response.get_data(as_text=True)
     assert "服务暂时不可用" in html and "数据库暂时无法访问" in html
     assert "Traceback" not in html and "OperationalError" not in html
+    pages.client.set_cookie("lang", "en")
+    html = pages.client.get("/inbox").get_data(as_text=True)
+    assert "Temporarily unavailable" in html and "the database is unavailable" in html
     outage.proxy.thaw()
     assert pages.client.get("/inbox").status_code == 200
 
