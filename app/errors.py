@@ -131,3 +131,10 @@ class EngineFailure(ConcordError):
                                              f"the process failed at {where}: {error}"))
         self.element, self.name, self.error = element, name, error
         self.incident: int | None = None
+
+class DatabaseUnavailable(ConcordError):
+    """The database cannot be reached, does not answer in time (stopped, frozen, cut off), or refuses work
+    for operational reasons (shutting down, out of connections or disk, a statement past its timeout).
+    A command cut off while committing may or may not have been applied: read before retrying it."""
+
+    status, title, slug = 503, "Database unavailable", "database-unavailable"

@@ -83,6 +83,11 @@ def _operation(endpoint: str, method: str, params: list[str]) -> dict[str, Any]:
     if not note["public"]:
         op["security"] = [{"bearer": []}]
         op["responses"].setdefault("401", {"description": "Missing or invalid token"})
+    if note["tag"] != "meta":
+        op["responses"].setdefault("503", {
+            "description": "The database is unreachable or not answering: retry after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
     parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
     parameters += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in note["query"]]
     if parameters:

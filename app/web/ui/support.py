@@ -14,7 +14,7 @@ from flask_babel import format_datetime, format_timedelta, gettext
 from werkzeug.exceptions import HTTPException
 
 from app import clock
-from app.errors import ConcordError, Unauthenticated
+from app.errors import ConcordError, DatabaseUnavailable, Unauthenticated
 from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
 from app.web import problems
@@ -140,8 +140,8 @@ def level_class(level: int | None) -> str:
 
 # Errors ----------------------------------------------------------------------------------
 
-def error_page(status: int, message: str) -> ResponseReturnValue:
-    return render_template("error.html", status=status, message=message), status
+def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    return render_template("error.html", status=status, message=message), status, headers or {}
 
 
 def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
@@ -149,6 +149,8 @@ def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
     if isinstance(exc, Unauthenticated):
         session.pop("token", None)
         return redirect(url_for("ui.login", next=_safe_next(_path_of(request.full_path))))
+    if isinstance(exc, DatabaseUnavailable):
+        return error_page(exc.status, localise(exc.detail), {"Retry-After": problems.retry_after()})
     return error_page(exc.status, localise(exc.detail))
 
 

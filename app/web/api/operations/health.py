@@ -6,10 +6,14 @@ from flask.typing import ResponseReturnValue
 from app.services.operations import health as health_service
 from app.web.api.blueprint import bp
 from app.web.api.support import doc
+from app.web.problems import retry_after
 
 
 @bp.get("/health")
-@doc("Liveness and database check", tag="health", public=True, responses={200: "Healthy", 503: "Database down"})
+@doc("Liveness and database check (answers within about a second, whatever the database does)", tag="health",
+     public=True, responses={200: "Healthy", 503: "Database unavailable (same shape, database: unavailable)"})
 def health() -> ResponseReturnValue:
     report = health_service.check()
-    return jsonify(report), 200 if report["database"] == "ok" else 503
+    if report["database"] == "ok":
+        return jsonify(report), 200
+    return jsonify(report), 503, {"Retry-After": retry_after()}
