@@ -25,6 +25,16 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
+SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous(text: str) -> str:
+    mode = text.strip().upper()
+    if mode not in SQLITE_SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS_MODES)}, not {text!r}")
+    return mode
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "CONCORD_DATABASE_URL",
             f"sqlite:///{PROJECT_ROOT / 'instance' / 'concord.db'}", str,
@@ -48,6 +58,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SQLITE_CHECKPOINT_SECONDS", "CONCORD_SQLITE_CHECKPOINT_SECONDS", 1.0, float,
             "SQLite: a background thread checkpoints the write-ahead log this often (0: each request that "
             "fills it does, as SQLite does by default)"),
+    Setting("SQLITE_SYNCHRONOUS", "CONCORD_SQLITE_SYNCHRONOUS", "FULL", sqlite_synchronous,
+            "SQLite: FULL syncs the write-ahead log at every commit, so a committed step survives a power loss "
+            "or an OS crash; NORMAL syncs only at checkpoints (faster; the last commits before a power loss or "
+            "OS crash can be lost, never by an application crash); EXTRA also syncs the directory"),
+    Setting("SQLITE_BUSY_TIMEOUT_SECONDS", "CONCORD_SQLITE_BUSY_TIMEOUT_SECONDS", 30.0, float,
+            "SQLite: how long a command waits for the database's one writer (another command of the process, "
+            "or another process) before it gives up with 409 (retry)"),
+    Setting("DB_CONNECT_TIMEOUT_SECONDS", "CONCORD_DB_CONNECT_TIMEOUT_SECONDS", 5.0, float,
+            "PostgreSQL: a new connection must be made within this (libpq connect_timeout, enforced by "
+            "Concord itself), and a request waits at most this long for a free connection of the pool"),
+    Setting("DB_STATEMENT_TIMEOUT_MS", "CONCORD_DB_STATEMENT_TIMEOUT_MS", 30_000, int,
+            "PostgreSQL statement_timeout of Concord's connections: the server cancels a statement running "
+            "longer (503); 0 = no limit"),
+    Setting("DB_LOCK_TIMEOUT_MS", "CONCORD_DB_LOCK_TIMEOUT_MS", 10_000, int,
+            "PostgreSQL lock_timeout: a command that waited this long for a row another transaction holds "
+            "gives up with 409 (retry); timer workers never wait (SKIP LOCKED); 0 = no limit"),
+    Setting("DB_STALL_SECONDS", "CONCORD_DB_STALL_SECONDS", 5.0, float,
+            "PostgreSQL: a statement without any answer for this long makes Concord check that the server "
+            "still answers a new connection; when it does not (stopped, frozen, cut off), the request ends with "
+            "503 instead of waiting"),
+    Setting("DB_PROBE_TIMEOUT_SECONDS", "CONCORD_DB_PROBE_TIMEOUT_SECONDS", 0.8, float,
+            "how long /health (and the stall check) waits for the database to answer SELECT 1 on a new "
+            "connection (SQLite: to open the file)"),
+    Setting("DB_RETRY_AFTER_SECONDS", "CONCORD_DB_RETRY_AFTER_SECONDS", 5, int,
+            "Retry-After (seconds) of the 503 answers given while the database is unavailable"),
     Setting("SQL_ECHO", "CONCORD_SQL_ECHO", False, _bool, "log every SQL statement"),
     Setting("SECURE_COOKIES", "CONCORD_SECURE_COOKIES", False, _bool,
             "mark the session and language cookies Secure on every answer; they are whenever the request "

@@ -3,29 +3,68 @@
 Services own their transactions: `with db.transaction() as session:` (ORM, for queries) and
 `with db.command() as conn:` (Core, for state changes) commit on success and roll back on any
 exception, so every command is one transaction with its audit record.
+
+Both turn the database's operational failures into domain errors: a lost race or a lock waited for too
+long is ConcurrentUpdate (409, retry), an unreachable, stalled or refusing database is
+DatabaseUnavailable (503, retry later). Every other error (a bug) passes through unchanged.
 """
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, NoReturn
+from urllib.parse import quote
 
 from flask import Flask
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import wal
-from app.errors import ConcurrentUpdate
+from app import pgwait, wal
+from app.config import SQLITE_SYNCHRONOUS_MODES, load_config
+from app.errors import Bilingual, ConcurrentUpdate, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 
-def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
+@dataclass(frozen=True)
+class Limits:
+    """How long Concord waits for its database: the DB_* and SQLITE_* settings of app.config."""
+
+    connect_seconds: float
+    statement_ms: int
+    lock_ms: int
+    stall_seconds: float
+    probe_seconds: float
+    sqlite_synchronous: str
+    sqlite_busy_seconds: float
+
+    def __post_init__(self) -> None:
+        if self.sqlite_synchronous not in SQLITE_SYNCHRONOUS_MODES:
+            raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS_MODES}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Limits:
+        return cls(connect_seconds=config["DB_CONNECT_TIMEOUT_SECONDS"],
+                   statement_ms=config["DB_STATEMENT_TIMEOUT_MS"], lock_ms=config["DB_LOCK_TIMEOUT_MS"],
+                   stall_seconds=config["DB_STALL_SECONDS"], probe_seconds=config["DB_PROBE_TIMEOUT_SECONDS"],
+                   sqlite_synchronous=config["SQLITE_SYNCHRONOUS"],
+                   sqlite_busy_seconds=config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+
+
+def _configure_sqlite(engine: Engine, background_checkpoints: bool, limits: Limits) -> None:
     """SQLite: WAL for concurrent readers, and BEGIN IMMEDIATE so that two writers queue on the
     database lock up front instead of both reading a version and one failing to upgrade its lock.
-    With background checkpoints (app.wal) requests checkpoint only as a safety net."""
+    With background checkpoints (app.wal) requests checkpoint only as a safety net. `synchronous`
+    is FULL unless configured otherwise: in WAL mode that syncs the log at every commit, without which
+    (NORMAL) the last commits before a power loss or an OS crash can be lost."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -33,8 +72,8 @@ def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA synchronous={limits.sqlite_synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={int(limits.sqlite_busy_seconds * 1000)}")
         if background_checkpoints:
             cursor.execute(f"PRAGMA wal_autocheckpoint={wal.FALLBACK_PAGES}")
         cursor.close()
@@ -45,24 +84,110 @@ def _configure_sqlite(engine: Engine, background_checkpoints: bool) -> None:
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
+# PostgreSQL's TCP keepalives (an idle connection to a host that vanished is closed within a minute) and
+# tcp_user_timeout (data left unacknowledged this long closes the connection). Neither notices a server
+# whose processes are stopped — its kernel still answers for it —, which is what app.pgwait is for.
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+               "tcp_user_timeout": 30_000}
+
+
+def _postgres_engine(url: str, echo: bool, limits: Limits) -> tuple[Engine, pgwait.Probe]:
+    """An engine whose sessions carry the statement and lock timeouts, whose waits are bounded on the
+    client side (app.pgwait), whose pool hands out a connection within the connect timeout, and a probe
+    that asks a fresh connection whether the server answers."""
+    pgwait.install()
+    given = make_url(url).query
+    settings = {"connect_timeout": max(1, round(limits.connect_seconds)), **_KEEPALIVES}
+    args: dict[str, Any] = {key: value for key, value in settings.items() if key not in given}
+    # The URL's own options (say, a search_path) come after ours, and win where they overlap.
+    options = f"-c statement_timeout={limits.statement_ms} -c lock_timeout={limits.lock_ms}"
+    args["options"] = f"{options} {given['options']}" if isinstance(given.get("options"), str) else options
+    statement_seconds = limits.statement_ms / 1000 if limits.statement_ms > 0 else float("inf")
+    probe = pgwait.Probe()
+    bounds = pgwait.Bounds(connect_seconds=limits.connect_seconds, stall_seconds=limits.stall_seconds,
+                           backstop_seconds=statement_seconds + limits.stall_seconds,
+                           probe_seconds=limits.probe_seconds, probe=probe)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                           pool_timeout=limits.connect_seconds,
+                           connect_args={**args, "connection_factory": pgwait.connection_class(bounds)})
+    url_args, url_kwargs = engine.dialect.create_connect_args(engine.url)
+    probe.connect = lambda: engine.dialect.connect(*url_args, **{**url_kwargs, **args})
+    # The pool's ping of a connection it hands out answers in a millisecond from a live server: bounded
+    # by the probe timeout, a dead connection is replaced (within the connect timeout) rather than waited on.
+    ping = engine.dialect.do_ping
+
+    def bounded_ping(dbapi_connection: Any) -> bool:
+        with pgwait.deadline(limits.probe_seconds):
+            return ping(dbapi_connection)
+
+    engine.dialect.do_ping = bounded_ping  # type: ignore[method-assign]
+    return engine, probe
+
+
 _AFTER_COMMIT = "concord.after_commit"
 # PostgreSQL's deadlock_detected and serialization_failure: the other transaction won; nothing was written.
 _CONFLICT_CODES = ("40P01", "40001")
+# lock_not_available: the row stayed locked by another transaction for the whole lock timeout.
+_LOCK_TIMEOUT = "55P03"
+# Classes of PostgreSQL error codes that say the server cannot do the work now, whatever the statement:
+# connection exceptions, insufficient resources (disk, memory, connections), operator intervention
+# (shutting down, starting up, statement timeout), system errors; and a read-only transaction, met when a
+# failover left the node on a standby.
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_CODES = ("58000", "58030", "25006")
+# SQLite's messages for a database file that cannot be used at all.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database or disk is full")
+# SQLite's answer when another process held the writer's lock past the busy timeout: the same wait, and
+# the same answer, as a command of this process waiting for the writer.
+_SQLITE_BUSY = ("database is locked", "database is busy")
+_UNAVAILABLE = Bilingual("数据库暂时无法访问（连不上、没有响应或资源不足），请稍后重试",
+                         "the database is unavailable (unreachable, not answering or out of resources); "
+                         "retry shortly")
+_TOO_SLOW = Bilingual("数据库语句超时，请稍后重试", "a database statement ran past its time limit; retry shortly")
+_HELD = Bilingual("所需记录正被另一操作长时间占用，请稍后重试",
+                  "a record this change needs is held by another change that is taking long; retry shortly")
+_BUSY = "the database is busy with other changes; retry"
 
 
-def _raise_conflict(exc: OperationalError) -> None:
-    if getattr(exc.orig, "pgcode", None) in _CONFLICT_CODES:
+def _translated(exc: Exception) -> NoReturn:
+    """Raise the domain error an operational database failure means; any other error unchanged."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "pgcode", None)
+    if code in _CONFLICT_CODES:
         raise ConcurrentUpdate("another request changed the same case at the same moment; retry") from exc
+    if code == _LOCK_TIMEOUT:
+        raise ConcurrentUpdate(_HELD) from exc
+    reason = _first_line(orig if orig is not None else exc)
+    if isinstance(orig, sqlite3.OperationalError) and reason.lower().startswith(_SQLITE_BUSY):
+        raise ConcurrentUpdate(_BUSY) from exc
+    if _unavailable(exc, orig, code):
+        log.warning("database unavailable: %s", reason)
+        raise DatabaseUnavailable(_TOO_SLOW if code == "57014" else _UNAVAILABLE) from exc
     raise exc
+
+
+def _unavailable(exc: Exception, orig: Any, code: str | None) -> bool:
+    if isinstance(exc, (PoolTimeout, DisconnectionError)):
+        return True  # no connection free within the connect timeout; a connection that died at checkout
+    if isinstance(orig, sqlite3.Error):
+        return isinstance(orig, sqlite3.OperationalError) and str(orig).lower().startswith(_SQLITE_UNAVAILABLE)
+    if not type(orig).__module__.startswith("psycopg2"):
+        return False
+    if code is None:
+        # No answer from the server to classify: it could not be reached, the connection broke, or
+        # app.pgwait gave up waiting. (psycopg2's errors for misuse are not OperationalErrors.)
+        return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError))
+    return code[:2] in _UNAVAILABLE_CLASSES or code in _UNAVAILABLE_CODES
+
+
+def _first_line(error: BaseException) -> str:
+    message = str(error).strip()
+    return message.splitlines()[0] if message else type(error).__name__
 
 
 def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
     """Run `callback` after the command transaction of `connection` commits (never on rollback)."""
     connection.info[_AFTER_COMMIT].append(callback)
-
-
-# How long a command waits for the SQLite database's one writer (as long as SQLite's own busy timeout).
-WRITER_WAIT_SECONDS = 30
 
 
 class _Writer:
@@ -74,8 +199,10 @@ class _Writer:
     checkout and check-in (a third of the cost of an empty transaction). Other processes on the same
     file still meet SQLite's own lock."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, wait_seconds: float) -> None:
         self._engine = engine
+        # How long a command waits for the writer: as long as SQLite's own busy timeout.
+        self._wait_seconds = wait_seconds
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._connection: Connection | None = None
@@ -91,8 +218,8 @@ class _Writer:
     def connection(self) -> Iterator[Connection]:
         if self._owner == threading.get_ident():
             raise RuntimeError("a command may not run inside another command on the same thread")
-        if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
-            raise ConcurrentUpdate("the database is busy with other changes; retry")
+        if not self._lock.acquire(timeout=self._wait_seconds):
+            raise ConcurrentUpdate(_BUSY)
         try:
             self._owner = threading.get_ident()
             if self._connection is None or self._connection.closed or self._connection.invalidated:
@@ -134,40 +261,75 @@ def _forget_in_child(writer: weakref.ref[_Writer]) -> None:
         alive._forget()
 
 
+def _read_schema(path: str, timeout: float) -> None:
+    # mode=rw: a missing file is an error here, never created empty.
+    connection = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=timeout)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    finally:
+        connection.close()
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.limits: Limits | None = None
         self._sessions: sessionmaker[Session] | None = None
         self.checkpointer: wal.Checkpointer | None = None
         self._writer: _Writer | None = None
+        self._probe: pgwait.Probe | None = None
+        self._opened: tuple[str, Limits] | None = None
 
     def init_app(self, app: Flask) -> None:
-        """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement). With
-        SQLITE_CHECKPOINT_SECONDS > 0 a file SQLite database is checkpointed by a background thread at
-        that interval (see app.wal)."""
+        """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement) with its DB_* and
+        SQLITE_* limits. With SQLITE_CHECKPOINT_SECONDS > 0 a file SQLite database is checkpointed by a
+        background thread at that interval (see app.wal)."""
         self.open(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
-                  checkpoint_seconds=app.config.get("SQLITE_CHECKPOINT_SECONDS", 0))
+                  checkpoint_seconds=app.config.get("SQLITE_CHECKPOINT_SECONDS", 0),
+                  limits=Limits.from_config(app.config))
 
-    def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0) -> None:
-        """Connect to `url` (again only when it changed); `checkpoint_seconds` is ignored for other
-        databases than a file SQLite one."""
-        if self.engine is not None and str(self.engine.url) == url:
+    def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0, limits: Limits | None = None) -> None:
+        """Connect to `url` (again only when it or the limits changed); `checkpoint_seconds` is ignored for
+        other databases than a file SQLite one. Without `limits`, those of the environment (app.config)."""
+        limits = limits or Limits.from_config(load_config())
+        if self.engine is not None and self._opened == (url, limits):
             return
         self.dispose()
         if url.startswith("sqlite"):
-            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
+                                                                 "timeout": limits.sqlite_busy_seconds})
             path = engine.url.database
             background = checkpoint_seconds > 0 and path not in (None, "", ":memory:")
-            _configure_sqlite(engine, background)
+            _configure_sqlite(engine, background, limits)
             if background:
                 self.checkpointer = wal.Checkpointer(str(path), checkpoint_seconds)
                 self.checkpointer.start()
             if path not in (None, "", ":memory:"):
-                self._writer = _Writer(engine)
+                self._writer = _Writer(engine, limits.sqlite_busy_seconds)
         else:
-            engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
-        self.engine = engine
+            engine, self._probe = _postgres_engine(url, echo, limits)
+        self.engine, self.limits, self._opened = engine, limits, (url, limits)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+    def probe(self) -> bool:
+        """Does the database answer? Within the probe timeout, whatever state the database is in: a fresh
+        connection (PostgreSQL: one probe at a time per process, shared by concurrent callers; SQLite:
+        the file opened and its schema read), never the pool, which a stall may hold. Never raises."""
+        if self.engine is None or self.limits is None:
+            return False
+        if self._probe is not None:
+            return self._probe(self.limits.probe_seconds)
+        path = self.engine.url.database
+        try:
+            if path in (None, "", ":memory:"):
+                with self.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return True
+            _read_schema(path, self.limits.probe_seconds)
+            return True
+        except Exception as exc:  # noqa: BLE001 - any failure means "not answering"; the reason is logged
+            log.warning("database probe failed: %s", exc)
+            return False
 
     @property
     def dialect(self) -> str:
@@ -181,8 +343,8 @@ class Database:
         try:
             with self._sessions() as session, session.begin():
                 yield session
-        except OperationalError as exc:
-            _raise_conflict(exc)
+        except (DBAPIError, PoolTimeout, DisconnectionError) as exc:
+            _translated(exc)
 
     @contextmanager
     def command(self) -> Iterator[Connection]:
@@ -199,8 +361,8 @@ class Database:
                     yield connection
                 finally:
                     connection.info.pop(_AFTER_COMMIT, None)
-        except OperationalError as exc:
-            _raise_conflict(exc)
+        except (DBAPIError, PoolTimeout, DisconnectionError) as exc:
+            _translated(exc)
         for callback in callbacks:
             callback()
 
@@ -231,6 +393,7 @@ class Database:
         if self.engine is not None:
             self.engine.dispose()
         self.engine, self._sessions, self.checkpointer, self._writer = None, None, None, None
+        self.limits, self._probe, self._opened = None, None, None
 
 
 db = Database()

@@ -112,7 +112,29 @@ class ProcessInvalid(ConcordError):
             f"{p.file or '?'}:{p.line or '?'} {p.element_id or ''} {p.message}".strip() for p in problems))
 
 
+PROCESS_STATE = "the process state"  # the element a failure names when a stored state does not load or save
+PROCESS_DEFINITION = "the process definition"  # ... and when a deployed definition's stored spec does not load
+
+
 class EngineFailure(ConcordError):
-    """The process itself failed (a broken expression at run time). Nothing is saved."""
+    """The process failed inside the engine at `element` (a BPMN id, or PROCESS_STATE): a script or
+    expression raising at run time, the engine reaching Python's recursion limit on a very long history,
+    a stored state that no longer loads. Nothing of the step is saved; the service that ran the step
+    records an incident (`incident`, its id, once recorded)."""
 
     status, title, slug = 500, "Process execution failed", "process-failure"
+
+    def __init__(self, element: str, error: str, *, name: str | None = None,
+                 detail: Bilingual | None = None) -> None:
+        where = f"{element} ({name})" if name and name != element else element
+        super().__init__(detail or Bilingual(f"流程在 {where} 处执行失败：{error}",
+                                             f"the process failed at {where}: {error}"))
+        self.element, self.name, self.error = element, name, error
+        self.incident: int | None = None
+
+class DatabaseUnavailable(ConcordError):
+    """The database cannot be reached, does not answer in time (stopped, frozen, cut off), or refuses work
+    for operational reasons (shutting down, out of connections or disk, a statement past its timeout).
+    A command cut off while committing may or may not have been applied: read before retrying it."""
+
+    status, title, slug = 503, "Database unavailable", "database-unavailable"

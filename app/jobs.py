@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import runtime
+from app.errors import DatabaseUnavailable
 from app.services.kernel import timers
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,9 @@ def _pass(worker: str | None = None) -> None:
         report = timers.run_once(worker=worker)
         if report.fired or report.failed or report.incidents:
             log.info("timers: fired %d, retried later %d, incidents %d", report.fired, report.failed, report.incidents)
-    except Exception:  # a database outage: log it, the next pass tries again
+    except DatabaseUnavailable as exc:  # an outage, not a bug: the next pass tries again
+        log.warning("timer pass skipped: %s", exc.detail)
+    except Exception:  # anything else: log it with its trace, the next pass tries again
         log.exception("timer pass failed")
 
 

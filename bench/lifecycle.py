@@ -1,10 +1,12 @@
 """Throughput of the dispute route: the raw engine in memory vs Concord's service layer with persistence.
 
 Both drive the same cases through `dispute_case` (registered with a category: dispatch, sign_for,
-handle, feedback, closed). Concord persists every step durably (SQLite file in WAL mode by default, or
-CONCORD_BENCH_DATABASE_URL) with its inbox projection, timers and audit log, exactly as the API does.
+handle, feedback, closed). Concord commits every step with its inbox projection, timers and audit log,
+exactly as the API does, to a SQLite file in WAL mode by default (synchronous as configured,
+CONCORD_SQLITE_SYNCHRONOUS: FULL syncs every commit to disk, NORMAL only at checkpoints) or to
+CONCORD_BENCH_DATABASE_URL.
 
-    .venv/bin/python bench/lifecycle.py [--cases N] [--database-url URL]
+    .venv/bin/python bench/lifecycle.py [--cases N] [--rounds N] [--database-url URL]
 
 Prints cases/s for both and the ratio (Concord / raw); the target is >= 0.5.
 """
@@ -74,19 +76,19 @@ def concord(url: str) -> Callable[[int], None]:
     from app import create_app
     from app.services import demo
     from app.services.accounts import auth
-    from app.services.accounts.auth import Principal
+    from app.services.designer import deployments
     from app.services.inbox import tasks
     from app.services.intake import cases as case_service
-    from app.services.kernel import definitions
+    from app.services.kernel.principals import Principal
     from app.services.operations import schema
 
     schema.upgrade(url)
     create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     operator = Principal("bench", "bench", frozenset({"admin"}), frozenset())
     files = {p.name: p.read_bytes() for d in ("processes", "forms") for p in (ROOT / d).iterdir()}
-    definitions.deploy(operator, files)
+    deployments.deploy(operator, files)
     demo.seed_users("bench-password")
-    users = {name: auth.find_principal(name) for name in ("intake1", "dispatch1", "mediator1")}
+    users = {name: auth.login(name, "bench-password")[1] for name in ("intake1", "dispatch1", "mediator1")}
     numbers = count()
 
     def run(cases: int) -> None:
@@ -144,8 +146,11 @@ def main() -> None:
             ours.append(args.cases / our_seconds)
     raw, our = statistics.median(raws), statistics.median(ours)
     ratio = statistics.median(o / r for o, r in zip(ours, raws, strict=True))
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{'SQLite (file, WAL)' if not args.database_url else args.database_url.split('://')[0]}")
+    from app.runtime import settings
+
+    store = f"SQLite (file, WAL, synchronous={settings['SQLITE_SYNCHRONOUS']})" if not args.database_url \
+        else args.database_url.split("://")[0]
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {store}")
     print(f"route: dispute_case, {len(STEPS)} human tasks per case, {args.cases} cases x {args.rounds} rounds (median)")
     print(f"raw SpiffWorkflow in memory : {raw:8.1f} cases/s  ({1000 / raw:6.2f} ms/case)")
     print(f"Concord services, persisted : {our:8.1f} cases/s  ({1000 / our:6.2f} ms/case, "

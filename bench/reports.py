@@ -42,14 +42,14 @@ def generate(url: str, count: int) -> float:
     """Cases spread over the year, 90% closed, 12% of tasks late; returns seconds taken."""
     from app import create_app
     from app.services.accounts.auth import Principal
-    from app.services.kernel import definitions
+    from app.services.designer import deployments
     from app.services.operations import schema
 
     began = time.perf_counter()
     schema.upgrade(url)
     create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     files = {p.name: p.read_bytes() for d in ("processes", "forms") for p in (ROOT / d).iterdir()}
-    definitions.deploy(Principal("bench", "bench", frozenset({"admin"}), frozenset()), files)
+    deployments.deploy(Principal("bench", "bench", frozenset({"admin"}), frozenset()), files)
     engine = create_engine(url)
     year_start = f"timestamptz '{YEAR}-01-01 00:00+08'"
     with engine.begin() as conn:

@@ -35,7 +35,8 @@ BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
           "deployments", "counters", "users", "notifications", "calendar_years", "received_messages",
-          "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys", "login_failures")
+          "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys", "login_failures",
+          "incidents")
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,52 @@ def _utc(value: datetime | str) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+_GAVE_UP = [
+    "INSERT INTO deployments (id, content_hash, sources, deployed_by, deployed_at) VALUES (1, 'h', '{}', 'op', :at)",
+    "INSERT INTO process_definitions (id, key, version, name, content_hash, spec_json, elements, deployment_id, "
+    "deployed_by, deployed_at) VALUES (1, 'dispute_case', 1, 'd', 'h', '{}', '[]', 1, 'op', :at)",
+    "INSERT INTO process_instances (id, definition_id, state, serializer_version, version, status, created_at, "
+    "updated_at) VALUES (1, 1, '{}', '1', 1, 'running', :at, :at)",
+    "INSERT INTO cases (id, case_no, title, description, source, urgency, status, reopen_count, created_by, "
+    "created_at, updated_at, received_at) VALUES (1, 'ZZ-2026-000001', 't', 'd', 'walk_in', 'normal', 'dispatched', "
+    "0, 'intake1', :at, :at, :at)",
+    "INSERT INTO tasks (id, instance_id, case_id, case_no, bpmn_id, title, state, created_at, escalation_level, "
+    "due_provisional, limit_working) VALUES ('t-1', 1, 1, 'ZZ-2026-000001', 'dispatch', '分流交办', 'open', :at, 1, "
+    ":no, :yes)",
+    "INSERT INTO timers (id, instance_id, case_id, task_id, bpmn_id, kind, fire_at, provisional, state, attempts, "
+    "last_error) VALUES (7, 1, 1, 't-1', 'dispatch', 'overdue', :at, :no, 'failed', 5, 'RuntimeError: down'), "
+    "(8, 1, 1, 't-1', 'dispatch', 'listed', :at, :no, 'waiting', 0, NULL)",
+]
+
+
+def test_timers_that_gave_up_become_incidents_and_the_table_goes_back_down(blank_url: str) -> None:
+    schema.upgrade(blank_url, "0007")
+    engine = create_engine(blank_url)
+    at = "2026-12-03 00:01:00+00:00" if blank_url.startswith("postgresql") else "2026-12-03 00:01:00.000000"
+    with engine.begin() as conn:
+        for statement in _GAVE_UP:
+            conn.execute(text(statement), {"at": at, "no": False, "yes": True})
+    engine.dispose()
+
+    schema.upgrade(blank_url, "0008_incidents")
+    engine = create_engine(blank_url)
+    with engine.connect() as conn:
+        [row] = conn.execute(text("SELECT kind, operation, case_id, task_id, timer_id, element, element_name, error, "
+                                  "fingerprint, occurrences, created_at, resolved_at FROM incidents")).all()
+    assert row[:10] == ("timer", "timer", 1, "t-1", 7, "dispatch", "分流交办", "RuntimeError: down", "timer:7", 5)
+    assert _utc(row.created_at) == datetime(2026, 12, 3, 0, 1, tzinfo=timezone.utc) and row.resolved_at is None
+    indexes = {i["name"]: i for i in inspect(engine).get_indexes("incidents")}
+    assert indexes["ix_incidents_open_fingerprint"]["unique"]
+    engine.dispose()
+
+    schema.downgrade(blank_url, "0007")
+    engine = create_engine(blank_url)
+    assert "incidents" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM timers")).scalar_one() == 2
+    engine.dispose()
+
+
 def test_groups_that_users_name_are_created_in_one_centre_and_the_schema_goes_back(blank_url: str) -> None:
     schema.upgrade(blank_url, "0007")
     engine = create_engine(blank_url)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,10 @@ def test_a_failed_command_rolls_back_and_the_next_one_commits(database: Database
     assert _count(database) == 1
 
 
-def test_a_command_that_cannot_get_the_writer_in_time_is_a_conflict(database: Database,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.database.WRITER_WAIT_SECONDS", 0.05)
+def test_a_command_that_cannot_get_the_writer_in_time_is_a_conflict(database: Database) -> None:
+    assert database.engine is not None and database.limits is not None
+    # CONCORD_SQLITE_BUSY_TIMEOUT_SECONDS bounds the wait for the writer, as it bounds SQLite's own.
+    database.open(str(database.engine.url), limits=replace(database.limits, sqlite_busy_seconds=0.05))
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:

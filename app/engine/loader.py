@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from app.engine import failures
 from app.engine.lint import NS, lint_bpmn, lint_dmn
 from app.engine.records import ParsedProcess
 from app.engine.serializer import REGISTRY
@@ -104,8 +105,12 @@ def spec_to_json(spec: Spec, subprocess_specs: dict[str, Spec]) -> str:
 
 
 def spec_from_json(text: str) -> tuple[Spec, dict[str, Spec]]:
-    dct = json.loads(text)
-    return REGISTRY.restore(dct["spec"]), {k: REGISTRY.restore(v) for k, v in dct["subprocess_specs"].items()}
+    """A stored spec restored; an EngineFailure at the process definition when it does not load."""
+    try:
+        dct = json.loads(text)
+        return REGISTRY.restore(dct["spec"]), {k: REGISTRY.restore(v) for k, v in dct["subprocess_specs"].items()}
+    except Exception as exc:  # any error of the restoration: see app.engine.failures
+        raise failures.definition_not_loaded(exc) from exc
 
 
 class SpecCache:

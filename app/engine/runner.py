@@ -2,6 +2,9 @@
 
 Every function takes and mutates a live workflow; persisting it is the caller's business. When a
 function raises, the workflow object may be half-advanced and must be thrown away (never saved).
+Whatever the engine raises on the way (a script's error, a SpiffWorkflow exception, a RecursionError on a
+very long history) comes out as an EngineFailure naming the element (app.engine.failures); Concord's own
+refusals (NotFound, TaskNotOpen, ValidationFailed) come out as they are.
 """
 from __future__ import annotations
 
@@ -14,30 +17,27 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
+from app.engine import failures
+from app.engine.failures import Running, converted
 from app.engine.loader import Spec
 from app.engine.records import HumanTask, WaitingTimer
-from app.engine.sandbox import SandboxError
 from app.engine.scripts import SCRIPT_ENGINE
-from app.errors import EngineFailure, NotFound, TaskNotOpen, ValidationFailed
+from app.errors import ConcordError, EngineFailure, NotFound, TaskNotOpen, ValidationFailed
 
 GROUP_PROPERTY = "candidateGroups"
 _ALIGNED = "concord_clock_aligned"
 
 
-def _engine_steps(workflow: BpmnWorkflow) -> None:
-    try:
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-        _align_duration_timers(workflow)
-    except SpiffWorkflowException as exc:
-        raise EngineFailure(_describe(exc)) from exc
-    except Exception as exc:  # a script or expression raised a plain Python error
-        raise EngineFailure(f"{type(exc).__name__}: {exc}") from exc
+def _engine_steps(workflow: BpmnWorkflow, running: Running) -> None:
+    """Run the engine's own tasks (scripts, gateways, events) up to the next wait; `running` follows them."""
+    workflow.refresh_timers()
+    workflow.do_engine_steps(will_complete_task=running)
+    _align_duration_timers(workflow)
 
 
 def _align_duration_timers(workflow: BpmnWorkflow) -> None:
@@ -58,21 +58,6 @@ def _align_duration_timers(workflow: BpmnWorkflow) -> None:
         task._set_internal_data(**{_ALIGNED: True})
 
 
-def _describe(exc: SpiffWorkflowException) -> str:
-    task = getattr(exc, "task", None)
-    where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec else ""
-    return f"{exc}{_refusal(exc)}{where}"
-
-
-def _refusal(exc: BaseException) -> str:
-    """The sandbox's reason when `exc` wraps a refusal: the engine's message for a failed expression
-    names only the expression ("Error evaluating expression ..."), not why it failed."""
-    cause = exc.__cause__ or exc.__context__
-    while cause is not None and not isinstance(cause, SandboxError):
-        cause = cause.__cause__ or cause.__context__
-    return f" ({cause})" if cause is not None and str(cause) not in str(exc) else ""
-
-
 def _refuse_private_keys(data: dict[str, Any]) -> None:
     bad = [key for key in data if not isinstance(key, str) or key.startswith("__")]
     if bad:
@@ -81,10 +66,16 @@ def _refuse_private_keys(data: dict[str, Any]) -> None:
 
 def start(spec: Spec, subprocess_specs: dict[str, Spec], data: dict[str, Any]) -> BpmnWorkflow:
     _refuse_private_keys(data)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(data)
-    _engine_steps(workflow)
+    running = Running()
+    try:
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        _engine_steps(workflow, running)
+    except ConcordError:
+        raise
+    except Exception as exc:  # anything the engine raised: see app.engine.failures
+        raise failures.failure(exc, running, str(getattr(spec, "name", None) or "the process")) from exc
     return workflow
 
 
@@ -117,7 +108,8 @@ def _property(task: Any, name: str) -> str | None:
         try:
             value = SCRIPT_ENGINE.evaluate(task, expression)
         except Exception as exc:
-            raise EngineFailure(f"{name} of {task.task_spec.bpmn_id} failed: {exc}{_refusal(exc)}") from exc
+            spec = task.task_spec
+            raise EngineFailure(spec.bpmn_id, f"{name}: {failures.error_text(exc)}", name=spec.bpmn_name) from exc
     return str(value) if value not in (None, "") else None
 
 
@@ -135,6 +127,7 @@ def _view(task: Any) -> HumanTask:
     )
 
 
+@converted
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
     return [_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
 
@@ -146,59 +139,93 @@ def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
     return {str(task.id) for task in tasks if task.state == TaskState.READY and task.task_spec.manual}
 
 
+@converted
 def describe(workflow: BpmnWorkflow, task_ids: list[str]) -> list[HumanTask]:
     """Full views (group, form, time limit evaluated) of the given tasks, e.g. the ones that just opened."""
     return [_view(workflow.get_task_from_id(_uuid(task_id))) for task_id in task_ids]
 
 
+def _find(workflow: BpmnWorkflow, task_id: str) -> Any:
+    """The task `task_id` of the workflow or of one of its subprocesses; None when it has none such."""
+    try:
+        return workflow.get_task_from_id(_uuid(task_id))
+    except (TaskNotFoundException, ValueError):
+        return None
+
+
+@converted
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
-    task = workflow.get_task_from_id(_uuid(task_id))
+    task = _find(workflow, task_id)
     return dict(task.data) if task is not None else {}
 
 
+@converted
 def task_property(workflow: BpmnWorkflow, task_id: str, name: str) -> str | None:
     """The text of a task's property `name` as the diagram spells it (not evaluated)."""
-    task = workflow.get_task_from_id(_uuid(task_id))
+    task = _find(workflow, task_id)
     return task.task_spec.extensions.get("properties", {}).get(name) if task is not None else None
 
 
 def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
     """Merge `data` into a READY human task, run it and advance the workflow to its next wait."""
     _refuse_private_keys(data)
-    task = workflow.get_task_from_id(_uuid(task_id))
-    if task is None or not task.task_spec.manual:
-        raise NotFound(f"task {task_id} is not part of this process")
-    # Task.run() happily runs a FUTURE task: the READY check is ours to make.
-    if task.state != TaskState.READY:
-        raise TaskNotOpen(f"task {task_id} is {TaskState.get_name(task.state)}, not open")
-    task.data.update(data)
+    running = Running()
     try:
+        task = running.task = _find(workflow, task_id)
+        if task is None or not task.task_spec.manual:
+            raise NotFound(f"task {task_id} is not part of this process")
+        # Task.run() happily runs a FUTURE task: the READY check is ours to make.
+        if task.state != TaskState.READY:
+            raise TaskNotOpen(f"task {task_id} is {TaskState.get_name(task.state)}, not open")
+        task.data.update(data)
         task.run()
-    except SpiffWorkflowException as exc:
-        raise EngineFailure(_describe(exc)) from exc
-    _engine_steps(workflow)
+        _engine_steps(workflow, running)
+    except ConcordError:
+        raise
+    except Exception as exc:  # anything the engine raised: see app.engine.failures
+        raise failures.failure(exc, running, _process_name(workflow)) from exc
+
+
+def _process_name(workflow: BpmnWorkflow) -> str:
+    """The process's BPMN id: where a failure happened that names no task."""
+    return str(getattr(getattr(workflow, "spec", None), "name", None) or "the process")
 
 
 def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
     """Deliver an external message; NotFound when nothing in the process waits for it."""
-    event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+    running = Running()
     try:
-        workflow.send_event(event)
-    except WorkflowException as exc:
-        raise NotFound(f"the process is not waiting for message {name!r}") from exc
-    _engine_steps(workflow)
+        running.task = _waiting_for(workflow, name)
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        try:
+            workflow.send_event(event)
+        except WorkflowException as exc:
+            raise NotFound(f"the process is not waiting for message {name!r}") from exc
+        _engine_steps(workflow, running)
+    except ConcordError:
+        raise
+    except Exception as exc:  # anything the engine raised: see app.engine.failures
+        raise failures.failure(exc, running, _process_name(workflow)) from exc
 
 
-def message_context(workflow: BpmnWorkflow, name: str) -> dict[str, Any]:
-    """The data of the task waiting for message `name` (a message is checked against the process as it
-    stands there, e.g. the channel the case was sent to); empty when nothing waits for it."""
+def _waiting_for(workflow: BpmnWorkflow, name: str) -> Any:
+    """The task waiting for message `name` (the element a failure of its delivery names), or None."""
     for task in workflow.event_manager.tasks.values():
         definition = task.task_spec.event_definition
         if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            return dict(task.data)
-    return {}
+            return task
+    return None
 
 
+@converted
+def message_context(workflow: BpmnWorkflow, name: str) -> dict[str, Any]:
+    """The data of the task waiting for message `name` (a message is checked against the process as it
+    stands there, e.g. the channel the case was sent to); empty when nothing waits for it."""
+    task = _waiting_for(workflow, name)
+    return dict(task.data) if task is not None else {}
+
+
+@converted
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     timers = []
     for task in workflow.event_manager.tasks.values():
@@ -212,17 +239,20 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str) -> bool:
     """Fire the waiting timer event `task_id` now, whatever the engine's own clock says: Concord's timer
     table and its injectable clock decide what is due (drills and tests move time). False when the
     event is no longer waiting."""
-    task = workflow.get_task_from_id(_uuid(task_id))
-    if task is None or task.state != TaskState.WAITING:
-        return False
-    if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
-        return False
-    task._set_internal_data(event_fired=True)
+    running = Running()
     try:
+        task = running.task = _find(workflow, task_id)
+        if task is None or task.state != TaskState.WAITING:
+            return False
+        if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            return False
+        task._set_internal_data(event_fired=True)
         task.task_spec._update(task)
-    except SpiffWorkflowException as exc:
-        raise EngineFailure(_describe(exc)) from exc
-    _engine_steps(workflow)
+        _engine_steps(workflow, running)
+    except ConcordError:
+        raise
+    except Exception as exc:  # anything the engine raised: see app.engine.failures
+        raise failures.failure(exc, running, _process_name(workflow)) from exc
     return True
 
 
@@ -232,6 +262,7 @@ def is_completed(workflow: BpmnWorkflow) -> bool:
     return bool(workflow.completed)
 
 
+@converted
 def latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The process variables as of the most recently completed task."""
     if workflow.completed:
@@ -240,6 +271,7 @@ def latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return dict(task.data) if task is not None else {}
 
 
+@converted
 def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
     """(completed element ids, active element ids) for marking the diagram."""
     completed, active = set(), set()

@@ -22,6 +22,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import failures
 from app.engine.scripts import SCRIPT_ENGINE
 
 STATE_FORMAT = "concord-slim-1"  # our envelope; the engine's own format version is stored beside it
@@ -226,7 +227,15 @@ def _dumps(value: Any) -> str:
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    """The slim state (see _SlimWorkflowConverter) as JSON text."""
+    """The slim state (see _SlimWorkflowConverter) as JSON text; an EngineFailure at the process state when
+    it cannot be written (e.g. task data the engine cannot convert, or nested beyond the recursion limit)."""
+    try:
+        return _dump_state(workflow)
+    except Exception as exc:  # any error of the conversion: see app.engine.failures
+        raise failures.state_not_saved(exc) from exc
+
+
+def _dump_state(workflow: BpmnWorkflow) -> str:
     memo = workflow.__dict__.get(_MEMO)
     if memo is None:
         memo = workflow.__dict__[_MEMO] = _Memo()
@@ -253,6 +262,13 @@ def _forget_removed_tasks(workflow: BpmnWorkflow, memo: _Memo) -> None:
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-    workflow = SERIALIZER.from_dict(json.loads(state), spec=spec, subprocess_specs=subprocess_specs)
-    workflow.script_engine = SCRIPT_ENGINE
+    """The workflow stored as `state`; an EngineFailure at the process state when it does not load
+    (a damaged row, a state the engine cannot restore)."""
+    try:
+        workflow = SERIALIZER.from_dict(json.loads(state), spec=spec, subprocess_specs=subprocess_specs)
+        if not isinstance(workflow, BpmnWorkflow):  # (the registry hands back what it does not recognise)
+            raise TypeError(f"the stored state holds a {type(workflow).__name__}, not a workflow")
+        workflow.script_engine = SCRIPT_ENGINE
+    except Exception as exc:  # any error of the restoration: see app.engine.failures
+        raise failures.state_not_loaded(exc) from exc
     return workflow

@@ -6,14 +6,14 @@ from app.models.cases import Case, Counter, Party
 from app.models.definitions import Deployment, ProcessDefinition
 from app.models.directory import Centre, Group, IntegrationKey, LoginFailure
 from app.models.duplicates import PossibleDuplicate
+from app.models.incidents import Incident
 from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
-__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment", "Group", "IntegrationKey",
-           "LoginFailure", "LoginSession", "Notification",
-           "Party",
+__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment", "Group", "Incident",
+           "IntegrationKey", "LoginFailure", "LoginSession", "Notification", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]

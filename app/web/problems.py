@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
-from app.errors import ConcordError, ProcessInvalid, ValidationFailed
+from app.errors import ConcordError, DatabaseUnavailable, EngineFailure, ProcessInvalid, ValidationFailed
 
 log = logging.getLogger(__name__)
 TYPE_BASE = "https://concord.example/problems/"
@@ -18,19 +18,34 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Re
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 
+def retry_after() -> str:
+    """Seconds a client should wait before retrying while the database is unavailable."""
+    return str(current_app.config["DB_RETRY_AFTER_SECONDS"])
+
+
 def _from_domain(exc: ConcordError) -> Response:
+    if isinstance(exc, DatabaseUnavailable):
+        # An outage, not a bug: the database layer logged its reason; the client is told when to retry.
+        response = problem(exc.status, exc.title, exc.detail, exc.slug)
+        response.headers["Retry-After"] = retry_after()
+        return response
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
     if isinstance(exc, ProcessInvalid):
         extra["errors"] = [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
                            for p in exc.problems]
+    if isinstance(exc, EngineFailure):
+        # Where the process failed, and the incident the operators see it as on the escalation board.
+        extra["element"] = exc.element
+        if exc.incident is not None:
+            extra["incident"] = exc.incident
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
     response = problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(int(retry_after))
+    wait = getattr(exc, "retry_after", None)  # a refusal for now (too many failed logins)
+    if wait is not None:
+        response.headers["Retry-After"] = str(int(wait))
     return response
 
 

@@ -6,7 +6,7 @@ users and tasks name are created in one centre, "本中心", with their keys as 
 installation keeps working until an administrator names and places them.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008_incidents
 Create Date: 2026-11-30 02:10:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0007'
+down_revision: Union[str, Sequence[str], None] = '0008_incidents'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -217,3 +217,16 @@ def io(content: bytes) -> Any:
     import io as _io
 
     return _io.BytesIO(content)
+
+
+def test_a_township_supervisor_sees_only_the_incidents_of_cases_they_may_see(api: Api) -> None:
+    from app.database import db
+    from app.services.kernel import incidents
+
+    in_hexi = api.register(category="neighbor")
+    api.work("dispatch1", in_hexi["id"], "dispatch", {"handling_group": "property", "complexity": "simple"})
+    with db.command() as conn:
+        incidents.record(conn, kind="step", operation="complete", element="sign_for", error="ValueError: x",
+                         case_id=in_hexi["id"])
+    assert [i["case_id"] for i in api.get("supervisor1", "/escalations")["incidents"]] == [in_hexi["id"]]
+    assert api.get("supervisor2", "/escalations")["incidents"] == []

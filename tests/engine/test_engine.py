@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
 from app.engine import loader, runner, serializer
-from app.errors import EngineFailure, ProcessInvalid, TaskNotOpen, ValidationFailed
+from app.engine.scripts import SCRIPT_ENGINE
+from app.errors import PROCESS_STATE, EngineFailure, ProcessInvalid, TaskNotOpen, ValidationFailed
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BPMN = (DATA / "two_step.bpmn").read_bytes()
@@ -183,3 +185,70 @@ def test_literal_properties_read_as_written_and_expressions_still_see_the_task_d
     assert _literal("handling_group") is _NOT_A_LITERAL
     assert _literal('["a"]') is _NOT_A_LITERAL  # a list would be shared between callers: evaluated instead
     assert _literal('"P15D" if handling_group == "labor" else "P1D"') is _NOT_A_LITERAL
+
+
+# Failures: whatever the engine or the serializer raises comes out as an EngineFailure naming where.
+
+def test_a_failing_script_names_its_element_and_the_error_type() -> None:
+    workflow, *_ = _start()
+    with pytest.raises(EngineFailure) as caught:
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": None})
+    failure = caught.value
+    assert (failure.element, failure.name) == ("double", "Double") and failure.error.startswith("TypeError")
+    assert "double (Double)" in failure.detail.en and "double (Double)" in failure.detail.zh
+
+
+def _raise_recursion(*_: object) -> None:
+    raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_an_error_inside_the_engine_names_the_task_it_was_running() -> None:
+    workflow, spec, _ = _start()
+    spec.task_specs["double"]._run_hook = _raise_recursion  # the engine itself fails running the script task
+    with pytest.raises(EngineFailure) as caught:
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 3})
+    assert caught.value.element == "double" and caught.value.error == "RecursionError: maximum recursion depth exceeded"
+
+
+def test_an_error_completing_the_task_itself_names_that_task() -> None:
+    workflow, spec, _ = _start()
+    spec.task_specs["ask"]._on_complete_hook = _raise_recursion
+    with pytest.raises(EngineFailure) as caught:
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 3})
+    assert (caught.value.element, caught.value.name) == ("ask", "Ask")
+
+
+def test_a_recursion_error_while_a_script_runs_names_the_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scripts cannot recurse themselves (the sandbox refuses `def` and `lambda`), but the engine's own
+    # walks can reach Python's limit while a script task runs: the failure still names the script task.
+    workflow, _spec, _subs = _start()
+
+    def too_deep(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(SCRIPT_ENGINE.environment, "execute", too_deep)
+    with pytest.raises(EngineFailure) as caught:
+        runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 1})
+    assert caught.value.element == "double" and caught.value.error.startswith("RecursionError")
+
+
+def test_a_state_that_does_not_load_is_a_failure_of_the_process_state() -> None:
+    workflow, spec, subs = _start()
+    state = serializer.dump_state(workflow)
+    for damaged in (state[:100], '{"tasks": {}}', "[]"):
+        with pytest.raises(EngineFailure) as caught:
+            serializer.load_state(damaged, spec, subs)
+        assert caught.value.element == PROCESS_STATE
+        assert caught.value.detail.en.startswith("the process state could not be loaded: ")
+    with pytest.raises(EngineFailure, match="the process definition could not be loaded"):
+        loader.spec_from_json('{"spec": {}}')
+
+
+def test_a_state_that_cannot_be_written_is_a_failure_of_the_process_state() -> None:
+    workflow, *_ = _start()
+    task = workflow.get_task_from_id(UUID(runner.ready_human_tasks(workflow)[0].id))
+    looped: dict = {}
+    looped["self"] = looped  # the encoder meets it as a RecursionError, as it would a history too deep
+    task.data["looped"] = looped
+    with pytest.raises(EngineFailure) as caught:
+        serializer.dump_state(workflow)
+    assert caught.value.element == PROCESS_STATE and "could not be saved" in caught.value.detail.en

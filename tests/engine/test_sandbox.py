@@ -170,7 +170,7 @@ def test_condition_is_refused_at_deploy_and_at_run_time() -> None:
 def test_task_property_is_refused_at_deploy_and_at_run_time() -> None:
     [problem] = _problems(BPMN.replace(b'value="reviewer_group"', f'value="{escape(_BAD)}"'.encode()))
     assert problem.element_id == "review" and problem.message.startswith("candidateGroups refused")
-    with pytest.raises(EngineFailure, match="candidateGroups of review failed: .*refused"):
+    with pytest.raises(EngineFailure, match="at review .*candidateGroups: .*refused"):
         _run_to_script({"reviewer_group": _BAD})
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from app.database import db
 from app.diagram import STYLESHEET, DiagramError, diff_elements, element_fingerprints, process_ids, render_svg
 from app.engine import runner
-from app.errors import NotFound, ProblemLocation
+from app.errors import EngineFailure, NotFound, ProblemLocation
 from app.models import Case, Deployment, ProcessDefinition
-from app.services.kernel import instances, policy
+from app.services.kernel import incidents, instances, policy
 from app.services.kernel.principals import Principal
 
 
@@ -46,14 +46,20 @@ def stylesheet() -> str:
 
 def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn", stylesheet: bool = True) -> str:
     """The case's process diagram with completed and active elements marked; 404 for invisible cases."""
-    with db.transaction() as session:
-        case = session.scalar(select(Case).where(Case.id == case_id, policy.visible_cases(principal)))
-        if case is None or case.process_instance_id is None:
-            raise NotFound(f"case {case_id} does not exist")
-        title = case.case_no
-        workflow, info = instances.read(session, case.process_instance_id)
-        completed, active = runner.element_states(workflow)
-        _, source = _bpmn_source(session, info.deployment_id, info.key)
+    case: Any = None
+    try:
+        with db.transaction() as session:
+            case = session.scalar(select(Case).where(Case.id == case_id, policy.visible_cases(principal)))
+            if case is None or case.process_instance_id is None:
+                raise NotFound(f"case {case_id} does not exist")
+            title = case.case_no
+            workflow, info = instances.read(session, case.process_instance_id)
+            completed, active = runner.element_states(workflow)
+            _, source = _bpmn_source(session, info.deployment_id, info.key)
+    except EngineFailure as failure:  # the case's stored state does not load: an incident, as for a step
+        incidents.record_step_failure(failure, f"drawing case {case_id}", operation=incidents.DIAGRAM,
+                                      case_id=case.id, instance_id=case.process_instance_id)
+        raise
     marks = {element: "done" for element in completed}
     marks.update({element: "active" for element in active})
     return _render(source, info.key, marks=marks, id_prefix=id_prefix, title=f"{title} {info.key} v{info.version}",

@@ -9,21 +9,22 @@ from sqlalchemy import Connection, bindparam, select
 from app import clock
 from app.database import db
 from app.errors import Bilingual, Conflict, FieldError, NotFound, TaskNotOpen, ValidationFailed
-from app.models import TaskRow, Timer, table_of, timer_state_is
-from app.services.kernel import oversight, policy, present
+from app.models import TaskRow, table_of
+from app.services.kernel import incidents, oversight, policy, present
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.policy import LISTED_LEVEL
 from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import TaskItem
 from app.states import TaskState
 
-_T, _TM = table_of(TaskRow), table_of(Timer)
+_T = table_of(TaskRow)
 _TASK = select(_T).where(_T.c.id == bindparam("b_id"))
 
 
 def list_escalations(principal: Principal, *, level: int | None = None, group: str | None = None,
                      page: int = 1, per_page: int = 50) -> Page:
-    """Open tasks at warning level or above, most overdue first; failed timers listed as incidents."""
+    """Open tasks at warning level or above, most overdue first; with the unresolved incidents (steps that
+    failed inside the engine, timers that gave up), most recently seen first."""
     principal.require_role("supervisor")
     if level is not None and level not in (1, 2, 3):
         raise ValidationFailed("level must be 1 (warning), 2 (overdue) or 3 (listed)",
@@ -42,14 +43,9 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
 
     with db.transaction() as session:
         result: Any = paginate(session, query, page, per_page, item)
-        failed_timers = select(Timer).where(timer_state_is("failed"))
-        if principal.oversees is not None:  # a lower centre: the incidents of the tasks it oversees
-            failed_timers = failed_timers.where(Timer.task_id.in_(
-                select(TaskRow.id).where(policy.overseen_tasks(principal))))
-        failed = session.scalars(failed_timers.order_by(Timer.id).limit(100)).all()
-        result["incidents"] = [{"timer": t.id, "kind": t.kind, "task_id": t.task_id, "name": t.bpmn_id,
-                                "case_id": t.case_id, "attempts": t.attempts, "error": t.last_error}
-                               for t in failed]
+        # A lower centre's supervisor sees the incidents of the cases they may see.
+        visible = None if policy.sees_every_case(principal) else policy.visible_cases(principal)
+        result["incidents"] = incidents.unresolved(session, visible=visible)
         return result
 
 

@@ -1,7 +1,6 @@
 """The inbox: list, open, claim, hand over and complete human tasks."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy import Connection, false, select
@@ -23,13 +22,12 @@ from app.errors import (
 )
 from app.models import TaskRow
 from app.services.inbox import queries
-from app.services.kernel import audit, definitions, instances, oversight, policy, present, projection
+from app.services.kernel import audit, definitions, incidents, instances, oversight, policy, present, projection
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.principals import Principal, find_principal
 from app.services.kernel.shapes import TaskItem
 from app.states import TaskState
 
-log = logging.getLogger(__name__)
 SCOPES = ("mine", "group", "all")
 
 
@@ -68,17 +66,23 @@ def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | No
 
 
 def get_task(principal: Principal, task_id: str) -> TaskItem:
-    with db.transaction() as session:
-        task = _load(session, principal, task_id)
-        item = present.task_item_for(principal, task)
-        item["form"], item["data"] = None, {}
-        if task.form_key:
-            workflow, info = instances.read(session, task.instance_id)
-            form = definitions.form_of(session, info, task.form_key)
-            data = runner.task_data(workflow, task.id)
-            item["form"] = {"key": form.key, "schema": form.for_context(data), "ui_schema": form.ui_schema}
-            item["data"] = _prefill(form.schema, data) if task.state == TaskState.OPEN else {}
-        return item
+    task: Any = None
+    try:
+        with db.transaction() as session:
+            task = _load(session, principal, task_id)
+            item = present.task_item_for(principal, task)
+            item["form"], item["data"] = None, {}
+            if task.form_key:
+                workflow, info = instances.read(session, task.instance_id)
+                form = definitions.form_of(session, info, task.form_key)
+                data = runner.task_data(workflow, task.id)
+                item["form"] = {"key": form.key, "schema": form.for_context(data), "ui_schema": form.ui_schema}
+                item["data"] = _prefill(form.schema, data) if task.state == TaskState.OPEN else {}
+            return item
+    except EngineFailure as failure:  # the case's stored state does not load: an incident, as for a step
+        incidents.record_step_failure(failure, f"opening task {task_id}", operation=incidents.OPEN,
+                                      case_id=task.case_id, instance_id=task.instance_id, task_id=task.id)
+        raise
 
 
 def _prefill(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +157,9 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
     """Validate `data` against the task's form, complete the task and advance the case, in one transaction.
 
     A group member may complete an unclaimed task: completing claims it. A task held by someone else
-    is theirs to finish (409). When the diagram itself fails on the way (an expression that raises),
-    nothing of the step is kept, and the failure goes on the case's timeline for the designers."""
+    is theirs to finish (409). When the process fails inside the engine on the way (an expression that
+    raises, a history too deep for the engine, a state that does not load), nothing of the step is kept: the
+    failure goes on the case's timeline for the designers and is an incident for the operators."""
     try:
         return _complete(principal, task_id, data)
     except EngineFailure as exc:
@@ -163,14 +168,17 @@ def complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
 
 
 def _record_failure(principal: Principal, task_id: str, failure: EngineFailure) -> None:
-    try:
-        with db.command() as conn:
-            task = queries.task_by_id(conn, task_id)
-            audit.record(conn, actor=principal.username, action="task.failed", case_id=task.case_id,
-                         instance_id=task.instance_id, task_id=task.id,
-                         detail={"task": task.bpmn_id, "title": task.title, "error": failure.detail[:2000]})
-    except Exception:  # noqa: BLE001 - the failure itself is what the caller must hear about
-        log.exception("could not record the failure of task %s", task_id)
+    """After the rollback, in a transaction of its own: the failure on the case's timeline, and the incident."""
+    with incidents.recording(failure, f"completing task {task_id}") as conn:
+        task = queries.task_by_id(conn, task_id)
+        if task is None:  # (not a task of ours: nothing failed in a case)
+            return
+        audit.record(conn, actor=principal.username, action="task.failed", case_id=task.case_id,
+                     instance_id=task.instance_id, task_id=task.id,
+                     detail={"task": task.bpmn_id, "title": task.title, "element": failure.element,
+                             "error": failure.detail[:2000]})
+        incidents.record_step(conn, failure, operation=incidents.COMPLETE, case_id=task.case_id,
+                              instance_id=task.instance_id, task_id=task.id)
 
 
 def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:

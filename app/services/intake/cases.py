@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.database import db
-from app.errors import Bilingual, FieldError, FormInvalid, NotFound
+from app.errors import Bilingual, EngineFailure, FieldError, FormInvalid, NotFound
 from app.models import Case, TaskRow
 from app.services.intake import duplicates, queries
-from app.services.kernel import audit, definitions, instances, policy, present, projection
+from app.services.kernel import audit, definitions, incidents, instances, policy, present, projection
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import CaseDetail, CaseSummary
@@ -37,11 +37,23 @@ def register(principal: Principal, body: Any, received_at: datetime | None = Non
     """Register a case and start its process. Returns (case, created); the same (source, external_id)
     again returns the existing case with created=False (idempotent intake for the 12345/110 feeds).
     `received_at`: when the source system received a work order registered later (imports); the
-    registration's own time otherwise. A feed (integration account) may send it in the body instead."""
+    registration's own time otherwise. A feed (integration account) may send it in the body instead.
+    When the process fails inside the engine as it starts, nothing is registered (EngineFailure) and the
+    failure is an incident for the operators."""
     principal.require_role("intake", "integration")
     if isinstance(body, dict) and RECEIVED_AT in body:
         body = dict(body)
         received_at = _sent_reception_time(principal, body.pop(RECEIVED_AT))
+    try:
+        return _register(principal, body, received_at)
+    except EngineFailure as failure:
+        # The registration's whole transaction rolled back: the incident says which work order it was.
+        incidents.record_step_failure(failure, "registering a case", operation=incidents.REGISTER, detail={
+            "source": body.get("source"), "external_id": body.get("external_id"), "actor": principal.username})
+        raise
+
+
+def _register(principal: Principal, body: Any, received_at: datetime | None) -> tuple[CaseSummary, bool]:
     try:
         with db.command() as conn:
             definition = definitions.latest_definition(conn, ROUTE_KEY)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.database import db
-from app.errors import ConcordError, FieldError, FormInvalid
+from app.errors import ConcordError, EngineFailure, FieldError, FormInvalid
 from app.models import Case
 from app.runtime import settings
 from app.services.intake import cases, import_mapping
@@ -159,6 +159,8 @@ def _import_row(feed: Principal, record: dict[str, Any] | str, mapping: Mapping,
         _, created = cases.register(feed, body, received_at)
     except FormInvalid as exc:
         return import_mapping.form_errors(exc.errors, mapping)
+    except EngineFailure as exc:  # the process failed as it started (an incident is recorded): not imported
+        return [FieldError("-", exc.detail)]
     present.add(body["external_id"])
     if created:
         report.imported += 1

@@ -9,9 +9,18 @@ from sqlalchemy import bindparam, insert, select
 from app import clock
 from app.database import db
 from app.engine import runner
-from app.errors import Bilingual, Conflict, FieldError, Forbidden, FormInvalid, NotFound, ValidationFailed
+from app.errors import (
+    Bilingual,
+    Conflict,
+    EngineFailure,
+    FieldError,
+    Forbidden,
+    FormInvalid,
+    NotFound,
+    ValidationFailed,
+)
 from app.models import Case, ReceivedMessage, table_of
-from app.services.kernel import audit, definitions, instances, projection
+from app.services.kernel import audit, definitions, incidents, instances, projection
 from app.services.kernel.principals import Principal
 
 _C, _M = table_of(Case), table_of(ReceivedMessage)
@@ -37,6 +46,29 @@ def deliver(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise ValidationFailed("the message is incomplete", problems)
     assert isinstance(name, str) and isinstance(payload, dict)
+    try:
+        return _deliver(principal, name, str(case_no), payload)
+    except EngineFailure as failure:
+        _record_failure(principal, name, str(case_no), payload, failure)
+        raise
+
+
+def _record_failure(principal: Principal, name: str, case_no: str, payload: dict[str, Any],
+                    failure: EngineFailure) -> None:
+    """After the rollback, in a transaction of its own: the failure on the case's timeline, and the incident."""
+    with incidents.recording(failure, f"delivering {name} to {case_no}") as conn:
+        case = conn.execute(_CASE, {"b_no": case_no}).one()
+        document = str(payload.get("document_no") or "") or None
+        audit.record(conn, actor=principal.username, action="message.failed", case_id=case.id,
+                     instance_id=case.process_instance_id,
+                     detail={"name": name, "document_no": document, "element": failure.element,
+                             "error": failure.detail[:2000]})
+        incidents.record_step(conn, failure, operation=incidents.MESSAGE, case_id=case.id,
+                              instance_id=case.process_instance_id,
+                              detail={"name": name, "document_no": document, "sender": principal.username})
+
+
+def _deliver(principal: Principal, name: str, case_no: str, payload: dict[str, Any]) -> dict[str, Any]:
     with db.command() as conn:
         case = conn.execute(_CASE, {"b_no": case_no}).one_or_none()
         if case is None or case.process_instance_id is None:

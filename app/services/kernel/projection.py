@@ -85,7 +85,7 @@ def _open_rows(conn: Connection, tasks: list[HumanTask], instance_id: int, case_
             try:
                 due, ladder = calendars.ladder(calendar, now, task.time_limit, task.working_days, ("warning",))
             except LimitError as exc:
-                raise EngineFailure(f"timeLimit of {task.bpmn_id}: {exc}") from exc
+                raise EngineFailure(task.bpmn_id, f"timeLimit: {exc}", name=task.title) from exc
             due_at, provisional = due.at, due.provisional
             if provisional:
                 log.info("due instant of %s on %s is provisional (no calendar for its year yet)", task.bpmn_id,

@@ -84,3 +84,26 @@ class CaseDetail(CaseSummary):
     personal_data_masked: bool
     possible_duplicates: list[dict[str, Any]]  # earlier cases of the same applicant and category
     timeline: list[TimelineEntry]
+
+
+class IncidentItem(TypedDict):
+    """An unresolved incident (app.services.kernel.incidents) as the escalation board lists it."""
+
+    id: int
+    # "step" for a step that failed inside the engine; for a timer, the timer's kind (engine, warning, overdue,
+    # listed), as the board has always answered it. `incident_kind` is "step" or "timer" for both.
+    kind: str
+    incident_kind: str
+    timer: int | None  # the timer's id (timer incidents)
+    task_id: str | None
+    name: str  # the timer's BPMN id for a timer, else the element
+    element: str  # where it failed: a BPMN id, or "the process state"
+    element_name: str | None  # the element's display name (签收)
+    operation: str  # register, complete, message, open, diagram, timer
+    case_id: int | None  # none for a registration that failed
+    case_no: str | None
+    attempts: int  # a timer's attempts; a step's occurrences
+    occurrences: int
+    error: str
+    created_at: str | None
+    last_seen_at: str | None

@@ -22,10 +22,10 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from app import clock
 from app.database import db
 from app.engine import runner
-from app.errors import ConcordError, NotFound
+from app.errors import ConcordError, EngineFailure, NotFound
 from app.models import TaskRow, Timer, table_of, timer_state_is
 from app.runtime import settings
-from app.services.kernel import audit, calendars, instances, notifications, present, projection
+from app.services.kernel import audit, calendars, incidents, instances, notifications, present, projection
 from app.states import TaskState, TimerState
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ def _fire_safely(conn: Connection, row: Any, now: datetime, worker: str) -> str:
 
 
 def _record_failure(conn: Connection, row: Any, exc: Exception, now: datetime) -> str:
+    """In the batch's transaction (the timer's savepoint rolled back): count the attempt and retry later;
+    after the last attempt, the timer is failed and an incident (with its timeline record)."""
     attempts = row.attempts + 1
     error = exc.detail if isinstance(exc, ConcordError) else f"{type(exc).__name__}: {exc}"
     gave_up = attempts >= settings.get("TIMER_MAX_ATTEMPTS", 5)
@@ -112,9 +114,23 @@ def _record_failure(conn: Connection, row: Any, exc: Exception, now: datetime) -
         audit.record(conn, actor="system", action="timer.incident", case_id=row.case_id,
                      instance_id=row.instance_id, task_id=row.task_id,
                      detail={"timer": row.id, "kind": row.kind, "task": row.bpmn_id, "error": error[:500]})
+        _record_incident(conn, row, exc, error, attempts, now)
         _keep_the_ladder_going(conn, row)
         return "incidents"
     return TimerState.FAILED
+
+
+def _record_incident(conn: Connection, row: Any, exc: Exception, error: str, attempts: int, now: datetime) -> None:
+    """The timer's incident: at the element the engine failed at (EngineFailure), else at the timer's own."""
+    if isinstance(exc, EngineFailure):
+        element, name, error = exc.element, exc.name, exc.error
+    else:
+        element = row.bpmn_id
+        task = conn.execute(_TASK, {"b_id": row.task_id}).one_or_none() if row.kind != "engine" else None
+        name = task.title if task is not None else None
+    incidents.record(conn, kind=incidents.TIMER, operation=incidents.FIRE, element=element, element_name=name,
+                     error=error, case_id=row.case_id, instance_id=row.instance_id, task_id=row.task_id,
+                     timer_id=row.id, occurrences=attempts, now=now, detail={"timer_kind": row.kind})
 
 
 def _fire(conn: Connection, row: Any, now: datetime) -> str:

@@ -1,16 +1,13 @@
+"""Liveness: does the database answer, is the timer scheduler running. Bounded in time: the database is
+asked through `db.probe()` (a fresh connection, at most DB_PROBE_TIMEOUT_SECONDS, one probe at a time per
+process), never through the pool, which a stalled database may hold."""
 from __future__ import annotations
 
-import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-
 from app.database import db
 from app.runtime import scheduler_state
-
-log = logging.getLogger(__name__)
 
 
 def _version() -> str:
@@ -21,12 +18,6 @@ def _version() -> str:
 
 
 def check() -> dict[str, Any]:
-    try:
-        with db.transaction() as session:
-            session.execute(text("SELECT 1"))
-        database = "ok"
-    except SQLAlchemyError as exc:
-        log.warning("health check: database unreachable: %s", exc)
-        database = "unreachable"
+    database = "ok" if db.probe() else "unavailable"
     return {"status": "ok" if database == "ok" else "degraded", "database": database,
             "scheduler": scheduler_state(), "version": _version()}

@@ -3,7 +3,8 @@
 Besides what each view's @doc says, every operation gets the statuses its kind can answer: 400 (a NUL
 character in the query string, and for bodies malformed JSON), 401 without a valid token, 403 for a login
 whose password an administrator reset (it may only change it, or log out), 404 for unknown ids in the
-path, 411/413 for bodies without a length or too large, 415 for JSON bodies declared as something else.
+path, 411/413 for bodies without a length or too large, 415 for JSON bodies declared as something else,
+503 with Retry-After while the database is unavailable (all but this document).
 The suite checks the document against the live application with schemathesis (tests/api/test_contract.py).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from app.services.intake import cases as case_service
 from app.services.reports.charts import METRICS
 from app.services.reports.summary import GROUPINGS
 from app.web.api.blueprint import bp
-from app.web.api.schemas import NOT_ONLY_SPACES, REQUESTS, RESPONSES, Schema, ref
+from app.web.api.schemas import NOT_ONLY_SPACES, REQUESTS, RESPONSES, RETRY_AFTER, Schema, ref
 from app.web.api.support import OPERATIONS, WHILE_PASSWORD_RESET, doc
 
 _PROBLEM = {"application/problem+json": {"schema": ref("Problem")}}
@@ -165,6 +166,9 @@ def _operation(endpoint: str, method: str, rule: str) -> Schema:
             statuses[403] = f"{statuses[403]}; or {_MUST_CHANGE}" if 403 in statuses else f"A{_MUST_CHANGE[1:]}"
     if "<" in rule:
         statuses.setdefault(404, "Unknown (or invisible to the caller)")
+    if note["tag"] != "meta":  # everything but this document asks the database
+        statuses.setdefault(503, "The database is unreachable or not answering: retry after Retry-After seconds")
+        note = {**note, "headers": {503: {"Retry-After": RETRY_AFTER}, **note["headers"]}}
     if body:
         statuses.setdefault(411, "A chunked body without Content-Length")
         statuses.setdefault(413, "The body is larger than CONCORD_MAX_BODY_BYTES")

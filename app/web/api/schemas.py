@@ -12,6 +12,7 @@ from app.services.accounts.auth import KEY_PREFIX, MIN_PASSWORD
 from app.services.accounts.organisation import KEY
 from app.services.accounts.users import USERNAME
 from app.services.escalation.supervision import MAX_NOTE
+from app.services.kernel import incidents
 from app.services.kernel.directory import GROUP_KINDS
 from app.services.kernel.principals import ROLES
 
@@ -59,6 +60,12 @@ def version_links(key: str, version: str) -> dict[str, Schema]:
     return {name: link(operation, key=key, version=version) for name, operation in (
         ("ListResources", "list_resources"), ("ResourcesZip", "get_resources_zip"),
         ("DefinitionDiagram", "definition_diagram"))}
+
+
+# The header of a 503 while the database is unavailable (app.web.problems.retry_after).
+RETRY_AFTER: Schema = {"required": True, "description": "seconds to wait before retrying "
+                                                        "(CONCORD_DB_RETRY_AFTER_SECONDS)",
+                       "schema": {"type": "integer", "minimum": 0}}
 
 
 def _object(properties: dict[str, Schema], optional: tuple[str, ...] = ()) -> Schema:
@@ -145,7 +152,10 @@ RESPONSES: dict[str, Schema] = {
             "type": {"type": "string", "format": "uri"}, "title": TEXT,
             "status": {"type": "integer", "minimum": 400, "maximum": 599}, "detail": TEXT,
             "errors": {"type": "array", "description": "per field (422) or per file location (process-invalid)",
-                       "items": {"anyOf": [ref("FieldError"), ref("ProblemLocation")]}}}},
+                       "items": {"anyOf": [ref("FieldError"), ref("ProblemLocation")]}},
+            "element": {**TEXT, "description": "process-failure: the BPMN element (or the process state) the "
+                                               "process failed at"},
+            "incident": {**INT, "description": "process-failure: the incident recorded for it"}}},
     "FieldError": _object({"field": {**TEXT, "description": "path of the field: parties[0].phone"},
                            "message": TEXT}),
     "ProblemLocation": _PROBLEM_LOCATION,
@@ -164,7 +174,8 @@ RESPONSES: dict[str, Schema] = {
                                "revoked_at": _nullable(INSTANT)}),
     "IssuedKey": _object({**_KEY_FIELDS, "key": {"type": "string", "pattern": f"^{KEY_PREFIX}",
                                                  "description": "the key itself, shown this once"}}),
-    "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded"]}, "database": TEXT,
+    "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded"]},
+                       "database": {"type": "string", "enum": ["ok", "unavailable"]},
                        "scheduler": {"type": "string", "enum": ["running", "stopped"]}, "version": TEXT}),
     "TaskItem": _object(_TASK_ITEM),
     "Task": _object({**_TASK_ITEM,
@@ -173,8 +184,20 @@ RESPONSES: dict[str, Schema] = {
                               "description": "the task's form, its choices narrowed to what the case allows"},
                      "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields"}}),
     "Escalation": _object({**_TASK_ITEM, "overdue_seconds": COUNT}),
-    "TimerIncident": _object({"timer": INT, "kind": TEXT, "task_id": TEXT, "name": TEXT, "case_id": _nullable(INT),
-                              "attempts": COUNT, "error": _nullable(TEXT)}),
+    "Incident": _object({
+        "id": INT,
+        "kind": {**TEXT, "description": "step, or for a timer the timer's kind (engine, warning, overdue, listed)"},
+        "incident_kind": {"type": "string", "enum": [incidents.STEP, incidents.TIMER]},
+        "timer": {**_nullable(INT), "description": "the timer's id (timer incidents)"}, "task_id": _nullable(TEXT),
+        "name": {**TEXT, "description": "the timer's BPMN id for a timer, else the element"},
+        "element": {**TEXT, "description": "where it failed: a BPMN id, or the process state"},
+        "element_name": _nullable(TEXT), "operation": {"type": "string", "enum": [
+            incidents.REGISTER, incidents.COMPLETE, incidents.MESSAGE, incidents.OPEN, incidents.DIAGRAM,
+            incidents.FIRE]},
+        "case_id": {**_nullable(INT), "description": "null for a registration that failed"},
+        "case_no": _nullable(TEXT), "attempts": {**COUNT, "description": "a timer's attempts; a step's occurrences"},
+        "occurrences": {"type": "integer", "minimum": 1}, "error": TEXT, "created_at": INSTANT,
+        "last_seen_at": INSTANT}),
     "CaseSummary": _object(_CASE_SUMMARY),
     "CaseStarted": _object({**_CASE_SUMMARY, "process_instance_id": INT, "active_tasks": array_of("TaskItem")}),
     "Case": _object({

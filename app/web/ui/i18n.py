@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
-from app.errors import Bilingual
+from app.errors import PROCESS_DEFINITION, PROCESS_STATE, Bilingual
 from app.services.kernel import directory
 
 LANGUAGES = ("zh", "en")
@@ -99,6 +99,29 @@ def group_label(code: str | None) -> str:
 
 def procedure_label(code: str | None) -> str:
     return gettext(_PROCEDURES[code]) if code in _PROCEDURES else (code or "—")
+
+
+# What failed, by the operation of a step incident or the kind of a timer one (app.services.kernel.incidents).
+_INCIDENTS = {"register": "Starting the process of a registration failed", "complete": "Completing a task failed",
+              "message": "Delivering a message failed", "open": "Opening a task failed",
+              "diagram": "Drawing the case's diagram failed", "engine": "A process timer failed",
+              "warning": "The warning timer failed", "overdue": "The overdue timer failed",
+              "listed": "The listing timer failed"}
+_STORED = {PROCESS_STATE: "the process state", PROCESS_DEFINITION: "the process definition"}
+
+
+def incident_label(item: dict[str, Any]) -> str:
+    """What failed, as people say it (the board's incidents)."""
+    key = item.get("operation") if item.get("incident_kind") == "step" else item.get("kind")
+    return gettext(_INCIDENTS[key]) if key in _INCIDENTS else gettext("Incident")
+
+
+def element_label(item: dict[str, Any]) -> str:
+    """Where it failed: the element's name in the diagram, else its id; the stored state or definition."""
+    element = item.get("element") or item.get("name") or ""
+    if element in _STORED:
+        return gettext(_STORED[element])
+    return str(item.get("element_name") or element or "—")
 
 
 def explain(exc: Any) -> str:

@@ -14,11 +14,20 @@ from flask_babel import format_datetime, format_timedelta, gettext
 from werkzeug.exceptions import HTTPException
 
 from app import clock
-from app.errors import ConcordError, Unauthenticated
+from app.errors import ConcordError, DatabaseUnavailable, Unauthenticated
 from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
 from app.web import problems
-from app.web.ui.i18n import current_language, group_label, kind_label, localise, procedure_label, role_label
+from app.web.ui.i18n import (
+    current_language,
+    element_label,
+    group_label,
+    incident_label,
+    kind_label,
+    localise,
+    procedure_label,
+    role_label,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 CSRF_FIELD = "csrf_token"
@@ -131,8 +140,8 @@ def level_class(level: int | None) -> str:
 
 # Errors ----------------------------------------------------------------------------------
 
-def error_page(status: int, message: str) -> ResponseReturnValue:
-    return render_template("error.html", status=status, message=message), status
+def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    return render_template("error.html", status=status, message=message), status, headers or {}
 
 
 def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
@@ -140,6 +149,8 @@ def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
     if isinstance(exc, Unauthenticated):
         session.pop("token", None)
         return redirect(url_for("ui.login", next=_safe_next(_path_of(request.full_path))))
+    if isinstance(exc, DatabaseUnavailable):
+        return error_page(exc.status, localise(exc.detail), {"Retry-After": problems.retry_after()})
     return error_page(exc.status, localise(exc.detail))
 
 
@@ -160,7 +171,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
                                  level_class=level_class, localise=localise, current_language=current_language,
                                  group_label=group_label, procedure_label=procedure_label, role_label=role_label,
-                                 kind_label=kind_label)
+                                 kind_label=kind_label, incident_label=incident_label, element_label=element_label)
     app.jinja_env.filters.update(group_label=group_label, role_label=role_label)
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _on_http_error)
