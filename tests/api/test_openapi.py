@@ -69,6 +69,10 @@ def test_the_administration_and_the_login_throttle_are_described(client: Any) ->
     assert login["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
     assert "POST /auth/password" in paths["/api/v1/cases"]["get"]["responses"]["403"]["description"]
     assert "403" not in paths["/api/v1/auth/password"]["post"]["responses"]
+    # While the database is unavailable everything but this document answers 503 saying when to retry.
+    for path, method in (("/api/v1/cases", "get"), ("/api/v1/users", "post"), ("/api/v1/health", "get")):
+        assert paths[path][method]["responses"]["503"]["headers"]["Retry-After"]["required"] is True, path
+    assert "503" not in paths["/api/v1/openapi.json"]["get"]["responses"]
     # A created account, group, centre or key links to what can be done with it next.
     assert set(paths["/api/v1/users"]["post"]["responses"]["201"]["links"]) == {"GetUser", "UpdateUser",
                                                                                 "ResetPassword"}

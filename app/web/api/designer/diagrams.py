@@ -22,7 +22,9 @@ def _svg(text: str) -> Response:
 @bp.get("/cases/<int:case_id>/diagram.svg")
 @authenticated
 @doc("The case's process diagram (SVG), completed and active elements marked", tag="cases",
-     media=("image/svg+xml",), responses={200: "SVG", 404: "Unknown or invisible case"})
+     media=("image/svg+xml",), responses={200: "SVG", 404: "Unknown or invisible case",
+                                          500: "The case's stored state does not load (process-failure; an "
+                                               "incident on the escalation board)"})
 def case_diagram(case_id: int) -> ResponseReturnValue:
     return _svg(diagram_service.case_diagram(principal(), case_id))
 

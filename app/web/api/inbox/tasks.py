@@ -29,7 +29,9 @@ def list_tasks() -> ResponseReturnValue:
 @authenticated
 @doc("A task with its form and prefilled data", tag="tasks", answer=ref("Task"),
      links={200: {**task_links("/id"), **case_links("/case_id")}},
-     responses={200: "The task", 404: "Unknown or invisible task"})
+     responses={200: "The task", 404: "Unknown or invisible task",
+                500: "The case's stored state does not load (process-failure; an incident on the escalation "
+                     "board)"})
 def get_task(task_id: str) -> ResponseReturnValue:
     return jsonify(task_service.get_task(principal(), task_id))
 
