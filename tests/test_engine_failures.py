@@ -19,6 +19,7 @@ from app.engine import serializer
 from app.services.designer import deployments
 from app.services.intake import import_mapping, imports
 from app.services.kernel import instances, timers
+from tests.api.documented import assert_documented, assert_documented_problem
 from tests.conftest import BUNDLE, OPERATOR, Api
 from tests.ui.conftest import Pages
 
@@ -105,11 +106,14 @@ def _deploy(bpmn: bytes, **files: bytes) -> None:
 
 
 def _incidents(api: Api) -> list[dict[str, Any]]:
-    return list(api.get("supervisor1", "/escalations")["incidents"])
+    board = api.get("supervisor1", "/escalations")
+    assert_documented(api.client, "/escalations", "get", 200, board)
+    return list(board["incidents"])
 
 
 def _is_failure_at(problem: dict[str, Any], element: str) -> None:
     assert problem["type"] == FAILURE and problem["status"] == 500, problem
+    assert_documented_problem(problem)
     assert problem["element"] == element and element in problem["detail"], problem
     assert isinstance(problem["incident"], int), problem
 

@@ -49,12 +49,23 @@ def _from_domain(exc: ConcordError) -> Response:
     return response
 
 
-def _from_http(exc: HTTPException) -> Response | HTTPException:
-    if not request.path.startswith("/api/"):
-        return exc
+def from_http(exc: HTTPException) -> Response:
+    """An HTTP error (unknown route, method not allowed, body too large) as problem+json."""
     code = exc.code or 500
     slug = (exc.name or "error").lower().replace(" ", "-")
-    return problem(code, exc.name or "Error", exc.description or "", slug)
+    return with_allow(exc, problem(code, exc.name or "Error", exc.description or "", slug))
+
+
+def with_allow(exc: HTTPException, response: Response) -> Response:
+    """A 405 names the methods the resource does answer (RFC 9110 section 15.5.6), as werkzeug's own does."""
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":
+            response.headers["Allow"] = value
+    return response
+
+
+def _from_http(exc: HTTPException) -> Response | HTTPException:
+    return from_http(exc) if request.path.startswith("/api/") else exc
 
 
 def unexpected(exc: Exception) -> Response:

@@ -49,6 +49,25 @@ def test_centres_and_groups_are_created_and_refused_with_clear_codes(api: Api) -
     api.call("PATCH", "admin1", "/centres/county", 422, json={"parent": "xinan"})  # under its own township
 
 
+def test_a_new_group_names_its_centre_by_key_or_goes_to_the_root(api: Api) -> None:
+    for n, centre in enumerate((False, 0, [], {})):  # not "left out", however falsy: no centre's key
+        refused = api.post("admin1", "/groups", 422, json={"key": f"odd_{n}", "name": "x", "kind": "department",
+                                                           "centre": centre})
+        assert [e["field"] for e in refused["errors"]] == ["centre"]
+    for n, centre in enumerate(({"centre": None}, {"centre": ""}, {})):
+        rooted = api.post("admin1", "/groups", 201, json={"key": f"rooted_{n}", "name": "x", "kind": "department",
+                                                          **centre})
+        assert rooted["centre"] == "county"
+
+
+def test_a_removal_answers_204_without_content_or_media_type(api: Api) -> None:
+    api.post("admin1", "/groups", 201, json={"key": "spare", "name": "备用组", "kind": "department"})
+    made = api.post("admin1", "/integration-keys", 201, json={"name": "110 对接", "source": "police_110"})
+    for path in ("/groups/spare", f"/integration-keys/{made['id']}"):
+        removed = api.client.delete(f"/api/v1{path}", headers=api.headers("admin1"))
+        assert removed.status_code == 204 and not removed.data and "Content-Type" not in removed.headers
+
+
 def test_a_group_with_open_tasks_cannot_be_removed_and_says_how_many(api: Api) -> None:
     api.register(category="neighbor")
     api.register(category="neighbor")

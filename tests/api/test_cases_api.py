@@ -114,7 +114,8 @@ def test_a_logged_out_token_is_refused_and_other_logins_stay(api: Api) -> None:
               .get_json()["token"] for _ in range(2)]
     assert tokens[0] != tokens[1]
     bearer = [{"Authorization": f"Bearer {token}"} for token in tokens]
-    assert api.client.post("/api/v1/auth/logout", headers=bearer[0]).status_code == 204
+    logged_out = api.client.post("/api/v1/auth/logout", headers=bearer[0])
+    assert logged_out.status_code == 204 and not logged_out.data and "Content-Type" not in logged_out.headers
     refused = api.client.get("/api/v1/cases", headers=bearer[0])
     assert refused.status_code == 401 and "logged out" in refused.get_json()["detail"]
     assert api.client.get("/api/v1/cases", headers=bearer[1]).status_code == 200  # another window stays in
@@ -194,6 +195,18 @@ def test_unknown_api_route_is_a_problem_not_html(client: Any) -> None:
     assert response.status_code == 404 and response.content_type == "application/problem+json"
 
 
+@pytest.mark.parametrize("method, path, allowed", [
+    ("TRACE", "/api/v1/cases/1", {"GET", "HEAD", "OPTIONS"}),
+    ("DELETE", "/api/v1/cases", {"GET", "POST", "HEAD", "OPTIONS"}),
+    ("PUT", "/api/v1/health", {"GET", "HEAD", "OPTIONS"}),
+])
+def test_a_method_the_resource_does_not_answer_is_405_naming_those_it_does(client: Any, method: str, path: str,
+                                                                          allowed: set[str]) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405 and response.content_type == "application/problem+json"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed
+
+
 def test_health_reports_database_and_scheduler(client: Any) -> None:
     body = client.get("/api/v1/health").get_json()
     assert body["status"] == "ok" and body["database"] == "ok" and body["scheduler"] in ("running", "stopped")
@@ -215,7 +228,8 @@ def test_a_feed_sends_the_reception_time_of_its_work_order(api: Api) -> None:
     for user, value, fragment in [("intake1", "2026-11-30T17:45:00+08:00", "integration accounts"),
                                   ("integration1", "2026-11-30 17:45", "offset"),
                                   ("integration1", 1764495900, "offset"),
-                                  ("integration1", "2026-12-02T09:00:00+08:00", "future")]:
+                                  ("integration1", "2026-12-02T09:00:00+08:00", "future"),
+                                  ("integration1", "1559-02-20T15:33:33Z", "before 2000")]:
         problem = api.register(user=user, expect=422, source="hotline_12345", external_id=f"GD-{user}-{value}",
                                received_at=value)
         assert [(e["field"], fragment in e["message"]) for e in problem["errors"]] == [("received_at", True)]

@@ -144,7 +144,9 @@ def create_group(principal: Principal, body: dict[str, Any], *, actor: str | Non
     kind = _kind(body.get("kind"))
     assert name is not None
     with db.transaction() as session:
-        centre = _centre(session, body["centre"], "centre") if body.get("centre") else _default_centre(session)
+        # Absent, null or empty (a form's unchosen field): the root; anything else must name a centre.
+        centre = (_default_centre(session) if body.get("centre") in (None, "")
+                  else _centre(session, body["centre"], "centre"))
         if session.scalar(select(Group.id).where(Group.key == key)) is not None:
             raise Conflict(f"group {key} exists already")
         group = Group(key=key, name=name, name_en=name_en, kind=kind, centre_id=centre.id, created_at=clock.now())

@@ -79,7 +79,8 @@ RECEIVED_AT = "received_at"
 
 def _sent_reception_time(principal: Principal, value: Any) -> datetime:
     """The reception time a 12345 / 110 feed sends with a work order: ISO 8601 with an offset, not in
-    the future. A window registers what it receives now, so only feeds may send one."""
+    the future nor before 2000 (an older year is a typing error, and a year before 1901 has no offset in
+    whole minutes to show it with). A window registers what it receives now, so only feeds may send one."""
     def refuse(message: str) -> FormInvalid:
         return FormInvalid("the reception time is not accepted", [FieldError(RECEIVED_AT, message)])
 
@@ -94,6 +95,8 @@ def _sent_reception_time(principal: Principal, value: Any) -> datetime:
                                "must be an ISO 8601 time with an offset (2026-12-01T09:30:00+08:00)"))
     if moment > clock.now() + timedelta(minutes=5):  # clocks of two systems differ by a little
         raise refuse(Bilingual("不能晚于当前时间", "must not be in the future"))
+    if moment.year < 2000:
+        raise refuse(Bilingual("不能早于 2000 年", "must not be before 2000"))
     return moment
 
 

@@ -15,17 +15,29 @@ from app.web.arguments import bool_arg, int_arg  # noqa: F401  (the API views ta
 
 F = TypeVar("F", bound=Callable[..., Any])
 # What a login may do while its password was reset by an administrator and not yet changed.
-_WHILE_PASSWORD_RESET = ("api.change_password", "api.logout")
+WHILE_PASSWORD_RESET = ("api.change_password", "api.logout")
 # OpenAPI operation notes by endpoint name, filled by @doc and read by openapi.py.
 OPERATIONS: dict[str, dict[str, Any]] = {}
 
 
 def doc(summary: str, *, tag: str, body: str | None = None, responses: dict[int, str] | None = None,
-        public: bool = False, query: tuple[str, ...] = ()) -> Callable[[F], F]:
+        public: bool = False, query: tuple[str, ...] = (), answer: dict[Any, Any] | None = None,
+        media: tuple[str, ...] = ("application/json",), path: dict[str, dict[str, Any]] | None = None,
+        links: dict[int, dict[str, Any]] | None = None, download: bool = False,
+        headers: dict[int, dict[str, Any]] | None = None) -> Callable[[F], F]:
+    """What the OpenAPI document says of a view: `responses` its own statuses (those every operation of its
+    kind can answer, 400, 401, 404, 411, 413, 415, are added by openapi.py), `answer` the JSON Schema of a
+    success (app.web.api.schemas), `media` the media types a success comes in, `query` the query parameters
+    (described in openapi.QUERY), `path` schemas of path parameters beyond what their converters say,
+    `links` OpenAPI links by status to the operations its answer leads to (app.web.api.schemas.link),
+    `download` an answer that comes as an attachment (Content-Disposition), `headers` the OpenAPI headers
+    an answer carries, by status."""
     def decorate(view: F) -> F:
         OPERATIONS[f"api.{view.__name__}"] = {"summary": summary, "tag": tag, "body": body,
                                               "responses": responses or {200: "OK"}, "public": public,
-                                              "query": query}
+                                              "query": query, "answer": answer, "media": media, "path": path or {},
+                                              "links": links or {}, "download": download,
+                                              "headers": headers or {}}
         return view
     return decorate
 
@@ -39,7 +51,7 @@ def authenticated(view: F) -> F:
             raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/login)")
         g.token = token.strip()
         g.principal = auth_service.principal_from_token(g.token)
-        if g.principal.must_change_password and request.endpoint not in _WHILE_PASSWORD_RESET:
+        if g.principal.must_change_password and request.endpoint not in WHILE_PASSWORD_RESET:
             raise Forbidden("change your password first: POST /api/v1/auth/password")
         return view(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
@@ -89,3 +101,10 @@ def json_body(require_object: bool = True) -> Any:
 
 def created(body: Any) -> tuple[Response, int]:
     return jsonify(body), 201
+
+
+def no_content() -> Response:
+    """A 204: no content, so no media type either (not werkzeug's default text/html)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response

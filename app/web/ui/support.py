@@ -157,13 +157,13 @@ def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
 def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
     code = exc.code or 500
     if request.path.startswith("/api/"):
-        return problems.problem(code, exc.name or "Error", exc.description or "",
-                                (exc.name or "error").lower().replace(" ", "-"))
+        return problems.from_http(exc)
     if code == 400 and exc.description == "csrf":
         return error_page(400, gettext("The form has expired or was not sent from this site. Reload and try again."))
-    return error_page(code, {403: gettext("You are not allowed to see this page."),
+    page = error_page(code, {403: gettext("You are not allowed to see this page."),
                              404: gettext("There is no such page."),
                              413: gettext("The upload is too large.")}.get(code, exc.description or exc.name))
+    return problems.with_allow(exc, current_app.make_response(page))
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from app.errors import BadRequest
 from app.services.designer import deployments as definition_service
 from app.services.designer import sources as definition_sources
 from app.web.api.blueprint import bp
+from app.web.api.schemas import array_of, link, ref, version_links
 from app.web.api.support import authenticated, doc, principal
 from app.web.downloads import attachment
 
@@ -32,14 +33,18 @@ def _problems(items: list[Any]) -> list[dict[str, Any]]:
 
 @bp.get("/process-definitions")
 @authenticated
-@doc("Deployed process definitions, every version", tag="process-definitions")
+@doc("Deployed process definitions, every version", tag="process-definitions", answer=array_of("Definition"),
+     links={200: version_links("$response.body#/0/key", "$response.body#/0/version")},
+     responses={200: "Every version (not paged: there are few)", 403: "Designers and supervisors only"})
 def list_definitions() -> ResponseReturnValue:
     return jsonify(definition_service.list_definitions(principal()))
 
 
 @bp.post("/process-definitions/validate")
 @authenticated
-@doc("Validate BPMN, DMN and form files without deploying", tag="process-definitions", body="Upload")
+@doc("Validate BPMN, DMN and form files without deploying", tag="process-definitions", body="Upload",
+     answer=ref("ValidationReport"), responses={200: "The report, errors with file, line and element",
+                                                403: "Designers only"})
 def validate_definitions() -> ResponseReturnValue:
     report = definition_service.validate(principal(), _files())
     return jsonify({"valid": report.valid, "errors": _problems(report.errors),
@@ -48,8 +53,11 @@ def validate_definitions() -> ResponseReturnValue:
 
 @bp.post("/process-definitions")
 @authenticated
-@doc("Deploy a new version", tag="process-definitions", body="Upload",
-     responses={201: "Deployed", 200: "Identical files were already deployed", 422: "Invalid files"})
+@doc("Deploy a new version", tag="process-definitions", body="Upload", answer=ref("Deployed"),
+     links={code: version_links("$response.body#/definitions/0/key", "$response.body#/definitions/0/version")
+            for code in (200, 201)},
+     responses={201: "Deployed", 200: "Identical files were already deployed", 403: "Designers only",
+                422: "Invalid files (process-invalid, each problem with file, line and element)"})
 def deploy_definitions() -> ResponseReturnValue:
     deployed, is_new = definition_service.deploy(principal(), _files())
     return jsonify({"definitions": deployed}), 201 if is_new else 200
@@ -58,14 +66,17 @@ def deploy_definitions() -> ResponseReturnValue:
 @bp.get("/process-definitions/<key>/<int:version>/resources")
 @authenticated
 @doc("The files a version was deployed from: name, size, media type", tag="process-definitions",
-     responses={200: "The files", 403: "Designers and supervisors only", 404: "Unknown version"})
+     answer=array_of("DefinitionFile"), links={200: {"GetResource": link(
+         "get_resource", key="$request.path.key", version="$request.path.version", name="$response.body#/0/name")}},
+     responses={200: "The files, by name", 403: "Designers and supervisors only", 404: "Unknown version"})
 def list_resources(key: str, version: int) -> ResponseReturnValue:
     return jsonify(definition_sources.list_files(principal(), key, version))
 
 
 @bp.get("/process-definitions/<key>/<int:version>/resources/<name>")
 @authenticated
-@doc("One file of a version, as it was deployed", tag="process-definitions",
+@doc("One file of a version, as it was deployed", tag="process-definitions", download=True,
+     media=("application/xml", "application/json", "application/octet-stream"), answer={},
      responses={200: "The file (BPMN/DMN as XML, forms as JSON)", 403: "Designers and supervisors only",
                 404: "Unknown version or file"})
 def get_resource(key: str, version: int, name: str) -> ResponseReturnValue:
@@ -74,7 +85,8 @@ def get_resource(key: str, version: int, name: str) -> ResponseReturnValue:
 
 @bp.get("/process-definitions/<key>/<int:version>/resources.zip")
 @authenticated
-@doc("Every file of a version in one zip archive", tag="process-definitions",
-     responses={200: "application/zip", 403: "Designers and supervisors only", 404: "Unknown version"})
+@doc("Every file of a version in one zip archive", tag="process-definitions", media=("application/zip",),
+     download=True, responses={200: "The zip archive", 403: "Designers and supervisors only",
+                               404: "Unknown version"})
 def get_resources_zip(key: str, version: int) -> ResponseReturnValue:
     return attachment(definition_sources.archive(principal(), key, version))

@@ -22,14 +22,16 @@ def _svg(text: str) -> Response:
 @bp.get("/cases/<int:case_id>/diagram.svg")
 @authenticated
 @doc("The case's process diagram (SVG), completed and active elements marked", tag="cases",
-     responses={200: "SVG (image/svg+xml)", 404: "Unknown or invisible case"})
+     media=("image/svg+xml",), responses={200: "SVG", 404: "Unknown or invisible case",
+                                          500: "The case's stored state does not load (process-failure; an "
+                                               "incident on the escalation board)"})
 def case_diagram(case_id: int) -> ResponseReturnValue:
     return _svg(diagram_service.case_diagram(principal(), case_id))
 
 
 @bp.get("/process-definitions/<key>/<int:version>/diagram.svg")
 @authenticated
-@doc("A deployed version's diagram (SVG)", tag="process-definitions",
-     responses={200: "SVG (image/svg+xml)", 403: "Designers and supervisors only", 404: "Unknown version"})
+@doc("A deployed version's diagram (SVG)", tag="process-definitions", media=("image/svg+xml",),
+     responses={200: "SVG", 403: "Designers and supervisors only", 404: "Unknown version"})
 def definition_diagram(key: str, version: int) -> ResponseReturnValue:
     return _svg(diagram_service.definition_diagram(principal(), key, version))

@@ -6,17 +6,20 @@ from flask.typing import ResponseReturnValue
 from app.services.escalation import supervision as supervision_service
 from app.services.kernel import notifications as notification_service
 from app.web.api.blueprint import bp
+from app.web.api.schemas import array_of, page_of, ref, task_links
 from app.web.api.support import authenticated, doc, int_arg, json_body, principal
 
-_ACTION = {200: "Done", 403: "Not a supervisor", 404: "Unknown task", 409: "Not open, or not late",
-           422: "Note missing"}
+_ACTION = {200: "Done: the task", 403: "Not a supervisor", 404: "Unknown task", 409: "Not open, or not late",
+           422: "Note missing, blank or too long"}
 
 
 @bp.get("/escalations")
 @authenticated
 @doc("Tasks at warning level or above, most overdue first, and the incidents of failed steps and timers",
-     tag="supervision",
-     query=("level", "group", "page", "per_page"))
+     tag="supervision", query=("level", "group", "page", "per_page"),
+     answer=page_of("Escalation", incidents=array_of("Incident")), links={200: task_links("/items/0/id")},
+     responses={200: "A page of late tasks, and the unresolved incidents (at most 100, most recently seen first)",
+                403: "Not a supervisor", 422: "level not 0-3, page or per_page not a number"})
 def list_escalations() -> ResponseReturnValue:
     return jsonify(supervision_service.list_escalations(
         principal(), level=int_arg("level", 0) or None, group=request.args.get("group"),
@@ -25,14 +28,16 @@ def list_escalations() -> ResponseReturnValue:
 
 @bp.post("/tasks/<task_id>/urge")
 @authenticated
-@doc("Urge (催办) a late task with a note the handler sees", tag="supervision", body="Note", responses=_ACTION)
+@doc("Urge (催办) a late task with a note the handler sees", tag="supervision", body="Note", answer=ref("TaskItem"),
+     responses=_ACTION)
 def urge_task(task_id: str) -> ResponseReturnValue:
     return jsonify(supervision_service.urge(principal(), task_id, json_body().get("note")))
 
 
 @bp.post("/tasks/<task_id>/list")
 @authenticated
-@doc("List a task for supervision (挂牌督办)", tag="supervision", body="Note", responses=_ACTION)
+@doc("List a task for supervision (挂牌督办)", tag="supervision", body="Note", answer=ref("TaskItem"),
+     responses={**_ACTION, 409: "Not open, or listed already"})
 def list_task(task_id: str) -> ResponseReturnValue:
     return jsonify(supervision_service.list_for_supervision(principal(), task_id, json_body().get("note")))
 
@@ -40,7 +45,8 @@ def list_task(task_id: str) -> ResponseReturnValue:
 @bp.get("/notifications")
 @authenticated
 @doc("Reminders, urges and listings for me and my groups, newest first", tag="supervision",
-     query=("page", "per_page"))
+     query=("page", "per_page"), answer=page_of("Notification"),
+     responses={200: "A page of notifications", 422: "page or per_page not a number"})
 def list_notifications() -> ResponseReturnValue:
     return jsonify(notification_service.list_for(principal(), page=int_arg("page", 1),
                                                  per_page=int_arg("per_page", 50)))

@@ -6,14 +6,18 @@ from flask.typing import ResponseReturnValue
 from app.errors import Bilingual, FieldError, ValidationFailed
 from app.services.inbox import tasks as task_service
 from app.web.api.blueprint import bp
+from app.web.api.schemas import case_links, page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
 
-_CONFLICTS = {200: "Done", 404: "Unknown or invisible task", 409: "Not open or held by someone else"}
+_CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not open or held by someone else"}
 
 
 @bp.get("/tasks")
 @authenticated
-@doc("Open human tasks (the inbox)", tag="tasks", query=("scope", "overdue", "case_no", "name", "page", "per_page"))
+@doc("Open human tasks (the inbox)", tag="tasks", query=("scope", "overdue", "case_no", "name", "page", "per_page"),
+     answer=page_of("TaskItem"), links={200: task_links("/items/0/id")},
+     responses={200: "A page of open tasks", 403: "scope=all for supervisors only",
+                422: "Unknown scope, page or per_page not a number, overdue not a boolean"})
 def list_tasks() -> ResponseReturnValue:
     return jsonify(task_service.list_tasks(
         principal(), scope=request.args.get("scope", "group"), overdue=bool_arg("overdue"),
@@ -23,28 +27,34 @@ def list_tasks() -> ResponseReturnValue:
 
 @bp.get("/tasks/<task_id>")
 @authenticated
-@doc("A task with its form and prefilled data", tag="tasks", responses={200: "The task", 404: "Unknown"})
+@doc("A task with its form and prefilled data", tag="tasks", answer=ref("Task"),
+     links={200: {**task_links("/id"), **case_links("/case_id")}},
+     responses={200: "The task", 404: "Unknown or invisible task",
+                500: "The case's stored state does not load (process-failure; an incident on the escalation "
+                     "board)"})
 def get_task(task_id: str) -> ResponseReturnValue:
     return jsonify(task_service.get_task(principal(), task_id))
 
 
 @bp.post("/tasks/<task_id>/claim")
 @authenticated
-@doc("Claim a task of one of my groups", tag="tasks", responses=_CONFLICTS)
+@doc("Claim a task of one of my groups", tag="tasks", answer=ref("TaskItem"), links={200: task_links("/id")},
+     responses={**_CONFLICTS, 403: "Not a member of the task's group"})
 def claim_task(task_id: str) -> ResponseReturnValue:
     return jsonify(task_service.claim(principal(), task_id))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @authenticated
-@doc("Give a claimed task back to its group", tag="tasks", responses=_CONFLICTS)
+@doc("Give a claimed task back to its group", tag="tasks", answer=ref("TaskItem"), responses=_CONFLICTS)
 def unclaim_task(task_id: str) -> ResponseReturnValue:
     return jsonify(task_service.unclaim(principal(), task_id))
 
 
 @bp.post("/tasks/<task_id>/assign")
 @authenticated
-@doc("Assign a task to a member of its group (supervisors)", tag="tasks", body="Assign", responses=_CONFLICTS)
+@doc("Assign a task to a member of its group (supervisors)", tag="tasks", body="Assign", answer=ref("TaskItem"),
+     responses={**_CONFLICTS, 403: "Not a supervisor", 422: "Unknown user, or not a member of the task's group"})
 def assign_task(task_id: str) -> ResponseReturnValue:
     username = json_body().get("username")
     if not isinstance(username, str) or not username:
@@ -54,8 +64,11 @@ def assign_task(task_id: str) -> ResponseReturnValue:
 
 @bp.post("/tasks/<task_id>/complete")
 @authenticated
-@doc("Complete a task with its form data", tag="tasks", body="Completion",
-     responses={**_CONFLICTS, 422: "Form data invalid"})
+@doc("Complete a task with its form data", tag="tasks", body="Completion", answer=ref("StepResult"),
+     links={200: {**case_links("/case/id"), **task_links("/next_tasks/0/id")}},
+     responses={**_CONFLICTS, 200: "Completed: the case and its open tasks now",
+                403: "Not a member of the task's group", 422: "Form data invalid (per field)",
+                500: "The deployed process failed on the step (process-failure); nothing of it was kept"})
 def complete_task(task_id: str) -> ResponseReturnValue:
     body = json_body()
     return jsonify(task_service.complete(principal(), task_id, body.get("data", {})))

@@ -6,14 +6,19 @@ from flask.typing import ResponseReturnValue
 from app.services.intake import cases as case_service
 from app.services.intake import messages as message_service
 from app.web.api.blueprint import bp
+from app.web.api.schemas import case_links, page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, created, doc, int_arg, json_body, principal
 
 
 @bp.post("/cases")
 @authenticated
 @doc("Register a case and start its route", tag="cases", body="CaseRegistration",
-     responses={201: "Registered", 200: "Already registered (same source and external_id)",
-                400: "Malformed JSON", 403: "Not an intake or integration account", 422: "Invalid case"})
+     answer={201: ref("CaseStarted"), 200: ref("CaseSummary")},
+     links={201: {**case_links("/id"), **task_links("/active_tasks/0/id")}, 200: case_links("/id")},
+     responses={201: "Registered", 200: "Already registered (same source and external_id): the case as the caller "
+                                        "may see it", 403: "Not an intake or integration account",
+                422: "Invalid case (the fields of the registration form, or received_at)",
+                500: "The deployed process failed at its start (process-failure); nothing was registered"})
 def register_case() -> ResponseReturnValue:
     case, is_new = case_service.register(principal(), json_body())
     return created(case) if is_new else (jsonify(case), 200)
@@ -21,8 +26,10 @@ def register_case() -> ResponseReturnValue:
 
 @bp.get("/cases")
 @authenticated
-@doc("Cases the caller may see", tag="cases",
-     query=("status", "category", "source", "procedure", "q", "overdue", "page", "per_page"))
+@doc("Cases the caller may see, newest first", tag="cases", answer=page_of("CaseSummary"),
+     links={200: case_links("/items/0/id")},
+     query=("status", "category", "source", "procedure", "q", "overdue", "page", "per_page"),
+     responses={200: "A page of cases", 422: "page or per_page not a number, overdue not a boolean"})
 def list_cases() -> ResponseReturnValue:
     args = request.args
     return jsonify(case_service.list_cases(
@@ -33,7 +40,9 @@ def list_cases() -> ResponseReturnValue:
 
 @bp.get("/cases/<int:case_id>")
 @authenticated
-@doc("One case with parties, open tasks and timeline", tag="cases", responses={200: "The case", 404: "Unknown"})
+@doc("One case with parties, open tasks and timeline", tag="cases", answer=ref("Case"),
+     links={200: task_links("/active_tasks/0/id")},
+     responses={200: "The case", 404: "Unknown or invisible case"})
 def get_case(case_id: int) -> ResponseReturnValue:
     return jsonify(case_service.get_case(principal(), case_id))
 
@@ -41,8 +50,11 @@ def get_case(case_id: int) -> ResponseReturnValue:
 @bp.post("/messages")
 @authenticated
 @doc("Deliver an external message (court ruling, arbitration award) to the case waiting for it",
-     tag="messages", body="Message",
-     responses={200: "Delivered", 403: "Not allowed to send messages", 404: "Unknown case or nothing waits",
-                409: "The same document was already delivered", 422: "Unknown message or invalid payload"})
+     tag="messages", body="Message", answer=ref("StepResult"),
+     links={200: {**case_links("/case/id"), **task_links("/next_tasks/0/id")}},
+     responses={200: "Delivered: the case and its open tasks now", 403: "Not allowed to send messages",
+                404: "Unknown case or nothing waits", 409: "The same document was already delivered",
+                422: "Unknown message or invalid payload",
+                500: "The deployed process failed on the message (process-failure); nothing was kept"})
 def deliver_message() -> ResponseReturnValue:
     return jsonify(message_service.deliver(principal(), json_body()))
