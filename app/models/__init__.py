@@ -1,5 +1,5 @@
 """SQLAlchemy 2 typed models only; no business rules here."""
-from app.models.audit import AuditEntry
+from app.models.audit import SYSTEM_CHAIN, AuditEntry, AuditHead
 from app.models.base import Base, table_of
 from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
@@ -11,7 +11,6 @@ from app.models.notifications import Notification
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
-__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Counter", "Deployment", "LoginSession", "Notification",
-           "Party",
-           "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
+__all__ = ["SYSTEM_CHAIN", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Counter", "Deployment",
+           "LoginSession", "Notification", "Party", "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]
