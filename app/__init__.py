@@ -45,11 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
 
-    from app.services.kernel import definitions, instances
+    from app.services.kernel import audit, definitions, instances
 
     # Caches hold rows of one database by id; a (re)configured database starts them afresh.
     definitions.clear_caches()
     instances.cache.clear()
+    audit.heads.clear()
 
     from app.web import problems, routing, ui
     from app.web.api.blueprint import bp as api

@@ -1,15 +1,50 @@
-"""The append-only audit log: every state change writes its records in the same transaction."""
+"""The append-only audit log: every state change writes its records in the same transaction, as links of
+hash chains.
+
+Chains. Each case has a chain of its own and the entries without a case (logins, users, deployments,
+calendars) form the system chain. One global chain would make every writer of every node queue on one
+head row for the rest of its transaction; a chain per case only orders the writers of one case, who
+mostly queue already (a step holds its process instance's row lock). Not all of them do: a claim, a
+hand-over or an urge from the board writes to the case's log without that lock. So every chain has a
+head row (`audit_heads`: its last seq and hash), and an append moves the head with a conditional UPDATE
+whose row lock orders the appenders of that chain until they commit. The system chain's head is one
+row too: logins queue on it, which they can afford.
+
+Links. An entry's `hash` is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of its
+`seq` (its place in its chain, from 1), its instant as UTC ISO text with microseconds, actor, action,
+case_id, instance_id, task_id, detail, and `prev_hash`, the hash of the entry before it (64 zeros for
+the first). Each field is hashed as the database hands it back (the detail as its stored JSON parses),
+so `verify` recomputes exactly what was written, on either database.
+
+The hot path. A step writes its 2–6 records in one multi-row INSERT. Knowing the previous hash costs no
+read: each process remembers the head it last wrote or read for a chain (`heads`), and the UPDATE that
+moves the head on only matches when that head is still the chain's (same seq *and* hash). A head another
+node or process moved meanwhile, or one of a transaction that rolled back, does not match: the chain's
+head is then read under its lock and the links computed again (two more statements, rarely). So a step
+costs one UPDATE of a small row more than an unchained log, and nothing relies on a cache being right.
+
+Record last. The head's row lock is held until commit, so an append must be a transaction's last lock:
+a transaction that locked another row after appending could deadlock with one that holds that row and
+appends to the same chain (a claim: the task row, then the head). Steps collect their records and
+append them at the end (projection.sync(record=False), tasks.complete).
+"""
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import AuditEntry
+from app.models import SYSTEM_CHAIN, AuditEntry
 from app.services.kernel import queries
+
+GENESIS = "0" * 64  # the previous hash of a chain's first entry
 
 
 def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: int | None = None,
@@ -21,13 +56,120 @@ def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: i
 
 
 def record(conn: Session | Connection, **fields: Any) -> None:
-    queries.insert_audit(conn, [entry(**fields)])
+    record_many(conn, [entry(**fields)])
 
 
 def record_many(conn: Session | Connection, entries: list[dict[str, Any]]) -> None:
-    if entries:
-        queries.insert_audit(conn, entries)
+    """Append `entries` to their chains, in one INSERT. Call it last in the transaction (see above)."""
+    if not entries:
+        return
+    first = _chain_of(entries[0])
+    if all(_chain_of(e) == first for e in entries):  # the usual case: one case's records
+        rows = _append(conn, first, entries)
+    else:  # several chains: their heads are locked in one order, whoever writes them
+        chains: dict[int, list[dict[str, Any]]] = {}
+        for e in entries:
+            chains.setdefault(_chain_of(e), []).append(e)
+        rows = [row for chain in sorted(chains) for row in _append(conn, chain, chains[chain])]
+    queries.insert_audit(conn, rows)
 
 
 def case_timeline(session: Session, case_id: int) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id)))
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq)))
+
+
+# Links ---------------------------------------------------------------------------------------------
+def chain_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, case_id: int | None,
+               instance_id: int | None, task_id: str | None, detail: Any) -> str:
+    """The hash of one entry (`detail` as it reads back from the database). Revision 0008 holds a copy
+    that chained the entries written before it: the two must stay the same."""
+    fields = {"prev": prev_hash, "seq": seq, "at": at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+              "actor": actor, "action": action, "case_id": case_id, "instance_id": instance_id,
+              "task_id": task_id, "detail": detail}
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _chain_of(e: Any) -> int:
+    case_id = e["case_id"]
+    return SYSTEM_CHAIN if case_id is None else int(case_id)
+
+
+class Heads:
+    """The head (seq, hash) this process last wrote or read for each chain: a guess that saves a read,
+    always checked by the UPDATE that moves the head (so a stale or rolled-back guess costs a re-read,
+    never a wrong link)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._items: OrderedDict[int, tuple[int, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, chain: int) -> tuple[int, str] | None:
+        return self._items.get(chain)
+
+    def put(self, chain: int, head: tuple[int, str]) -> None:
+        with self._lock:
+            self._items[chain] = head
+            self._items.move_to_end(chain)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+heads = Heads()
+
+
+def new_chain(case_id: int) -> None:
+    """The case was created by this transaction: its chain has no head yet, so its first append records
+    one without looking for it (if the guess is wrong after all, that append looks)."""
+    heads.put(case_id, (0, GENESIS))
+
+
+def _append(conn: Session | Connection, chain: int, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `entries` linked onto `chain`, whose head now points at the last of them (its row
+    locked by this transaction)."""
+    guess = heads.get(chain)
+    if guess is not None:
+        rows = _linked(guess, entries)
+        if guess[0] == 0:  # a new case (new_chain): its first append records its head
+            moved = queries.create_audit_head(conn, chain, _head_of(rows))
+        else:
+            moved = queries.advance_audit_head(conn, chain, guess, _head_of(rows))
+        if moved:
+            heads.put(chain, _head_of(rows))
+            return rows
+    head = queries.lock_audit_head(conn, chain)
+    if head is None:  # the chain's first entries (a new case)
+        rows = _linked((0, GENESIS), entries)
+        if queries.create_audit_head(conn, chain, _head_of(rows)):
+            heads.put(chain, _head_of(rows))
+            return rows
+        head = queries.lock_audit_head(conn, chain)  # another transaction began the chain meanwhile
+        assert head is not None
+    rows = _linked(head, entries)
+    if not queries.advance_audit_head(conn, chain, head, _head_of(rows)):
+        raise RuntimeError(f"the head of audit chain {chain} moved while locked")
+    heads.put(chain, _head_of(rows))
+    return rows
+
+
+def _linked(head: tuple[int, str], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seq, prev = head
+    rows = []
+    for e in entries:
+        seq += 1
+        # The detail as the database will hand it back (JSON keys are texts, tuples lists).
+        detail = json.loads(json.dumps(e["detail"])) if e["detail"] else {}
+        link = chain_hash(prev, seq, e["at"], e["actor"], e["action"], e["case_id"], e["instance_id"], e["task_id"],
+                          detail)
+        rows.append({**e, "detail": detail, "seq": seq, "prev_hash": prev, "hash": link})
+        prev = link
+    return rows
+
+
+def _head_of(rows: list[dict[str, Any]]) -> tuple[int, str]:
+    return rows[-1]["seq"], rows[-1]["hash"]
