@@ -1,5 +1,5 @@
 """The append-only audit log: every state change writes its records in the same transaction, as links of
-hash chains.
+hash chains that `verify` recomputes.
 
 Chains. Each case has a chain of its own and the entries without a case (logins, users, deployments,
 calendars) form the system chain. One global chain would make every writer of every node queue on one
@@ -34,17 +34,23 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import SYSTEM_CHAIN, AuditEntry
+from app.database import db
+from app.models import SYSTEM_CHAIN, AuditEntry, AuditHead, table_of
 from app.services.kernel import queries
+from app.services.kernel.principals import Principal
 
 GENESIS = "0" * 64  # the previous hash of a chain's first entry
+_A, _H = table_of(AuditEntry), table_of(AuditHead)
 
 
 def entry(*, actor: str, action: str, case_id: int | None = None, instance_id: int | None = None,
@@ -173,3 +179,120 @@ def _linked(head: tuple[int, str], entries: list[dict[str, Any]]) -> list[dict[s
 
 def _head_of(rows: list[dict[str, Any]]) -> tuple[int, str]:
     return rows[-1]["seq"], rows[-1]["hash"]
+
+
+# Verification --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Break:
+    """The first entry of a chain that does not hold (entry_id None: the chain has no entries left)."""
+
+    chain: int
+    entry_id: int | None
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        chain = "the system chain" if self.chain == SYSTEM_CHAIN else f"case {self.chain}"
+        if self.entry_id is None:
+            return f"{chain}: {self.problem}"
+        return f"audit entry {self.entry_id} ({chain}, #{self.seq} of its chain): {self.problem}"
+
+
+@dataclass
+class Verification:
+    chains: int = 0
+    entries: int = 0
+    breaks: list[Break] = field(default_factory=list)  # the first break of each broken chain, by entry id
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+_VERIFIED = (_A.c.id, _A.c.case_id, _A.c.seq, _A.c.prev_hash, _A.c.hash, _A.c.at, _A.c.actor, _A.c.action,
+             _A.c.instance_id, _A.c.task_id, _A.c.detail)
+
+
+def verify(principal: Principal, case_id: int | None = None) -> Verification:
+    """Recompute every chain (or only the case's) against its entries and its recorded head: an entry
+    whose fields were changed, one removed (a gap, or a chain shorter than its head), one inserted or
+    replaced (its previous hash does not match), a head that is missing or does not match."""
+    principal.require_role("admin")
+    result = Verification()
+    with db.transaction() as session:
+        head_query = select(_H.c.chain, _H.c.seq, _H.c.hash)
+        entries = select(*_VERIFIED)
+        if case_id is not None:
+            head_query = head_query.where(_H.c.chain == case_id)
+            entries = entries.where(_A.c.case_id == case_id).order_by(_A.c.seq, _A.c.id)
+        else:
+            entries = entries.order_by(_A.c.case_id.is_not(None), _A.c.case_id, _A.c.seq, _A.c.id)
+        recorded = {row.chain: (row.seq, row.hash) for row in session.execute(head_query)}
+        rows = session.execute(entries.execution_options(yield_per=2000))
+        for chain, links in groupby(rows, key=_chain_of_row):
+            result.chains += 1
+            count, broken = _check_chain(chain, links, recorded.pop(chain, None))
+            result.entries += count
+            if broken is not None:
+                result.breaks.append(broken)
+        for chain, (seq, _hash) in sorted(recorded.items()):
+            result.chains += 1
+            if seq > 0:
+                result.breaks.append(Break(chain, None, None, f"its head records {seq} entries, none is left"))
+    result.breaks.sort(key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain))
+    return result
+
+
+def _chain_of_row(row: Any) -> int:
+    return SYSTEM_CHAIN if row.case_id is None else int(row.case_id)
+
+
+def _check_chain(chain: int, links: Iterable[Any], head: tuple[int, str] | None) -> tuple[int, Break | None]:
+    """The number of entries of the chain and its first break."""
+    count, expected, prev_hash, prev_id, last = 0, 1, GENESIS, None, None
+    broken: Break | None = None
+    for row in links:
+        count += 1
+        if broken is None:
+            problem = _problem(row, expected, prev_hash, prev_id)
+            if problem is None and head is not None and row.seq > head[0]:
+                problem = f"it lies beyond the chain's recorded head (#{head[0]}): added without moving the head"
+            if problem is not None:
+                broken = Break(chain, row.id, row.seq, problem)
+        expected, prev_hash, prev_id, last = row.seq + 1, row.hash, row.id, row
+    if broken is not None or last is None:
+        return count, broken
+    if head is None:
+        return count, Break(chain, last.id, last.seq, "the chain has no recorded head")
+    if head[0] > last.seq:
+        return count, Break(chain, last.id, last.seq, f"the chain ends here, but its head records #{head[0]}: "
+                                                      f"the entries after this one were removed")
+    if head[1] != last.hash:
+        return count, Break(chain, last.id, last.seq, "its hash is not the one the chain's head records: "
+                                                      "the entry was replaced")
+    return count, None
+
+
+def _problem(row: Any, expected: int, prev_hash: str, prev_id: int | None) -> str | None:
+    if row.seq > expected:
+        missing = f"#{expected}" if row.seq == expected + 1 else f"#{expected}–#{row.seq - 1}"
+        return f"gap: entries {missing} of the chain before it are missing"
+    if row.seq < expected:
+        return f"a second entry at #{row.seq} of the chain"
+    if chain_hash(row.prev_hash, row.seq, row.at, row.actor, row.action, row.case_id, row.instance_id, row.task_id,
+                  row.detail) != row.hash:
+        return "content changed: its fields no longer give its hash"
+    if row.prev_hash != prev_hash:
+        before = f"entry {prev_id}'s" if prev_id is not None else "a first entry's (64 zeros)"
+        return f"previous hash does not match: it names {row.prev_hash[:12]}…, {before} is {prev_hash[:12]}…"
+    if prev_id is not None and row.id < prev_id:
+        return f"out of order: written before entry {prev_id}, which comes first in the chain"
+    return None
+
+
+def breaks_text(breaks: list[Break], limit: int = 20) -> Iterator[str]:
+    """The breaks as lines for people, at most `limit` of them."""
+    for broken in breaks[:limit]:
+        yield f"  {broken}"
+    if len(breaks) > limit:
+        yield f"  … and {len(breaks) - limit} more broken chains"
