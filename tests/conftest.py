@@ -23,7 +23,7 @@ from app.database import db
 from app.services import demo
 from app.services.accounts import auth
 from app.services.designer import deployments
-from app.services.kernel import calendars
+from app.services.kernel import audit, calendars
 from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
@@ -107,7 +107,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 
 @pytest.fixture
-def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
+def app(request: pytest.FixtureRequest, database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
     calendars.import_shipped()
@@ -115,6 +115,11 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     demo.seed_users(PASSWORD)
     auth.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
     yield application
+    # Whatever a test did, the audit log it leaves behind verifies (tests that forge entries say so).
+    if "forges_audit" not in request.keywords:
+        db.open(database_url)
+        verification = audit.verify(OPERATOR)
+        assert verification.intact, [str(b) for b in verification.breaks]
 
 
 @pytest.fixture
