@@ -151,6 +151,9 @@ def cmd_audit_verify(args: argparse.Namespace, config: dict[str, Any]) -> int:
     result = audit.verify(OPERATOR, case_id=args.case)
     scope = f"the audit log of case {args.case}" if args.case is not None else "the audit log"
     checked = f"{result.chains} chains, {result.entries} entries checked"
+    if result.chains == 0:
+        print(f"{scope}: no entries")
+        return 0
     if result.intact:
         print(f"{scope}: intact ({checked})")
         return 0

@@ -116,11 +116,11 @@ def test_chain_heads_only_move_forward(app: Any, api: Api, database_url: str) ->
             conn.execute(text(statement), {"c": case_id})
 
 
+# (SQLite has no TRUNCATE: its DELETE without WHERE is refused like any DELETE, above.)
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("table", ["audit_log", "audit_heads", "cases CASCADE"])
 def test_postgresql_refuses_to_truncate_the_audit_tables(app: Any, api: Api, database_url: str, table: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("TRUNCATE is PostgreSQL's (SQLite's DELETE without WHERE is refused like any DELETE)")
     _journey(api, JOURNEY[:1])
     with pytest.raises(DBAPIError, match="TRUNCATE is refused"), _sql(database_url) as conn:
         conn.execute(text(f"TRUNCATE {table}"))
@@ -233,6 +233,33 @@ def test_concurrent_writers_keep_every_chain_whole(app: Any, api: Api, database_
     verification = audit.verify(OPERATOR)
     assert verification.intact, [str(b) for b in verification.breaks]
     assert verification.chains == 5  # four cases and the system chain
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_verify_reads_one_instant_while_the_log_grows(app: Any, api: Api, database_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    case_id = _journey(api, JOURNEY[:1])
+    real_heads = audit._recorded_heads
+
+    def heads_then_others_write(*args: Any) -> Any:
+        heads = real_heads(*args)
+
+        def write() -> None:  # after the heads were read, before the entries are
+            api_elsewhere = Api(app.test_client())
+            api_elsewhere.work("mediator1", case_id, "sign_for", {"accepted": True})  # its case and logins
+            _journey(api_elsewhere, JOURNEY[:1])  # a new case
+        worker = threading.Thread(target=write)
+        worker.start()
+        worker.join()
+        return heads
+
+    monkeypatch.setattr(audit, "_recorded_heads", heads_then_others_write)
+    verification = audit.verify(OPERATOR)
+    assert verification.intact, [str(b) for b in verification.breaks]
+    assert verification.chains == 2  # the system chain and the case, as they were when verification began
+    monkeypatch.undo()
+    assert audit.verify(OPERATOR).chains == 3
 
 
 # Forged entries are named --------------------------------------------------------------------------

@@ -220,14 +220,16 @@ def verify(principal: Principal, case_id: int | None = None) -> Verification:
     principal.require_role("admin")
     result = Verification()
     with db.transaction() as session:
-        head_query = select(_H.c.chain, _H.c.seq, _H.c.hash)
+        if db.dialect == "postgresql":
+            # The heads and the entries as of one instant, while the log goes on growing (SQLite: this
+            # transaction holds the database's write lock, so it changes nothing meanwhile anyway).
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        recorded = _recorded_heads(session, case_id)
         entries = select(*_VERIFIED)
         if case_id is not None:
-            head_query = head_query.where(_H.c.chain == case_id)
             entries = entries.where(_A.c.case_id == case_id).order_by(_A.c.seq, _A.c.id)
         else:
             entries = entries.order_by(_A.c.case_id.is_not(None), _A.c.case_id, _A.c.seq, _A.c.id)
-        recorded = {row.chain: (row.seq, row.hash) for row in session.execute(head_query)}
         rows = session.execute(entries.execution_options(yield_per=2000))
         for chain, links in groupby(rows, key=_chain_of_row):
             result.chains += 1
@@ -241,6 +243,13 @@ def verify(principal: Principal, case_id: int | None = None) -> Verification:
                 result.breaks.append(Break(chain, None, None, f"its head records {seq} entries, none is left"))
     result.breaks.sort(key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain))
     return result
+
+
+def _recorded_heads(session: Session, case_id: int | None) -> dict[int, tuple[int, str]]:
+    query = select(_H.c.chain, _H.c.seq, _H.c.hash)
+    if case_id is not None:
+        query = query.where(_H.c.chain == case_id)
+    return {row.chain: (row.seq, row.hash) for row in session.execute(query)}
 
 
 def _chain_of_row(row: Any) -> int:
