@@ -41,15 +41,15 @@ def _array(values: list[str]) -> str:
 def generate(url: str, count: int) -> float:
     """Cases spread over the year, 90% closed, 12% of tasks late; returns seconds taken."""
     from app import create_app
-    from app.services.accounts.auth import Principal
-    from app.services.kernel import definitions
+    from app.services.designer import deployments
+    from app.services.kernel.principals import Principal
     from app.services.operations import schema
 
     began = time.perf_counter()
     schema.upgrade(url)
     create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     files = {p.name: p.read_bytes() for d in ("processes", "forms") for p in (ROOT / d).iterdir()}
-    definitions.deploy(Principal("bench", "bench", frozenset({"admin"}), frozenset()), files)
+    deployments.deploy(Principal("bench", "bench", frozenset({"admin"}), frozenset()), files)
     engine = create_engine(url)
     year_start = f"timestamptz '{YEAR}-01-01 00:00+08'"
     with engine.begin() as conn:
@@ -94,7 +94,7 @@ def generate(url: str, count: int) -> float:
 
 def time_summaries(repeat: int) -> None:
     from app import clock
-    from app.services.accounts.auth import Principal
+    from app.services.kernel.principals import Principal
     from app.services.reports import summary as reports
 
     clock.set_clock(clock.FrozenClock(datetime(YEAR + 1, 1, 10, tzinfo=timezone.utc)))

@@ -29,10 +29,10 @@ CASES = 100
 def prepare(url: str, count: int) -> None:
     from app import create_app
     from app.services import demo
-    from app.services.accounts import auth
-    from app.services.accounts.auth import Principal
+    from app.services.designer import deployments
     from app.services.intake import cases as case_service
-    from app.services.kernel import calendars, definitions
+    from app.services.kernel import calendars
+    from app.services.kernel.principals import Principal, find_principal
     from app.services.operations import schema
 
     schema.upgrade(url)
@@ -40,9 +40,9 @@ def prepare(url: str, count: int) -> None:
     calendars.import_shipped()
     operator = Principal("bench", "bench", frozenset({"admin"}), frozenset())
     files = {p.name: p.read_bytes() for d in ("processes", "forms") for p in (ROOT / d).iterdir()}
-    definitions.deploy(operator, files)
+    deployments.deploy(operator, files)
     demo.seed_users("bench-password")
-    intake = auth.find_principal("intake1")
+    intake = find_principal("intake1")
     assert intake is not None
     for n in range(CASES):
         case_service.register(intake, {"title": f"基准 {n}", "description": "timer bench", "source": "walk_in",
