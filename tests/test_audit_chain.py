@@ -3,6 +3,8 @@ link of its case's (or the system's) hash chain, and `concord audit verify` find
 does not hold — on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -90,6 +92,45 @@ def _chain(url: str, case_id: int) -> list[Any]:
 def _assert_linked(rows: list[Any]) -> None:
     assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
     assert [row.prev_hash for row in rows] == [audit.GENESIS] + [row.hash for row in rows[:-1]]
+
+
+# Links --------------------------------------------------------------------------------------------
+def _migration_0008() -> Any:
+    path = PROJECT_ROOT / "migrations" / "versions" / "0008_audit_hash_chain.py"
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SH = timezone(timedelta(hours=8))
+
+
+@pytest.mark.parametrize("fields", [
+    (audit.GENESIS, 1, datetime(2026, 12, 1, 9, 30, tzinfo=SH), "张三", "case.registered", 7, 3,
+     "0f5c3c1e-1234-4cde-9abc-0123456789ab", {"case_no": "ZZ-2026-000007", "中文": [1, 2.5, None, True]}),
+    ("f" * 64, 12, datetime(2026, 12, 1, 1, 30, 0, 123456, tzinfo=timezone.utc), 'a"b\\c\n\t\x00\u2028😀',
+     "user.login", None, None, None, {}),
+    ("0" * 64, 2**40, datetime(2027, 1, 1, tzinfo=timezone.utc), "system", "timer.fired", 2**31, None, None,
+     {"z": {"b": [{"y": 1, "x": -0.5e-7}], "a": "é"}, "a": False, "é": "\"", "": None}),
+])
+def test_the_hash_is_that_of_the_canonical_json_as_the_migration_defines_it(fields: tuple[Any, ...]) -> None:
+    text = audit.canonical_text(*fields)
+    assert json.loads(text)["detail"] == fields[-1] and ": " not in text and ", " not in text
+    assert list(json.loads(text)) == sorted(json.loads(text))
+    assert audit.chain_hash(*fields) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert _migration_0008().chain_hash(*fields) == audit.chain_hash(*fields)
+
+
+def test_a_detail_is_hashed_as_it_reads_back(app: Any, database_url: str) -> None:
+    """Keys that are not texts and tuples come back from JSON as texts and lists: the hash is of those."""
+    with db.command() as conn:
+        audit.record(conn, actor="x", action="test.odd_detail", detail={1: "one", "pair": (1, 2), "nested": {2: [3]}})
+    with _sql(database_url) as conn:
+        stored = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'test.odd_detail'")).scalar_one()
+    assert _detail(stored) == {"1": "one", "pair": [1, 2], "nested": {"2": [3]}}
+    assert audit.verify(OPERATOR).intact
 
 
 # The database refuses ------------------------------------------------------------------------------
