@@ -20,7 +20,7 @@ def scratch_database(server_url: str) -> Iterator[tuple[str, str]]:
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False), version
     finally:
-        from app.extensions import db
+        from app.database import db
 
         db.dispose()
         with server.connect() as conn:
