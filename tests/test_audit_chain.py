@@ -197,6 +197,9 @@ def test_an_intact_log_after_whole_journeys_verifies(app: Any, api: Api, databas
     assert "intact" in done.stdout and "4 chains" in done.stdout  # three cases and the system chain
     one = _concord(database_url, "audit", "verify", "--case", str(first))
     assert one.returncode == 0 and "case" in one.stdout and "1 chains" in one.stdout
+    assert "no entries" in _concord(database_url, "audit", "verify", "--case", "999").stdout
+    nonsense = _concord(database_url, "audit", "verify", "--case", "0")
+    assert nonsense.returncode == 1 and "case ids are positive" in nonsense.stderr
 
 
 def test_the_chain_holds_whether_the_head_was_remembered_stale_or_read(

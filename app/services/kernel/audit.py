@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.database import db
+from app.errors import ValidationFailed
 from app.models import SYSTEM_CHAIN, AuditEntry, AuditHead, table_of
 from app.services.kernel import queries
 from app.services.kernel.principals import Principal
@@ -267,6 +268,8 @@ def verify(principal: Principal, case_id: int | None = None) -> Verification:
     whose fields were changed, one removed (a gap, or a chain shorter than its head), one inserted or
     replaced (its previous hash does not match), a head that is missing or does not match."""
     principal.require_role("admin")
+    if case_id is not None and case_id < 1:
+        raise ValidationFailed(f"case ids are positive, not {case_id}")
     result = Verification()
     with db.transaction() as session:
         if db.dialect == "postgresql":
