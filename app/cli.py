@@ -17,7 +17,7 @@ from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
 from app.services.designer import deployments
-from app.services.kernel import calendars, timers
+from app.services.kernel import audit, calendars, timers
 from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
@@ -147,6 +147,25 @@ def cmd_import(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 1 if report.invalid else 0
 
 
+def cmd_audit_verify(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    result = audit.verify(OPERATOR, case_id=args.case)
+    scope = f"the audit log of case {args.case}" if args.case is not None else "the audit log"
+    checked = f"{result.chains} chains, {result.entries} entries checked"
+    if result.chains == 0:
+        print(f"{scope}: no entries")
+        return 0
+    if result.intact:
+        print(f"{scope}: intact ({checked})")
+        return 0
+    print(f"{scope}: BROKEN ({checked}; {len(result.breaks)} chains broken)")
+    print(f"first broken entry: {result.breaks[0]}")
+    if len(result.breaks) > 1:
+        print("the first break of each broken chain:")
+        for line in audit.breaks_text(result.breaks):
+            print(line)
+    return 1
+
+
 def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from werkzeug.serving import run_simple
 
@@ -199,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, help="mapping: 12345, 110, petition, or a .toml mapping file")
     p.set_defaults(run=cmd_import)
     cli_accounts.add_commands(sub)
+    audit_parser = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True)
+    p = audit_parser.add_parser("verify", help="recompute the audit log's hash chains; exit 1 naming the first "
+                                               "broken entry")
+    p.add_argument("--case", type=int, help="only this case's chain (its id)")
+    p.set_defaults(run=cmd_audit_verify)
     p = sub.add_parser("serve", help="serve the web application")
     p.add_argument("--host", help="default: CONCORD_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, help="default: CONCORD_PORT or 5000")

@@ -75,11 +75,10 @@ def concord(url: str) -> Callable[[int], None]:
     deployed and the demo users seeded first)."""
     from app import create_app
     from app.services import demo
-    from app.services.accounts import auth
     from app.services.designer import deployments
     from app.services.inbox import tasks
     from app.services.intake import cases as case_service
-    from app.services.kernel.principals import Principal
+    from app.services.kernel.principals import Principal, find_principal
     from app.services.operations import schema
 
     schema.upgrade(url)
@@ -88,7 +87,7 @@ def concord(url: str) -> Callable[[int], None]:
     files = {p.name: p.read_bytes() for d in ("processes", "forms") for p in (ROOT / d).iterdir()}
     deployments.deploy(operator, files)
     demo.seed_users("bench-password")
-    users = {name: auth.login(name, "bench-password")[1] for name in ("intake1", "dispatch1", "mediator1")}
+    users = {name: find_principal(name) for name in ("intake1", "dispatch1", "mediator1")}
     numbers = count()
 
     def run(cases: int) -> None:

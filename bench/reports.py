@@ -41,8 +41,8 @@ def _array(values: list[str]) -> str:
 def generate(url: str, count: int) -> float:
     """Cases spread over the year, 90% closed, 12% of tasks late; returns seconds taken."""
     from app import create_app
-    from app.services.accounts.auth import Principal
     from app.services.designer import deployments
+    from app.services.kernel.principals import Principal
     from app.services.operations import schema
 
     began = time.perf_counter()
@@ -94,7 +94,7 @@ def generate(url: str, count: int) -> float:
 
 def time_summaries(repeat: int) -> None:
     from app import clock
-    from app.services.accounts.auth import Principal
+    from app.services.kernel.principals import Principal
     from app.services.reports import summary as reports
 
     clock.set_clock(clock.FrozenClock(datetime(YEAR + 1, 1, 10, tzinfo=timezone.utc)))

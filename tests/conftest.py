@@ -23,7 +23,7 @@ from app.database import db
 from app.services import demo
 from app.services.accounts import users
 from app.services.designer import deployments
-from app.services.kernel import calendars
+from app.services.kernel import audit, calendars
 from app.services.kernel.principals import Principal
 from app.services.operations import schema
 
@@ -33,10 +33,10 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 BUNDLE = {p.name: p.read_bytes() for d in ("processes", "forms") for p in sorted((PROJECT_ROOT / d).iterdir())
           if p.suffix in (".bpmn", ".dmn", ".json")}
 OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
-TABLES = ("audit_log", "timers", "tasks", "parties", "cases", "process_instances", "process_definitions",
-          "deployments", "counters", "users", "notifications", "calendar_years", "received_messages",
-          "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys", "login_failures",
-          "incidents")
+TABLES = ("audit_log", "audit_heads", "timers", "tasks", "parties", "cases", "process_instances",
+          "process_definitions", "deployments", "counters", "users", "notifications", "calendar_years",
+          "received_messages", "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys",
+          "login_failures", "incidents")
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +91,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_ready")
     engine = create_engine(url)
     with engine.begin() as conn:
+        # The audit tables refuse TRUNCATE by trigger (revision 0008). Triggers do not fire in a session
+        # that replays as a replica: a superuser's right (the tests connect as one), for this transaction only.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
@@ -105,7 +108,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 
 @pytest.fixture
-def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
+def app(request: pytest.FixtureRequest, database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
     calendars.import_shipped()
@@ -113,6 +116,11 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     demo.seed_users(PASSWORD)
     users.upsert_user("integration1", PASSWORD, display_name="法院/仲裁接口", roles=["integration"], groups=[])
     yield application
+    # Whatever a test did, the audit log it leaves behind verifies (tests that forge entries say so).
+    if "forges_audit" not in request.keywords:
+        db.open(database_url)
+        verification = audit.verify(OPERATOR)
+        assert verification.intact, [str(b) for b in verification.breaks]
 
 
 @pytest.fixture

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from app import create_app
+from app.database import db
+from app.services.kernel import audit
 from app.services.operations import schema
-from tests.conftest import private_postgres
+from tests.conftest import OPERATOR, private_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -148,3 +151,65 @@ def test_groups_that_users_name_are_created_in_one_centre_and_the_schema_goes_ba
     assert "groups" not in inspect(engine).get_table_names()
     assert "must_change_password" not in {c["name"] for c in inspect(engine).get_columns("users")}
     engine.dispose()
+
+
+_CASE_SINCE_0006 = _CASE.replace("updated_at)", "updated_at, received_at)").replace(":at, :at)", ":at, :at, :at)")
+
+_AUDIT = ("INSERT INTO audit_log (id, at, actor, action, case_id, instance_id, task_id, detail) "
+          "VALUES (:id, :at, :actor, :action, :case, NULL, NULL, :detail)")
+
+
+def test_existing_audit_entries_are_chained_in_order_and_the_log_becomes_append_only(blank_url: str) -> None:
+    schema.upgrade(blank_url, "0007")
+    engine = create_engine(blank_url)
+    postgresql = blank_url.startswith("postgresql")
+    at = "2026-12-01 01:30:00+00:00" if postgresql else "2026-12-01 01:30:00.000000"
+    with engine.begin() as conn:
+        conn.execute(text(_CASE_SINCE_0006), [
+            {"id": n, "no": f"ZZ-2026-00000{n}", "description": "d", "source": "walk_in", "external": None,
+             "by": "intake1", "at": at} for n in (1, 2)])
+        conn.execute(text(_AUDIT), [
+            {"id": 1, "at": at, "actor": "admin", "action": "user.login", "case": None, "detail": "{}"},
+            {"id": 2, "at": at, "actor": "intake1", "action": "case.registered", "case": 2,
+             "detail": '{"case_no": "ZZ-2026-000002", "中文": [1, 2.5, null]}'},
+            {"id": 3, "at": at, "actor": "intake1", "action": "case.registered", "case": 1, "detail": "{}"},
+            {"id": 4, "at": at, "actor": "dispatch1", "action": "task.completed", "case": 2,
+             "detail": '{"b": 1, "a": 2}'},
+            {"id": 5, "at": at, "actor": "admin", "action": "user.logout", "case": None, "detail": "{}"}])
+        if postgresql:  # ids given by hand: the sequence must move past them, as it would have
+            conn.execute(text("SELECT setval('audit_log_id_seq', 5)"))
+    engine.dispose()
+
+    schema.upgrade(blank_url)
+    engine = create_engine(blank_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, case_id, seq, prev_hash, hash FROM audit_log ORDER BY id")).all()
+        heads = dict(conn.execute(text("SELECT chain, seq FROM audit_heads")).all())
+    assert [(r.id, r.case_id, r.seq) for r in rows] == [(1, None, 1), (2, 2, 1), (3, 1, 1), (4, 2, 2), (5, None, 2)]
+    assert rows[3].prev_hash == rows[1].hash and rows[4].prev_hash == rows[0].hash
+    assert {rows[0].prev_hash, rows[1].prev_hash, rows[2].prev_hash} == {audit.GENESIS}
+    assert heads == {0: 2, 1: 1, 2: 2}
+    with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'x' WHERE id = 4"))
+    engine.dispose()
+    # The application recomputes the links the migration wrote, and goes on from them.
+    create_app({"DATABASE_URL": blank_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    verification = audit.verify(OPERATOR)
+    assert verification.intact and (verification.chains, verification.entries) == (3, 5)
+    with db.command() as conn:
+        audit.record(conn, actor="dispatch1", action="task.claimed", case_id=2)
+    verification = audit.verify(OPERATOR)
+    assert verification.intact and verification.entries == 6
+    db.dispose()
+
+    schema.downgrade(blank_url, "0007")  # and back: the links and heads go, the entries stay
+    engine = create_engine(blank_url)
+    assert not {"seq", "prev_hash", "hash"} & {c["name"] for c in inspect(engine).get_columns("audit_log")}
+    assert "audit_heads" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 6
+    engine.dispose()
+    schema.upgrade(blank_url)  # and forth again
+    create_app({"DATABASE_URL": blank_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    assert audit.verify(OPERATOR).intact
+    db.dispose()

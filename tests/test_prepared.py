@@ -39,8 +39,10 @@ def _case(case_no: str) -> dict[str, Any]:
 
 
 def test_rows_written_on_the_driver_read_back_through_core_unchanged(database: Any) -> None:
+    # (Links of no chain: this is about the statement, not the audit log's hashes.)
     entries = [{"at": AT, "actor": "张三", "action": "x", "case_id": None, "instance_id": None, "task_id": None,
-                "detail": {"中文": [1, 2], "none": None}} for _ in range(2)]
+                "detail": {"中文": [1, 2], "none": None}, "seq": 1000 + n, "prev_hash": "-" * 64, "hash": "-" * 64}
+               for n in range(2)]
     with database.command() as conn:
         Prepared(insert(_A)).run_many(conn, entries)
         rows = Prepared(select(_A).where(_A.c.actor == bindparam("b_actor")).order_by(_A.c.id)).run(

@@ -1,5 +1,5 @@
 """SQLAlchemy 2 typed models only; no business rules here."""
-from app.models.audit import AuditEntry
+from app.models.audit import SYSTEM_CHAIN, AuditEntry, AuditHead
 from app.models.base import Base, table_of
 from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
@@ -13,7 +13,7 @@ from app.models.notifications import Notification
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
-__all__ = ["AuditEntry", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment", "Group", "Incident",
-           "IntegrationKey", "LoginFailure", "LoginSession", "Notification", "Party",
+__all__ = ["SYSTEM_CHAIN", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment",
+           "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]

@@ -158,15 +158,16 @@ def _end_access(session: Session, principal: Principal, username: str) -> list[s
     now = clock.now()
     session.execute(update(LoginSession).where(LoginSession.username == username, LoginSession.ended_at.is_(None))
                     .values(ended_at=now))
-    held = session.scalars(select(TaskRow).where(TaskRow.assignee == username,
-                                                 TaskRow.state == TaskState.OPEN)).all()
-    for task in held:
-        task.assignee = None
-        audit.record(session, actor=principal.username, action="task.unclaimed", case_id=task.case_id,
-                     instance_id=task.instance_id, task_id=task.id,
-                     detail={"task": task.bpmn_id, "title": task.title, "assignee": None, "previous": username,
-                             "reason": "user deactivated"})
-    return [task.id for task in held]
+    held = session.execute(update(TaskRow).where(TaskRow.assignee == username, TaskRow.state == TaskState.OPEN)
+                           .values(assignee=None)
+                           .returning(TaskRow.id, TaskRow.case_id, TaskRow.instance_id, TaskRow.bpmn_id,
+                                      TaskRow.title)).all()
+    # The task rows first, the audit chains' heads last: the order every other writer takes them in.
+    audit.record_many(session, [audit.entry(
+        actor=principal.username, action="task.unclaimed", case_id=task.case_id, instance_id=task.instance_id,
+        task_id=task.id, detail={"task": task.bpmn_id, "title": task.title, "assignee": None, "previous": username,
+                                 "reason": "user deactivated"}) for task in held])
+    return sorted(task.id for task in held)
 
 
 def reset_password(principal: Principal, username: str, password: Any) -> UserItem:

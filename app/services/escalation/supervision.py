@@ -10,7 +10,7 @@ from app import clock
 from app.database import db
 from app.errors import Bilingual, Conflict, FieldError, NotFound, TaskNotOpen, ValidationFailed
 from app.models import TaskRow, table_of
-from app.services.kernel import incidents, oversight, policy, present
+from app.services.kernel import audit, incidents, oversight, policy, present
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.policy import LISTED_LEVEL
 from app.services.kernel.principals import Principal
@@ -58,7 +58,7 @@ def urge(principal: Principal, task_id: str, note: str) -> TaskItem:
         if task.escalation_level < 1:
             raise Conflict(Bilingual("此任务未超期，无需催办",
                                      f"task {task_id} is on time (escalation level 0): nothing to urge"))
-        oversight.urge(conn, principal, task, note)
+        audit.record_many(conn, [oversight.urge(conn, principal, task, note)])
         return present.task_item(task, task.case_no)
 
 
@@ -70,7 +70,7 @@ def list_for_supervision(principal: Principal, task_id: str, note: str) -> TaskI
         task = _open_task(conn, principal, task_id)
         if task.escalation_level >= LISTED_LEVEL:
             raise Conflict(Bilingual("此任务已挂牌督办", f"task {task_id} is listed for supervision already"))
-        oversight.list_task(conn, principal.username, task, note)
+        audit.record_many(conn, [oversight.list_task(conn, principal.username, task, note)])
         item = present.task_item(task, task.case_no)
         item["escalation_level"] = LISTED_LEVEL
         return item

@@ -217,7 +217,12 @@ def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
                                 instance_id=live.id, task_id=task.id, at=now,
                                 detail={"task": task.bpmn_id, "title": task.title, "data": submitted or {}})
         outcome = projection.sync(conn, live, task.case_id, actor=principal.username,
-                                  completed_task_id=task_id, entries=[completed], case_no=task.case_no, now=now)
+                                  completed_task_id=task_id, entries=[completed], case_no=task.case_no, now=now,
+                                  record=False)
+        entries = outcome.unrecorded
         if effect == "supervision":
-            oversight.apply_supervision_task(conn, principal, task.case_id, submitted or {}, watched)
+            entries += oversight.apply_supervision_task(conn, principal, task.case_id, submitted or {}, watched)
+        # Last: appending locks the case's audit chain until the commit (kernel/audit.py, record last), and
+        # listing the watched node above locks its task row.
+        audit.record_many(conn, entries)
         return {"case": outcome.case, "next_tasks": outcome.open_tasks}

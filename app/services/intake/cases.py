@@ -138,6 +138,7 @@ def _create(conn: Connection, principal: Principal, body: dict[str, Any],
         "reopen_count": 0, "process_instance_id": None, "created_by": principal.username, "created_at": now,
         "received_at": received_at, "updated_at": now,
         "closed_at": None})
+    audit.new_chain(case_id)
     queries.insert_parties(conn, [
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
          "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])

@@ -22,34 +22,38 @@ _LIST = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == TaskState.
          .values(escalation_level=LISTED_LEVEL))
 
 
-def urge(conn: Connection, principal: Principal, task: Any, note: str) -> None:
+def urge(conn: Connection, principal: Principal, task: Any, note: str) -> dict[str, Any]:
+    """Urge the task; returns its audit record, which the caller writes (last: kernel/audit.py)."""
     notifications.notify_handler(conn, task, kind="urge", message=f"【督办催办】{task.case_no}「{task.title}」：{note}",
                                  actor=principal.username)
-    audit.record(conn, actor=principal.username, action="task.urged", case_id=task.case_id,
-                 instance_id=task.instance_id, task_id=task.id,
-                 detail={"task": task.bpmn_id, "title": task.title, "note": note, "assignee": task.assignee})
+    return audit.entry(actor=principal.username, action="task.urged", case_id=task.case_id,
+                       instance_id=task.instance_id, task_id=task.id,
+                       detail={"task": task.bpmn_id, "title": task.title, "note": note, "assignee": task.assignee})
 
 
-def list_task(conn: Connection, actor: str, task: Any, note: str) -> None:
+def list_task(conn: Connection, actor: str, task: Any, note: str) -> dict[str, Any]:
+    """List the task; returns its audit record, which the caller writes (last: kernel/audit.py)."""
     conn.execute(_LIST, {"b_id": task.id})
     notifications.notify_handler(conn, task, kind="listed",
                                  message=f"【挂牌督办】{task.case_no}「{task.title}」：{note}（请书面说明办理情况）",
                                  actor=actor)
-    audit.record(conn, actor=actor, action="task.listed", case_id=task.case_id, instance_id=task.instance_id,
-                 task_id=task.id, detail={"task": task.bpmn_id, "title": task.title, "note": note,
-                                          "level": LISTED_LEVEL})
+    return audit.entry(actor=actor, action="task.listed", case_id=task.case_id, instance_id=task.instance_id,
+                       task_id=task.id, detail={"task": task.bpmn_id, "title": task.title, "note": note,
+                                                "level": LISTED_LEVEL})
 
 
 def apply_supervision_task(conn: Connection, principal: Principal, case_id: int, data: dict[str, Any],
-                           watched: dict[str, Any] | None) -> None:
-    """What a completed 督办 task does: urge or list the node it watches, if that node is still open."""
+                           watched: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What a completed 督办 task does: urge or list the node it watches, if that node is still open.
+    Returns the audit records to write."""
     if not watched:
-        return
+        return []
     task = conn.execute(_OPEN_TASK_OF_CASE, {"b_case": case_id, "b_name": watched.get("task")}).first()
     if task is None:
-        return
+        return []
     note = str(data.get("note", ""))
     if data.get("action") == "urge":
-        urge(conn, principal, task, note)
-    elif data.get("action") == "list":
-        list_task(conn, principal.username, task, note)
+        return [urge(conn, principal, task, note)]
+    if data.get("action") == "list":
+        return [list_task(conn, principal.username, task, note)]
+    return []

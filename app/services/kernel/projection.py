@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 class StepOutcome:
     case: CaseSummary  # the case summary after the step
     open_tasks: list[TaskItem]  # inbox items of the tasks open now
+    unrecorded: list[dict[str, Any]]  # the audit records the caller still has to write (sync(record=False))
 
 
 def sync(conn: Connection, live: LiveInstance, case_id: int, *, actor: str, completed_task_id: str | None = None,
          entries: list[dict[str, Any]] | None = None, case_no: str | None = None,
-         now: datetime | None = None) -> StepOutcome:
+         now: datetime | None = None, record: bool = True) -> StepOutcome:
     """Apply the engine's new state and write `entries` plus the step's own audit records. `now` is the
-    instant of the step (default: now): its rows and records all carry it."""
+    instant of the step (default: now): its rows and records all carry it. A caller that locks more rows
+    after the step passes record=False and writes `unrecorded` last (kernel/audit.py: record last)."""
     now = now or clock.now()
     entries = list(entries or [])
     if case_no is None:
@@ -63,7 +65,8 @@ def sync(conn: Connection, live: LiveInstance, case_id: int, *, actor: str, comp
     if case.status == CaseStatus.CLOSED and case.closed_at == now:  # closed by this very step
         entries.append(audit.entry(actor="system", action="case.closed", case_id=case_id, instance_id=live.id, at=now,
                                    detail={"outcome": case.outcome, "satisfied": case.satisfied}))
-    audit.record_many(conn, entries)
+    if record:
+        audit.record_many(conn, entries)
     live.ready_before = ready_ids
     items = [present.task_item(SimpleNamespace(**row), case.case_no) for row in opened]
     still_open = ready_ids - {row["id"] for row in opened}
@@ -71,7 +74,7 @@ def sync(conn: Connection, live: LiveInstance, case_id: int, *, actor: str, comp
         items += [present.task_item(row, row.case_no) for row in queries.tasks_by_id(conn, sorted(still_open))]
     summary = present.case_summary(case)
     summary["process_instance_id"] = live.id
-    return StepOutcome(case=summary, open_tasks=items)
+    return StepOutcome(case=summary, open_tasks=items, unrecorded=[] if record else entries)
 
 
 def _open_rows(conn: Connection, tasks: list[HumanTask], instance_id: int, case_id: int, case_no: str,

@@ -13,9 +13,21 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy import case as sql_case
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.models import AuditEntry, Case, ProcessDefinition, ProcessInstance, TaskRow, Timer, table_of, timer_state_is
+from app.models import (
+    AuditEntry,
+    AuditHead,
+    Case,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskRow,
+    Timer,
+    table_of,
+    timer_state_is,
+)
 from app.prepared import Prepared, Rows
 from app.states import TaskState, TimerState
 
@@ -189,8 +201,35 @@ def write_case_columns(conn: Connection, case_id: int, changed: dict[str, Any], 
 
 
 # Audit log -----------------------------------------------------------------------------------------
+# (the chain and its heads: app.services.kernel.audit)
+_AH = table_of(AuditHead)
 _INSERT_AUDIT = Prepared(insert(table_of(AuditEntry)))
+_ADVANCE_HEAD = Prepared(update(_AH).where(_AH.c.chain == bindparam("b_chain"), _AH.c.seq == bindparam("b_seq"),
+                                           _AH.c.hash == bindparam("b_hash"))
+                         .values(seq=bindparam("b_to_seq"), hash=bindparam("b_to_hash")))
+_LOCK_HEAD = Prepared(select(_AH.c.seq, _AH.c.hash).where(_AH.c.chain == bindparam("b_chain")).with_for_update())
+_NEW_HEAD = {"postgresql": Prepared(postgresql_insert(_AH).on_conflict_do_nothing()),
+             "sqlite": Prepared(sqlite_insert(_AH).on_conflict_do_nothing())}
 
 
 def insert_audit(conn: Executor, entries: Sequence[dict[str, Any]]) -> None:
     _INSERT_AUDIT.run_many(conn, entries)
+
+
+def advance_audit_head(conn: Executor, chain: int, head: tuple[int, str], to: tuple[int, str]) -> bool:
+    """Move the chain's head from `head` (seq, hash) to `to`, locking its row; False (nothing changed) when
+    the head is not `head` (PostgreSQL waits for a transaction that holds the row, then looks again)."""
+    return _ADVANCE_HEAD.run(conn, {"b_chain": chain, "b_seq": head[0], "b_hash": head[1], "b_to_seq": to[0],
+                                    "b_to_hash": to[1]}).rowcount == 1
+
+
+def lock_audit_head(conn: Executor, chain: int) -> tuple[int, str] | None:
+    """The chain's head (seq, hash), its row locked for this transaction; None when it has none yet."""
+    row = _LOCK_HEAD.run(conn, {"b_chain": chain}).one_or_none()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def create_audit_head(conn: Executor, chain: int, head: tuple[int, str]) -> bool:
+    """Record the head of a chain that had none; False when another transaction did meanwhile."""
+    dialect = (conn.get_bind() if isinstance(conn, Session) else conn).dialect.name
+    return _NEW_HEAD[dialect].run(conn, {"chain": chain, "seq": head[0], "hash": head[1]}).rowcount == 1
