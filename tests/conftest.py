@@ -89,14 +89,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_ready")
+    empty_postgres(url)
+    return url
+
+
+def empty_postgres(url: str) -> None:
+    """Every table of the session's PostgreSQL database emptied. The audit tables refuse TRUNCATE by
+    trigger (revision 0011); triggers do not fire in a session that replays as a replica: a superuser's
+    right (the tests connect as one), for this transaction only."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        # The audit tables refuse TRUNCATE by trigger (revision 0008). Triggers do not fire in a session
-        # that replays as a replica: a superuser's right (the tests connect as one), for this transaction only.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return url
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from app.errors import DatabaseUnavailable
 from app.services import demo
 from app.services.designer import deployments
 from app.services.kernel import calendars
-from tests.conftest import BUNDLE, OPERATOR, PASSWORD, TABLES, Api
+from tests.conftest import BUNDLE, OPERATOR, PASSWORD, Api, empty_postgres
 from tests.stall_proxy import StallProxy
 from tests.ui.conftest import Pages
 
@@ -47,10 +47,7 @@ class Outage:
 def outage(postgres_ready: str, frozen_clock: clock.FrozenClock) -> Iterator[Outage]:
     """The application on the session's private test database, reached through a proxy."""
     direct = make_url(postgres_ready)
-    engine = create_engine(postgres_ready)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgres(postgres_ready)
     proxy = StallProxy(direct.host or "127.0.0.1", direct.port or 5432)
     url = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
