@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import cli_accounts, create_app
+from app import cli_accounts, clock, create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
@@ -94,7 +94,14 @@ def cmd_timers_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
     now = _instant(args.now) if args.now else None
     if args.once or now is not None:
-        report = timers.run_once(now=now, worker=args.worker)
+        # --now moves the whole pass, not only what is due: the records it writes, the tasks a fired rung
+        # opens (a supervision task) and their due dates and ladders all carry that instant.
+        previous = clock.set_clock(clock.FrozenClock(now)) if now is not None else None
+        try:
+            report = timers.run_once(now=now, worker=args.worker)
+        finally:
+            if previous is not None:
+                clock.set_clock(previous)
         print(f"fired {report.fired}, retried later {report.failed}, incidents {report.incidents}, "
               f"busy (next pass) {report.skipped}")
         return 0
@@ -202,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     timer_parser = sub.add_parser("timers", help="the timer service").add_subparsers(dest="action", required=True)
     p = timer_parser.add_parser("run", help="fire due timers (a worker for multi-node deployments)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
-    p.add_argument("--now", help="fire what would be due at this ISO instant (drills and tests); implies --once")
+    p.add_argument("--now", help="one pass at this ISO instant (drills and tests): what is due, the records "
+                   "written and the tasks a rung opens all carry it; implies --once")
     p.add_argument("--worker", help="name recorded on fired timers (default host:pid)")
     p.set_defaults(run=cmd_timers_run)
     calendar_parser = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(

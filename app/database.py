@@ -356,11 +356,15 @@ class Database:
         callbacks: list[Callable[[], None]] = []
         try:
             with self._connected() as connection, connection.begin():
-                connection.info[_AFTER_COMMIT] = callbacks
+                # The dict itself, not `connection.info` again on the way out: a statement that lost the
+                # connection (a stall, a reset) leaves it invalidated, and asking it for its info then
+                # raises PendingRollbackError over the error that tells the outage (503, not 500).
+                info = connection.info
+                info[_AFTER_COMMIT] = callbacks
                 try:
                     yield connection
                 finally:
-                    connection.info.pop(_AFTER_COMMIT, None)
+                    info.pop(_AFTER_COMMIT, None)
         except (DBAPIError, PoolTimeout, DisconnectionError) as exc:
             _translated(exc)
         for callback in callbacks:

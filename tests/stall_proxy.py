@@ -1,4 +1,4 @@
-"""A TCP proxy in front of the test PostgreSQL server that a test can freeze, thaw and close.
+"""A TCP proxy in front of the test PostgreSQL server (or any server) that a test can freeze, thaw, cut and close.
 
 Frozen, it behaves like a server whose processes were stopped (SIGSTOP): the operating system still
 completes TCP handshakes and acknowledges what clients send, but nothing is answered. Closed, the
@@ -37,6 +37,13 @@ class StallProxy:
     def thaw(self) -> None:
         with self._lock:
             self._thawed.set()
+
+    def cut(self) -> None:
+        """Close every connection open through the proxy now, as the death of the far end would (their
+        clients see them end without an answer); the port stays open and relays new connections."""
+        with self._lock:
+            for sock in list(self._peers):
+                self._drop(sock)
 
     def close(self) -> None:
         """Close every connection and the listening port (later connections are refused)."""

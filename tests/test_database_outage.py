@@ -243,3 +243,17 @@ def test_sessions_carry_the_timeouts_and_keep_the_urls_own_options(postgres_read
         assert dsn["connect_timeout"] == "3" and dsn["keepalives"] == "1" and dsn["tcp_user_timeout"] == "30000"
     finally:
         database.dispose()
+
+
+def test_a_command_whose_statement_meets_a_freeze_ends_with_503(outage: Outage) -> None:
+    """A command (db.command, every step's transaction) whose statement meets the stall: the connection
+    is closed and invalidated on the way; the command used to trip over it while cleaning up
+    (PendingRollbackError, a 500) instead of answering 503 (found by the fault drill)."""
+    with pytest.raises(DatabaseUnavailable, match="unreachable, not answering"):
+        with db.command() as conn:
+            conn.execute(text("SELECT 1"))
+            outage.proxy.freeze()
+            conn.execute(text("SELECT 2"))
+    outage.proxy.thaw()
+    with db.command() as conn:
+        assert conn.execute(text("SELECT 3")).scalar_one() == 3

@@ -85,6 +85,25 @@ def test_cli_fires_what_would_be_due_at_a_given_instant(api: Api, app: Any) -> N
     assert api.task(case["id"], "dispatch")["escalation_level"] == 3
 
 
+def test_cli_now_is_the_instant_of_everything_the_pass_does(api: Api, app: Any) -> None:
+    """`--now` moves the whole pass, not only what is due. It used to leave the steps a fired rung runs on
+    the wall clock: the supervision task opened by sign-for's overdue rung was created "now" by the wall
+    clock (before the case, in a drill), came due at once and climbed its own ladder in the same pass, and
+    the timeline's records did not carry the instant the rungs fired at (found by the fault drill)."""
+    case = api.register(category="neighbor")  # Tuesday 1 December 2026, 09:30 (the test's clock)
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "simple"})
+    drill_now = "2026-12-04T09:00:00+08:00"  # past sign-for's due instant and its listing
+    result = _concord("timers", "run", "--now", drill_now, url=app.config["DATABASE_URL"])
+    assert result.returncode == 0 and "fired 3" in result.stdout, (result.stdout, result.stderr)
+    supervise = api.task(case["id"], "supervise")
+    assert supervise["created_at"] == drill_now and supervise["escalation_level"] == 0
+    assert supervise["due_at"] == "2026-12-08T00:00:00+08:00"  # one working day from Friday
+    timeline = api.get("admin1", f"/cases/{case['id']}")["timeline"]
+    assert [(e["action"], e["at"]) for e in timeline if e["action"] in timers.ACTIONS.values()] == [
+        ("task.warning", drill_now), ("task.overdue", drill_now), ("task.listed", drill_now)]
+    assert api.task(case["id"], "sign_for")["escalation_level"] == 3
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_three_worker_processes_fire_a_thousand_timers_exactly_once(api: Api, app: Any) -> None:
     url = app.config["DATABASE_URL"]
