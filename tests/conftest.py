@@ -186,3 +186,15 @@ class Api:
 @pytest.fixture
 def api(client: Any) -> Api:
     return Api(client)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`-m postgres` selects every test that runs on PostgreSQL: the PostgreSQL half of the tests that
+    run on both databases, and those that need a private PostgreSQL database of their own."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = ("postgresql" in params.values() or "postgres_ready" in names
+                       or item.get_closest_marker("drill") is not None)
+        if on_postgres and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)

@@ -20,3 +20,12 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_is_clean_on_app() -> None:
     result = _run("mypy", "app")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_postgres_marker_selects_the_tests_that_run_on_postgresql() -> None:
+    """`make test PYTEST_ARGS="-m postgres"` runs the PostgreSQL tests (it once selected none: exit 5)."""
+    result = _run("pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "-m", "postgres")
+    assert result.returncode == 0, result.stdout + result.stderr
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    strays = [line for line in collected if not any(word in line for word in ("postgresql", "outage", "drill"))]
+    assert collected and strays == []
