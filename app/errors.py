@@ -96,6 +96,11 @@ class ValidationFailed(ConcordError):
         super().__init__(detail)
         self.errors = errors or []
 
+    @classmethod
+    def of_field(cls, field: str, zh: str, en: str) -> ValidationFailed:
+        """One field refused, said in both languages (the detail is the English)."""
+        return cls(en, [FieldError(field, Bilingual(zh, en))])
+
 
 class FormInvalid(ValidationFailed):
     title, slug = "Form data is invalid", "form-invalid"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.database import db
-from app.errors import Bilingual, Conflict, FieldError, NotFound, ValidationFailed
+from app.errors import Bilingual, Conflict, NotFound, ValidationFailed
 from app.models import Centre, Group, TaskRow, User
 from app.services.kernel import audit, directory
 from app.services.kernel.principals import Principal
@@ -32,13 +32,9 @@ class GroupItem(TypedDict):
     centre: str
 
 
-def _invalid(field: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed(en, [FieldError(field, Bilingual(zh, en))])
-
-
 def _key(value: Any) -> str:
     if not isinstance(value, str) or not KEY.match(value):
-        raise _invalid("key", "须为小写字母开头的 2–40 位小写字母、数字或下划线",
+        raise ValidationFailed.of_field("key", "须为小写字母开头的 2–40 位小写字母、数字或下划线",
                        "2–40 lowercase letters, digits or _, starting with a letter")
     return value
 
@@ -47,14 +43,15 @@ def _name(value: Any, field: str = "name", required: bool = True) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 100:
-        raise _invalid(field, "请填写名称（最多 100 字）", "a name of at most 100 characters is required")
+        raise ValidationFailed.of_field(field, "请填写名称（最多 100 字）",
+                                        "a name of at most 100 characters is required")
     return value.strip()
 
 
 def _centre(session: Session, key: Any, field: str) -> Centre:
     centre = session.scalar(select(Centre).where(Centre.key == key)) if isinstance(key, str) else None
     if centre is None:
-        raise _invalid(field, f"中心 {key} 不存在", f"no centre {key}")
+        raise ValidationFailed.of_field(field, f"中心 {key} 不存在", f"no centre {key}")
     return centre
 
 
@@ -97,7 +94,8 @@ def update_centre(principal: Principal, key: str, body: dict[str, Any]) -> Centr
             else:
                 parent = _centre(session, body["parent"], "parent")
                 if parent.key in directory.current(session).below(key):
-                    raise _invalid("parent", "不能移到自己的下级中心之下", "a centre cannot move under itself")
+                    raise ValidationFailed.of_field("parent", "不能移到自己的下级中心之下",
+                                                    "a centre cannot move under itself")
                 centre.parent_id, parent_key = parent.id, parent.key
         audit.record(session, actor=principal.username, action="centre.updated", detail={"key": key, **body})
         if "parent" not in body and centre.parent_id is not None:
@@ -123,7 +121,7 @@ def list_groups(principal: Principal) -> list[GroupItem]:
 
 def _kind(value: Any) -> str:
     if value not in directory.GROUP_KINDS:
-        raise _invalid("kind", f"类别须为：{', '.join(directory.GROUP_KINDS)}",
+        raise ValidationFailed.of_field("kind", f"类别须为：{', '.join(directory.GROUP_KINDS)}",
                        f"kind must be one of {', '.join(directory.GROUP_KINDS)}")
     return str(value)
 
@@ -132,7 +130,7 @@ def _default_centre(session: Session) -> Centre:
     """A group created without a centre goes to the root of the tree (the only one, or 409)."""
     roots = session.scalars(select(Centre).where(Centre.parent_id.is_(None)).order_by(Centre.id)).all()
     if len(roots) != 1:
-        raise _invalid("centre", "请指定所属中心", "name the centre the group belongs to")
+        raise ValidationFailed.of_field("centre", "请指定所属中心", "name the centre the group belongs to")
     return roots[0]
 
 
@@ -162,7 +160,7 @@ def update_group(principal: Principal, key: str, body: dict[str, Any]) -> GroupI
     principal.require_role("admin")
     unknown = sorted(set(body) - {"name", "name_en", "kind", "centre"})
     if unknown:
-        raise _invalid(unknown[0], "不能修改此项", f"{unknown[0]} cannot be changed")
+        raise ValidationFailed.of_field(unknown[0], "不能修改此项", f"{unknown[0]} cannot be changed")
     with db.transaction() as session:
         group = session.scalar(select(Group).where(Group.key == key))
         if group is None:

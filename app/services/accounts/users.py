@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.database import db
-from app.errors import Bilingual, Conflict, FieldError, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Group, LoginSession, TaskRow, User
 from app.services.accounts.auth import check_new_password, hash_password
 from app.services.kernel import audit
@@ -36,32 +36,31 @@ def item(user: User) -> UserItem:
             "groups": sorted(user.groups), "active": user.active, "must_change_password": user.must_change_password}
 
 
-def _invalid(field: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed(en, [FieldError(field, Bilingual(zh, en))])
-
-
 def _display_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 128:
-        raise _invalid("display_name", "请填写姓名（最多 128 字）", "a name of at most 128 characters is required")
+        raise ValidationFailed.of_field("display_name", "请填写姓名（最多 128 字）",
+                                        "a name of at most 128 characters is required")
     return value.strip()
 
 
 def _roles(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
-        raise _invalid("roles", "须为角色列表", "must be a list of roles")
+        raise ValidationFailed.of_field("roles", "须为角色列表", "must be a list of roles")
     unknown = sorted(set(value) - set(ROLES))
     if unknown:
-        raise _invalid("roles", f"未知角色：{', '.join(unknown)}", f"unknown roles: {', '.join(unknown)}")
+        raise ValidationFailed.of_field("roles", f"未知角色：{', '.join(unknown)}",
+                                        f"unknown roles: {', '.join(unknown)}")
     return sorted(set(value))
 
 
 def _groups(session: Session, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
-        raise _invalid("groups", "须为组列表", "must be a list of groups")
+        raise ValidationFailed.of_field("groups", "须为组列表", "must be a list of groups")
     known = set(session.scalars(select(Group.key).where(Group.key.in_(value))))
     unknown = sorted(set(value) - known)
     if unknown:
-        raise _invalid("groups", f"未知的组：{', '.join(unknown)}", f"unknown groups: {', '.join(unknown)}")
+        raise ValidationFailed.of_field("groups", f"未知的组：{', '.join(unknown)}",
+                                        f"unknown groups: {', '.join(unknown)}")
     return sorted(set(value))
 
 
@@ -96,7 +95,8 @@ def create_user(principal: Principal, body: dict[str, Any], *, actor: str | None
     principal.require_role("admin")
     username = body.get("username")
     if not isinstance(username, str) or not USERNAME.match(username):
-        raise _invalid("username", "用户名须为 2–64 个字母、数字或 _ . -", "2–64 letters, digits or _ . -")
+        raise ValidationFailed.of_field("username", "用户名须为 2–64 个字母、数字或 _ . -",
+                                        "2–64 letters, digits or _ . -")
     display_name = _display_name(body.get("display_name"))
     roles = _roles(body.get("roles", []))
     password = check_new_password(username, body.get("password"))
@@ -119,7 +119,7 @@ def update_user(principal: Principal, username: str, body: dict[str, Any]) -> Us
     principal.require_role("admin")
     unknown = sorted(set(body) - {"display_name", "roles", "groups", "active"})
     if unknown:
-        raise _invalid(unknown[0], "不能修改此项", f"{unknown[0]} cannot be changed here")
+        raise ValidationFailed.of_field(unknown[0], "不能修改此项", f"{unknown[0]} cannot be changed here")
     with db.transaction() as session:
         user = _user(session, username)
         changes: dict[str, Any] = {}
@@ -131,7 +131,7 @@ def update_user(principal: Principal, username: str, body: dict[str, Any]) -> Us
             changes["groups"] = _groups(session, body["groups"])
         if "active" in body:
             if not isinstance(body["active"], bool):
-                raise _invalid("active", "须为 true 或 false", "must be true or false")
+                raise ValidationFailed.of_field("active", "须为 true 或 false", "must be true or false")
             changes["active"] = body["active"]
         still_admin = "admin" in changes.get("roles", user.roles) and changes.get("active", user.active)
         if "admin" in user.roles and user.active and not still_admin and _other_active_admins(session, username) == 0:

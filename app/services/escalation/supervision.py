@@ -44,8 +44,7 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
     with db.transaction() as session:
         result: Any = paginate(session, query, page, per_page, item)
         # A lower centre's supervisor sees the incidents of the cases they may see.
-        visible = None if policy.sees_every_case(principal) else policy.visible_cases(principal)
-        result["incidents"] = incidents.unresolved(session, visible=visible)
+        result["incidents"] = incidents.unresolved(session, visible=policy.case_scope(principal))
         return result
 
 
@@ -78,7 +77,7 @@ def list_for_supervision(principal: Principal, task_id: str, note: str) -> TaskI
 
 def _open_task(conn: Connection, principal: Principal, task_id: str) -> Any:
     task = conn.execute(_TASK, {"b_id": task_id}).one_or_none()
-    if task is None or not policy.oversees_group_of(principal, task):
+    if task is None or not principal.oversees_group(task.group_name):
         raise NotFound(f"task {task_id} does not exist")
     if task.state != TaskState.OPEN:
         raise TaskNotOpen(Bilingual("此任务已办结或撤销", f"task {task_id} is {task.state}"))

@@ -39,11 +39,6 @@ def can_see_task(principal: Principal, task: Any) -> bool:
             or task.assignee == principal.username)
 
 
-def oversees_group_of(principal: Principal, task: Any) -> bool:
-    """A supervisor whose centres take in the task's group (admins: every task)."""
-    return principal.oversees_group(task.group_name)
-
-
 def is_member(principal: Principal, task: Any) -> bool:
     """May work the task: a member of its group, or an admin."""
     return task.group_name in principal.groups or "admin" in principal.roles
@@ -95,6 +90,11 @@ def task_actions(principal: Principal, task: Any) -> TaskActions:
 
 def sees_every_case(principal: Principal) -> bool:
     return principal.has_role("supervisor") and principal.oversees is None
+
+
+def case_scope(principal: Principal) -> ColumnElement[bool] | None:
+    """The cases a supervisor's lists and figures count; None for every case (admins, the top centre)."""
+    return None if sees_every_case(principal) else visible_cases(principal)
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:

@@ -205,7 +205,7 @@ def aggregate(session: Session, period: Period, group_by: str | None,
 def scope_of(principal: Any) -> ColumnElement[bool] | None:
     """The cases a reader of reports counts: None for every case (admins, the top centre)."""
     principal.require_role("supervisor")
-    return None if policy.sees_every_case(principal) else policy.visible_cases(principal)
+    return policy.case_scope(principal)
 
 
 def summarise(session: Session, period: Period, group_by: str | None,
