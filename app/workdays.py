@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
 _MONTHS = re.compile(r"^P(?P<months>\d+)M$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DAY = timedelta(days=1)
 _DAY_SECONDS = 86400.0
 
@@ -25,7 +26,7 @@ MAX_LIMIT_DAYS = 3660
 
 
 class LimitError(ValueError):
-    """A time limit that is not an ISO 8601 duration this calendar can count."""
+    """A time limit that is not an ISO 8601 duration (or a deadline date) this calendar can count."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,13 @@ class Due:
 
 @dataclass(frozen=True)
 class Limit:
-    """A parsed time limit: whole days/hours, or calendar months (statutory limits such as 3 months)."""
+    """A parsed time limit: whole days/hours, calendar months (statutory limits such as 3 months), or a
+    deadline date (`until`: an instruction due on a given day, whatever day the task opens)."""
 
     days: int = 0
     seconds: int = 0
     months: int = 0
+    until: date | None = None
 
     @staticmethod
     def is_months(text: str) -> bool:
@@ -63,6 +66,11 @@ class Limit:
 def _parsed_limit(text: str) -> Limit:
     """Limits come from a diagram's few time-limit expressions: each text is parsed once (a Limit is frozen)."""
     text = (text or "").strip().upper()
+    if _DATE.match(text):
+        try:
+            return Limit(until=date.fromisoformat(text))
+        except ValueError:
+            raise LimitError(f"{text!r} is not a date such as 2026-12-31") from None
     months = _MONTHS.match(text)
     if months:
         if int(months["months"]) > MAX_LIMIT_DAYS // 30:
@@ -70,7 +78,8 @@ def _parsed_limit(text: str) -> Limit:
         return Limit(months=int(months["months"]))
     match = _DURATION.match(text)
     if not match or text in ("P", "PT") or not any(match.groupdict().values()):
-        raise LimitError(f"{text!r} is not an ISO 8601 duration such as P7D, PT4H or P3M")
+        raise LimitError(f"{text!r} is not an ISO 8601 duration such as P7D, PT4H or P3M, nor a date such as "
+                         "2026-12-31")
     parts = {k: int(v or 0) for k, v in match.groupdict().items()}
     limit = Limit(days=parts["weeks"] * 7 + parts["days"], seconds=parts["hours"] * 3600 + parts["minutes"] * 60)
     if limit.days + limit.seconds // 86400 > MAX_LIMIT_DAYS:
@@ -109,10 +118,16 @@ class WorkCalendar:
 
         Days: the limit ends at the end (24:00) of the N-th (working) day after the start day — the
         day of registration is not counted, as in administrative time limits. Hours: elapsed hours,
-        counting only the hours of working days when `working`. Months: calendar months, end of day."""
+        counting only the hours of working days when `working`. Months: calendar months, end of day.
+        A deadline date: the end of that day — or of the start day, when the deadline has passed already
+        (a report returned after the deadline is due the same day, and late)."""
         limit = limit if isinstance(limit, Limit) else Limit.parse(limit)
         local = start.astimezone(self.zone)
         provisional = False
+        if limit.until is not None:
+            end_day = max(limit.until, local.date())
+            return Due(self._end_of(end_day), working and not all(
+                self.knows(year) for year in range(local.year, end_day.year + 1)))
         if limit.months:
             if working:
                 raise LimitError("month limits are calendar limits; use days for working-day limits")

@@ -121,6 +121,12 @@ class Diagram:
             body = f"<bpmn:extensionElements>{n['ext']}</bpmn:extensionElements>" if n.get("ext") else ""
             body += "".join(f"<bpmn:incoming>{f}</bpmn:incoming>" for f in incoming[nid])
             body += "".join(f"<bpmn:outgoing>{f}</bpmn:outgoing>" for f in outgoing[nid])
+            if n.get("multi"):  # parallel multi-instance: one instance per item of a list variable
+                collection, item = n["multi"]
+                body += ('<bpmn:multiInstanceLoopCharacteristics>'
+                         f"<bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>"
+                         f'<bpmn:inputDataItem id="{item}" name="{item}" />'
+                         "</bpmn:multiInstanceLoopCharacteristics>")
             if n.get("script"):
                 body += f"<bpmn:script>{escape(n['script'])}</bpmn:script>"
                 attrs += ' scriptFormat="python"'

@@ -191,12 +191,14 @@ def _process_name(workflow: BpmnWorkflow) -> str:
     return str(getattr(getattr(workflow, "spec", None), "name", None) or "the process")
 
 
-def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
-    """Deliver an external message; NotFound when nothing in the process waits for it."""
+def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any], near: str | None = None) -> None:
+    """Deliver an external message; NotFound when nothing in the process waits for it. `near`: the id of a
+    task whose (sub)process should catch it first — the overdue notice of one department's task in a
+    multi-instance call must open supervision in that department's instance, not in every instance."""
     running = Running()
     try:
         running.task = _waiting_for(workflow, name)
-        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload, target=_catching_beside(workflow, name, near))
         try:
             workflow.send_event(event)
         except WorkflowException as exc:
@@ -206,6 +208,20 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) 
         raise
     except Exception as exc:  # anything the engine raised: see app.engine.failures
         raise failures.failure(exc, running, _process_name(workflow)) from exc
+
+
+def _catching_beside(workflow: BpmnWorkflow, name: str, near: str | None) -> Any:
+    """The (sub)process of task `near` when something in it waits for message `name`, else None (then the
+    message goes to whatever waits for it; the engine would report a message caught further up as not caught)."""
+    beside = _find(workflow, near) if near else None
+    if beside is None:
+        return None
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if task.workflow is beside.workflow and isinstance(definition, MessageEventDefinition) \
+                and definition.name == name:
+            return beside.workflow
+    return None
 
 
 def _waiting_for(workflow: BpmnWorkflow, name: str) -> Any:

@@ -28,6 +28,9 @@ DEMO_GROUPS: tuple[tuple[str, str, str, str, str], ...] = (
     ("supervisor_chengguan", "城关镇督办", "Chengguan supervision", "supervision", "chengguan"),
     ("property", "物业纠纷调解室", "Property mediation room", "mediation", "hexi"),
     ("consumer", "消费纠纷调解室", "Consumer mediation room", "mediation", "hexi"),
+    # police_referral (110 非警务警情联调联处): the police station's first handling, the centre's joint handling.
+    ("police", "公安派出所", "Police station", "department", "county"),
+    ("joint", "联调联处中心", "Joint handling desk", "mediation", "county"),
 )
 
 DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
@@ -38,6 +41,8 @@ DEMO_USERS: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("labor1", "劳动争议调解员", ["handler"], ["labor"]),
     ("property1", "物业纠纷调解员", ["handler"], ["property"]),
     ("consumer1", "消费纠纷调解员", ["handler"], ["consumer"]),
+    ("police1", "派出所民警", ["handler"], ["police"]),
+    ("joint1", "联调联处专员", ["handler"], ["joint"]),
     ("supervisor1", "督办专员", ["supervisor"], ["supervisor"]),
     ("supervisor2", "城关镇督办员", ["supervisor"], ["supervisor_chengguan"]),
     ("designer1", "流程设计员", ["designer"], []),

@@ -9,6 +9,9 @@ import pytest
 
 from tests.conftest import BUNDLE, OPERATOR, Api
 
+# The processes of the shipped files (processes/), as the listing orders them.
+SHIPPED = ("dispute_case", "instruction", "instruction_department", "police_referral", "roadmap")
+
 
 def _upload(files: dict[str, bytes]) -> dict[str, Any]:
     return {"data": {"files": [(io.BytesIO(content), name) for name, content in files.items()]},
@@ -31,7 +34,7 @@ def test_broken_bpmn_is_reported_with_file_line_and_element(api: Api) -> None:
     problem = api.post("designer1", "/process-definitions", expect=422, **_upload(files))
     assert problem["errors"][0]["element_id"] == "f_reopen"
     assert [(d["key"], d["version"]) for d in api.get("designer1", "/process-definitions")] == [
-        ("dispute_case", 1), ("roadmap", 1)]
+        (key, 1) for key in SHIPPED]
 
 
 def test_xml_with_entities_is_rejected(api: Api) -> None:
@@ -46,7 +49,7 @@ def test_deploying_changed_files_makes_a_new_version_and_old_cases_keep_theirs(a
     old, new = "交办意见".encode(), "交办意见（新）".encode()
     files["dispatch.schema.json"] = files["dispatch.schema.json"].replace(old, new)
     deployed = api.post("designer1", "/process-definitions", expect=201, **_upload(files))
-    assert [(d["key"], d["version"]) for d in deployed["definitions"]] == [("dispute_case", 2), ("roadmap", 2)]
+    assert [(d["key"], d["version"]) for d in deployed["definitions"]] == [(key, 2) for key in SHIPPED]
     listing = [d for d in api.get("designer1", "/process-definitions") if d["key"] == "dispute_case"]
     assert [(d["version"], d["is_latest"]) for d in listing] == [(2, True), (1, False)]
     old_form = api.get("dispatch1", f"/tasks/{api.task(old_case['id'], 'dispatch')['id']}")["form"]["schema"]
@@ -58,7 +61,7 @@ def test_deploying_changed_files_makes_a_new_version_and_old_cases_keep_theirs(a
 
 def test_identical_files_deploy_nothing_new(api: Api) -> None:
     again = api.post("designer1", "/process-definitions", expect=200, **_upload(BUNDLE))
-    assert [(d["version"], d["is_latest"]) for d in again["definitions"]] == [(1, True), (1, True)]
+    assert [(d["version"], d["is_latest"]) for d in again["definitions"]] == [(1, True)] * len(SHIPPED)
 
 
 def test_the_files_of_an_older_version_deploy_again_to_roll_back(api: Api) -> None:
@@ -66,13 +69,13 @@ def test_the_files_of_an_older_version_deploy_again_to_roll_back(api: Api) -> No
     changed["dispatch.schema.json"] = changed["dispatch.schema.json"].replace("交办意见".encode(), "意见".encode())
     api.post("designer1", "/process-definitions", expect=201, **_upload(changed))
     rolled_back = api.post("designer1", "/process-definitions", expect=201, **_upload(BUNDLE))
-    assert [(d["key"], d["version"]) for d in rolled_back["definitions"]] == [("dispute_case", 3), ("roadmap", 3)]
+    assert [(d["key"], d["version"]) for d in rolled_back["definitions"]] == [(key, 3) for key in SHIPPED]
     case = api.register(category="labor")
     form = api.get("dispatch1", f"/tasks/{api.task(case['id'], 'dispatch')['id']}")["form"]["schema"]
     assert form["properties"]["dispatch_note"]["title"] == "交办意见"
     # The rolled-back files are now the latest: sending them once more changes nothing.
     again = api.post("designer1", "/process-definitions", expect=200, **_upload(BUNDLE))
-    assert [d["version"] for d in again["definitions"]] == [3, 3]
+    assert [d["version"] for d in again["definitions"]] == [3] * len(SHIPPED)
 
 
 def test_only_designers_deploy(api: Api) -> None:

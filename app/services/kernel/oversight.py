@@ -18,6 +18,10 @@ from app.states import TaskState
 _T = table_of(TaskRow)
 _OPEN_TASK_OF_CASE = select(_T).where(_T.c.case_id == bindparam("b_case"), _T.c.bpmn_id == bindparam("b_name"),
                                       _T.c.state == TaskState.OPEN)
+# The very task the overdue notice named: a node open several times at once (one task per department of
+# an instruction) has one late task among its open ones.
+_OPEN_TASK_BY_ID = select(_T).where(_T.c.case_id == bindparam("b_case"), _T.c.id == bindparam("b_id"),
+                                    _T.c.state == TaskState.OPEN)
 _LIST = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == TaskState.OPEN)
          .values(escalation_level=LISTED_LEVEL))
 
@@ -48,7 +52,10 @@ def apply_supervision_task(conn: Connection, principal: Principal, case_id: int,
     Returns the audit records to write."""
     if not watched:
         return []
-    task = conn.execute(_OPEN_TASK_OF_CASE, {"b_case": case_id, "b_name": watched.get("task")}).first()
+    if watched.get("task_id"):
+        task = conn.execute(_OPEN_TASK_BY_ID, {"b_case": case_id, "b_id": watched["task_id"]}).first()
+    else:
+        task = conn.execute(_OPEN_TASK_OF_CASE, {"b_case": case_id, "b_name": watched.get("task")}).first()
     if task is None:
         return []
     note = str(data.get("note", ""))

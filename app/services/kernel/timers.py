@@ -210,7 +210,7 @@ def _open_supervision(conn: Connection, task: Any, live: instances.LiveInstance)
     payload = {"task": task.bpmn_id, "task_id": task.id, "title": task.title, "group": task.group_name,
                "assignee": task.assignee, "due_at": present.iso(task.due_at)}
     try:
-        runner.deliver_message(live.workflow, f"overdue_{task.bpmn_id}", payload)
+        runner.deliver_message(live.workflow, f"overdue_{task.bpmn_id}", payload, near=task.id)
     except NotFound:
         instances.release(conn, live)  # untouched: nothing in this diagram watches the node
         return
