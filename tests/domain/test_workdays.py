@@ -120,3 +120,27 @@ def test_calendar_file_errors_name_the_line() -> None:
         parse_year_file(good.replace('"source"', '"sauce"'))
     with pytest.raises(CalendarFileError, match="inside a holiday"):
         parse_year_file(good.replace('"2026-02-14"', '"2026-02-16"'))
+
+
+def test_a_deadline_date_is_due_at_the_end_of_that_day_whatever_day_the_task_opens() -> None:
+    # An instruction due on Thursday 10 December 2026, opened on Tuesday 1 December or on the day itself.
+    assert CAL.add(at(2026, 12, 1, 9, 30), "2026-12-10", working=False).at == at(2026, 12, 11)
+    assert CAL.add(at(2026, 12, 10, 17), "2026-12-10").at == at(2026, 12, 11)
+    assert Limit.parse("2026-12-10") == Limit(until=date(2026, 12, 10))
+
+
+def test_a_deadline_that_has_passed_is_due_at_the_end_of_the_day_the_task_opens() -> None:
+    # A report returned to a department after the deadline: due the same day (and late already).
+    due = CAL.add(at(2026, 12, 14, 10), "2026-12-10", working=False)
+    assert due.at == at(2026, 12, 15) and not due.provisional
+
+
+def test_a_deadline_in_a_year_without_calendar_is_provisional_when_counted_in_working_days() -> None:
+    assert CAL.add(at(2026, 12, 1, 10), "2027-01-08").provisional
+    assert not CAL.add(at(2026, 12, 1, 10), "2027-01-08", working=False).provisional
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "2026-13-01"])
+def test_dates_that_do_not_exist_are_refused(text: str) -> None:
+    with pytest.raises(LimitError):
+        Limit.parse(text)
