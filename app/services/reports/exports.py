@@ -20,7 +20,8 @@ CATEGORY_NAMES = {
     "expropriation": "征地拆迁", "medical": "医疗纠纷", "traffic": "道路交通", "environment": "环境污染",
     "other": "其他"}
 SOURCE_NAMES = {"walk_in": "窗口来访", "hotline_12345": "12345热线", "police_110": "110非警务警情",
-                "petition": "信访转办", "grid": "网格员上报", "online": "网上受理"}
+                "petition": "信访转办", "grid": "网格员上报", "online": "网上受理", "centre": "综治中心研判",
+                "superior": "上级交办"}
 DIMENSION_NAMES = {"category": "类别", "group": "承办部门", "source": "来源", "grid": "网格"}
 FIGURE_COLUMNS = [
     ("received", "受理量"), ("closed", "办结量"), ("open", "未办结"), ("overdue_open", "超期未办结"),

@@ -75,7 +75,8 @@ def localise(message: str) -> str:
 _PROCEDURES = {"mediation": "Mediation", "judicial_confirmation": "Judicial confirmation",
                "arbitration": "Arbitration", "reconsideration": "Administrative reconsideration",
                "adjudication": "Administrative adjudication", "litigation": "Litigation", "petition": "Petition",
-               "complaint": "Complaint"}
+               "complaint": "Complaint", "police_mediation": "Police mediation", "joint_mediation": "Joint handling",
+               "department_follow_up": "Department follow-up"}
 
 
 _ROLES = {"intake": "Intake officer", "handler": "Handler or mediator", "supervisor": "Supervisor",
