@@ -60,7 +60,7 @@ def build_department() -> Diagram:
     n("review_report", "task", "userTask", "审核反馈", 1, 640, ext=form(
         "review_report", caseStatus='"handling"', timeLimit='"P2D"'))
     n("gw_review", "gateway", "exclusiveGateway", "采纳？", 1, 780)
-    n("note_return", "task", "scriptTask", "退回重办", 1, 500, dy=0, script="return_count = return_count + 1")
+    n("note_return", "task", "scriptTask", "退回重办", 1, 370, script="return_count = return_count + 1")
     n("department_done", "event", "endEvent", "本部门办结", 1, 900, terminate=True)
     # The escalation ladder: the timer service sends overdue_<task id> to the instance holding the late task
     # (this department's); the non-interrupting boundary event opens a supervision task beside the work.

@@ -59,17 +59,17 @@ def build() -> Diagram:
     n("reopen_referral", "task", "scriptTask", "重新联调（限一次）", 1, 1870, script="reopen_count = reopen_count + 1")
     n("closed", "event", "endEvent", "办结归档", 3, 2000, terminate=True)
     # 民转刑 risk: supervision at once, in parallel with the handling.
-    n("gw_risk_supervise", "gateway", "exclusiveGateway", "", 4, 620)
-    n("supervise_risk", "task", "userTask", "民转刑风险督办", 4, 750, ext=form(
+    n("gw_risk_supervise", "gateway", "exclusiveGateway", "", 4, 1640, dy=-35)
+    n("supervise_risk", "task", "userTask", "民转刑风险督办", 4, 1770, dy=-35, ext=form(
         "supervise_risk", timeLimit='"P1D"'))
-    n("risk_supervised", "event", "endEvent", "风险督办完成", 4, 880)
+    n("risk_supervised", "event", "endEvent", "风险督办完成", 4, 1900, dy=-35)
     # The escalation ladder, as in dispute_case: overdue_<task id> from the timer service opens 督办.
     for watched in STEPS:
         d.boundary(f"overdue_{watched}", "超期督办", watched, message=f"overdue_{watched}")
-    n("gw_supervise", "gateway", "exclusiveGateway", "", 4, 1300)
-    n("supervise", "task", "userTask", "督办", 4, 1430, ext=form("supervise", onComplete="supervision",
+    n("gw_supervise", "gateway", "exclusiveGateway", "", 4, 1060, dy=35)
+    n("supervise", "task", "userTask", "督办", 4, 1190, dy=35, ext=form("supervise", onComplete="supervision",
                                                                timeLimit='"P1D"'))
-    n("supervised", "event", "endEvent", "督办完成", 4, 1560)
+    n("supervised", "event", "endEvent", "督办完成", 4, 1320, dy=35)
 
     f = d.flow
     f("p_start", "referred", "init_referral")
