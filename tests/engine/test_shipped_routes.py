@@ -162,13 +162,14 @@ def test_a_returned_report_goes_back_to_that_department_only_and_the_case_closes
     assert case.names() == [("review_report", "dispatch"), ("review_report", "dispatch")]
     review = next(t for t in case.open() if t.data["department"] == "property")
     assert validate_submission(FORMS["review_report.schema.json"], {"accepted": False}) != []  # a reason is required
-    runner.complete_task(case.workflow, review.id, {"accepted": False, "return_reason": "未说明整改时限"})
+    runner.complete_task(case.workflow, review.id, {"department": "property", "accepted": False,
+                                                    "return_reason": "未说明整改时限"})
     assert case.names() == [("report_instruction", "property"), ("review_report", "dispatch")]
     labour = next(t for t in case.open() if t.bpmn_id == "review_report")
-    runner.complete_task(case.workflow, labour.id, {"accepted": True})
+    runner.complete_task(case.workflow, labour.id, {"department": "labor", "accepted": True})
     assert case.names() == [("report_instruction", "property")] and not runner.is_completed(case.workflow)
     case.work("report_instruction", {"report": "整改于12月8日前完成", "completed_on": "2026-11-30"}, "property")
-    case.work("review_report", {"accepted": True, "review_note": "同意办结"})
+    case.work("review_report", {"department": "property", "accepted": True, "review_note": "同意办结"})
     assert runner.is_completed(case.workflow) and case.data()["instruction_result"] == "accepted"
 
 
@@ -186,5 +187,5 @@ def test_an_overdue_department_task_opens_supervision_in_that_department_only(la
     # The department finishing its work ends its supervision too (its instance ends).
     case.work(late, {"signed": True} if late == "sign_instruction" else {"report": "已办"}, "property")
     if late == "report_instruction":
-        case.work("review_report", {"accepted": True})
+        case.work("review_report", {"department": "property", "accepted": True})
         assert not [t for t in case.open() if t.bpmn_id == "supervise"]
