@@ -24,6 +24,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    # The process it was registered as (a case type: a deployed process whose start event names a form).
+    case_type: Mapped[str] = mapped_column(String(64), index=True, default="dispute_case")
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     request: Mapped[str | None] = mapped_column(Text)

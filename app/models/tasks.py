@@ -23,6 +23,7 @@ class TaskRow(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     case_no: Mapped[str] = mapped_column(String(32))  # denormalized (never changes): inbox rows need no join
+    case_type: Mapped[str] = mapped_column(String(64), default="dispute_case")  # denormalized likewise: filtered by
     bpmn_id: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(200))
     group_name: Mapped[str | None] = mapped_column(String(64))

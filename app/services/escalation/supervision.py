@@ -22,7 +22,7 @@ _TASK = select(_T).where(_T.c.id == bindparam("b_id"))
 
 
 def list_escalations(principal: Principal, *, level: int | None = None, group: str | None = None,
-                     page: int = 1, per_page: int = 50) -> Page:
+                     case_type: str | None = None, page: int = 1, per_page: int = 50) -> Page:
     """Open tasks at warning level or above, most overdue first; with the unresolved incidents (steps that
     failed inside the engine, timers that gave up), most recently seen first."""
     principal.require_role("supervisor")
@@ -34,6 +34,8 @@ def list_escalations(principal: Principal, *, level: int | None = None, group: s
                                   policy.overseen_tasks(principal))
     if group:
         query = query.where(TaskRow.group_name == group)
+    if case_type:
+        query = query.where(TaskRow.case_type == case_type)
     query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.id)
 
     def item(task: TaskRow) -> TaskItem:

@@ -40,7 +40,8 @@ def _load(conn: Session | Connection, principal: Principal, task_id: str) -> Any
 
 
 def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | None = None,
-               case_no: str | None = None, name: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+               case_no: str | None = None, name: str | None = None, case_type: str | None = None,
+               page: int = 1, per_page: int = 50) -> Page:
     if scope not in SCOPES:
         raise ValidationFailed(f"scope must be one of {', '.join(SCOPES)}",
                                [FieldError("scope", Bilingual("必须是以下之一",
@@ -60,6 +61,8 @@ def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | No
         query = query.where(TaskRow.case_no == case_no)
     if name:
         query = query.where(TaskRow.bpmn_id == name)
+    if case_type:
+        query = query.where(TaskRow.case_type == case_type)
     query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
     with db.transaction() as session:
         return paginate(session, query, page, per_page, lambda task: present.task_item_for(principal, task))

@@ -20,17 +20,16 @@ from app.database import db
 from app.errors import Bilingual, EngineFailure, FieldError, FormInvalid, NotFound
 from app.models import Case, TaskRow
 from app.services.intake import duplicates, queries
-from app.services.kernel import audit, definitions, incidents, instances, policy, present, projection
+from app.services.kernel import audit, case_types, definitions, incidents, instances, policy, present, projection
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import CaseDetail, CaseSummary
 from app.states import TaskState
 
-ROUTE_KEY = "dispute_case"
-# The route's registration form, for a version whose start event names none.
-REGISTRATION_FORM = "register_case.schema.json"
-# What the route needs to know at start; personal data (parties) stays out of the process state.
-PROCESS_FIELDS = ("source", "category", "urgency", "amount", "risk_level", "willing_to_mediate")
+# Start-form fields kept on the case row only. The process gets every other field of its start form
+# (for dispute_case: source, category, urgency, amount, risk_level, willing_to_mediate); personal data
+# (parties) and free texts stay out of the process state.
+CASE_ROW_ONLY = frozenset({"title", "description", "request", "parties", "location", "external_id"})
 
 
 def register(principal: Principal, body: Any, received_at: datetime | None = None) -> tuple[CaseSummary, bool]:
@@ -44,27 +43,33 @@ def register(principal: Principal, body: Any, received_at: datetime | None = Non
     if isinstance(body, dict) and RECEIVED_AT in body:
         body = dict(body)
         received_at = _sent_reception_time(principal, body.pop(RECEIVED_AT))
+    case_type: Any = case_types.DEFAULT  # sent as null or anything but a key, it is refused
+    if isinstance(body, dict) and case_types.FIELD in body:
+        body = dict(body)
+        case_type = body.pop(case_types.FIELD)
     try:
-        return _register(principal, body, received_at)
+        return _register(principal, body, case_type, received_at)
     except EngineFailure as failure:
         # The registration's whole transaction rolled back: the incident says which work order it was.
         incidents.record_step_failure(failure, "registering a case", operation=incidents.REGISTER, detail={
-            "source": body.get("source"), "external_id": body.get("external_id"), "actor": principal.username})
+            "source": body.get("source"), "external_id": body.get("external_id"), "actor": principal.username,
+            "case_type": case_type})
         raise
 
 
-def _register(principal: Principal, body: Any, received_at: datetime | None) -> tuple[CaseSummary, bool]:
+def _register(principal: Principal, body: Any, case_type: Any,
+              received_at: datetime | None) -> tuple[CaseSummary, bool]:
     try:
         with db.command() as conn:
-            definition = definitions.latest_definition(conn, ROUTE_KEY)
-            form = definitions.form_of(conn, definition, definition.start_form or REGISTRATION_FORM)
-            errors = form.validate(body, today=clock.today)
+            definition = case_types.definition_of(conn, case_type)
+            form = case_types.start_form(conn, definition)
+            errors = form.validate(body, today=clock.today) or _case_fields_missing(body)
             if errors:
                 raise FormInvalid("the case does not pass the registration form", errors)
             existing = body.get("external_id") and conn.execute(
                 _BY_EXTERNAL, {"b_source": body["source"], "b_external": body["external_id"]}).scalar()
             if not existing:
-                return _create(conn, principal, body, definition, received_at), True
+                return _create(conn, principal, body, definition, form.schema, received_at), True
         return _existing(principal, existing), False
     except IntegrityError:
         # Two feeds raced on the same work order: the other one created it, answer with that.
@@ -75,6 +80,13 @@ def _register(principal: Principal, body: Any, received_at: datetime | None) -> 
 
 
 RECEIVED_AT = "received_at"
+# Every case has these, whichever start form it came through (a start form declares them; designer checks).
+CASE_FIELDS = ("title", "source")
+
+
+def _case_fields_missing(body: dict[str, Any]) -> list[FieldError]:
+    return [FieldError(name, Bilingual("必填", "is required")) for name in CASE_FIELDS
+            if not isinstance(body.get(name), str) or not body[name].strip()]
 
 
 def _sent_reception_time(principal: Principal, value: Any) -> datetime:
@@ -120,14 +132,15 @@ def _find_external(source: str, external_id: str | None) -> int | None:
         return session.execute(_BY_EXTERNAL, {"b_source": source, "b_external": external_id}).scalar()
 
 
-def _create(conn: Connection, principal: Principal, body: dict[str, Any],
-            definition: definitions.DefinitionInfo, received_at: datetime | None) -> CaseSummary:
+def _create(conn: Connection, principal: Principal, body: dict[str, Any], definition: definitions.DefinitionInfo,
+            schema: dict[str, Any], received_at: datetime | None) -> CaseSummary:
     now = clock.now()
     received_at = min(received_at, now) if received_at is not None else now
     location = body.get("location") or {}
     case_no = _next_case_no(conn)
     case_id = queries.insert_case(conn, {
-        "case_no": case_no, "title": body["title"], "description": body["description"],
+        "case_no": case_no, "case_type": definition.key, "title": body["title"],
+        "description": body.get("description") or "",
         "request": body.get("request"), "source": body["source"], "external_id": body.get("external_id"),
         "category": body.get("category"), "urgency": body.get("urgency", "normal"),
         "risk_level": body.get("risk_level"),
@@ -141,14 +154,15 @@ def _create(conn: Connection, principal: Principal, body: dict[str, Any],
     audit.new_chain(case_id)
     queries.insert_parties(conn, [
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
-         "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body["parties"])])
+         "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body.get("parties") or [])])
     duplicates.flag(conn, case_id, body.get("category"), now, received_at)
-    data = {name: body.get(name) for name in PROCESS_FIELDS}
+    data = {name: body.get(name) for name in schema.get("properties", {}) if name not in CASE_ROW_ONLY}
     data.update(case_id=case_id, case_no=case_no, urgency=body.get("urgency", "normal"))
     live = instances.start(conn, definition, data, now)
     registered = audit.entry(actor=principal.username, action="case.registered", case_id=case_id,
                              instance_id=live.id, at=now, detail={
-                                 "case_no": case_no, "source": body["source"], "external_id": body.get("external_id"),
+                                 "case_no": case_no, "case_type": definition.key, "source": body["source"],
+                                 "external_id": body.get("external_id"),
                                  "category": body.get("category"), "process": f"{definition.key}:{definition.version}"})
     outcome = projection.sync(conn, live, case_id, actor=principal.username, entries=[registered], case_no=case_no,
                               now=now)
@@ -166,17 +180,28 @@ def _next_case_no(conn: Connection) -> str:
     return f"ZZ-{year}-{value:06d}"
 
 
-def registration_form() -> dict[str, Any]:
-    """The registration form of the route's latest deployed version (key, schema, UI schema)."""
-    return definitions.start_form(ROUTE_KEY, REGISTRATION_FORM)
+def registration_form(case_type: str | None = None) -> dict[str, Any]:
+    """The start form of a case type's latest deployed version (key, schema, UI schema); the default
+    type's when none is named. 422 for an unknown case type."""
+    with db.transaction() as session:
+        definition = case_types.definition_of(session, case_type or case_types.DEFAULT)
+        form = case_types.start_form(session, definition)
+        return {"key": form.key, "schema": form.schema, "ui_schema": form.ui_schema,
+                "case_type": definition.key, "case_type_name": definition.name}
+
+
+def list_case_types() -> list[dict[str, Any]]:
+    """The case types one may register (GET /case-types)."""
+    return case_types.listing()
 
 
 def list_cases(principal: Principal, *, status: str | None = None, category: str | None = None,
                source: str | None = None, q: str | None = None, overdue: bool | None = None,
-               procedure: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+               procedure: str | None = None, case_type: str | None = None, page: int = 1,
+               per_page: int = 50) -> Page:
     query = select(Case).where(policy.visible_cases(principal))
     for column, value in ((Case.status, status), (Case.category, category), (Case.source, source),
-                          (Case.procedure, procedure)):
+                          (Case.procedure, procedure), (Case.case_type, case_type)):
         if value:
             query = query.where(column == value)
     if q:

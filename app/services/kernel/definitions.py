@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.database import db
 from app.engine.loader import SpecCache
 from app.errors import NotFound, ProcessInvalid
 from app.forms import FormBundle, check_schema_file, compile_validator
@@ -126,11 +125,3 @@ def _form_file(session: Executor, deployment_id: int, name: str, required: bool)
             raise ProcessInvalid(problems)
         _forms[(deployment_id, name)] = cached
     return cached
-
-
-def start_form(key: str, default: str) -> dict[str, Any]:
-    """The start form of the latest version of process `key` (the registration form, for pages)."""
-    with db.transaction() as session:
-        definition = latest_definition(session, key)
-        form = form_of(session, definition, definition.start_form or default)
-        return {"key": form.key, "schema": form.schema, "ui_schema": form.ui_schema}

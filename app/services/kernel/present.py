@@ -59,7 +59,8 @@ def _amount(value: Decimal | None) -> float | None:
 
 def case_summary(case: Case) -> shapes.CaseSummary:
     # Reads queries.CASE_SUMMARY_COLUMNS only: a step's case row carries no more.
-    return {"id": case.id, "case_no": case.case_no, "title": case.title, "source": case.source,
+    return {"id": case.id, "case_no": case.case_no, "case_type": case.case_type, "title": case.title,
+            "source": case.source,
             "external_id": case.external_id, "category": case.category, "urgency": case.urgency,
             "status": case.status, "procedure": case.procedure, "procedure_since": iso(case.procedure_since),
             "handling_group": case.handling_group, "outcome": case.outcome,
@@ -85,7 +86,7 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[shapes.TaskItem],
 
 def task_item(task: Any, case_no: str) -> shapes.TaskItem:
     return {"id": task.id, "name": task.bpmn_id, "title": task.title, "case_id": task.case_id, "case_no": case_no,
-            "group": task.group_name, "assignee": task.assignee, "state": task.state,
+            "case_type": task.case_type, "group": task.group_name, "assignee": task.assignee, "state": task.state,
             "created_at": iso(task.created_at), "due_at": iso(task.due_at),
             "due_provisional": bool(getattr(task, "due_provisional", False)), "completed_at": iso(task.completed_at),
             "escalation_level": task.escalation_level, "form_key": task.form_key}

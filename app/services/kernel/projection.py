@@ -51,7 +51,7 @@ def sync(conn: Connection, live: LiveInstance, case_id: int, *, actor: str, comp
     if cancelled:
         queries.cancel_tasks(conn, sorted(cancelled), now)
     new_tasks = runner.describe(live.workflow, sorted(ready_ids - live.ready_before))
-    opened, rungs = _open_rows(conn, new_tasks, live.id, case_id, case_no, now)
+    opened, rungs = _open_rows(conn, new_tasks, live, case_id, case_no, now)
     queries.cancel_timers_of_tasks(conn, sorted(gone))
     if opened:
         queries.open_tasks(conn, opened)
@@ -77,10 +77,12 @@ def sync(conn: Connection, live: LiveInstance, case_id: int, *, actor: str, comp
     return StepOutcome(case=summary, open_tasks=items, unrecorded=[] if record else entries)
 
 
-def _open_rows(conn: Connection, tasks: list[HumanTask], instance_id: int, case_id: int, case_no: str,
+def _open_rows(conn: Connection, tasks: list[HumanTask], live: LiveInstance, case_id: int, case_no: str,
                now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Inbox rows of newly opened tasks, with their due instants and escalation rungs."""
+    """Inbox rows of newly opened tasks, with their due instants and escalation rungs. A case's type is
+    its process's key (a migration to another version keeps the key)."""
     rows, rungs = [], []
+    instance_id = live.id
     calendar = calendars.current(conn) if any(t.time_limit for t in tasks) else None
     for task in tasks:
         due_at, provisional = None, False
@@ -98,7 +100,8 @@ def _open_rows(conn: Connection, tasks: list[HumanTask], instance_id: int, case_
             rung = ladder["warning"]
             rungs.append(timer_row(instance_id, case_id, task.id, task.bpmn_id, "warning", rung.at, rung.provisional))
         rows.append({"id": task.id, "instance_id": instance_id, "case_id": case_id, "case_no": case_no,
-                     "bpmn_id": task.bpmn_id, "title": task.title, "group_name": task.group, "assignee": None,
+                     "case_type": live.definition.key, "bpmn_id": task.bpmn_id, "title": task.title,
+                     "group_name": task.group, "assignee": None,
                      "state": TaskState.OPEN, "form_key": task.form_key, "created_at": now, "due_at": due_at,
                      "due_provisional": provisional, "time_limit": task.time_limit, "limit_working": task.working_days,
                      "completed_at": None, "completed_by": None, "escalation_level": 0})

@@ -38,9 +38,9 @@ _PI, _T, _C, _TM, _PD = (table_of(ProcessInstance), table_of(TaskRow), table_of(
 # Decision fields of the route (route.md) that the case row mirrors for lists, filters and reports.
 CASE_FIELDS = ("category", "risk_level", "handling_group", "complexity", "outcome", "satisfied", "reopen_count")
 # The columns a case summary reads (statements that return a case for a summary return only these).
-CASE_SUMMARY_COLUMNS = ("id", "case_no", "title", "source", "external_id", "category", "urgency", "status",
-                        "procedure", "procedure_since", "handling_group", "outcome", "received_at", "created_at",
-                        "closed_at")
+CASE_SUMMARY_COLUMNS = ("id", "case_no", "case_type", "title", "source", "external_id", "category", "urgency",
+                        "status", "procedure", "procedure_since", "handling_group", "outcome", "received_at",
+                        "created_at", "closed_at")
 
 # Process instances ---------------------------------------------------------------------------------
 _INSERT_INSTANCE = Prepared(insert(_PI).returning(_PI.c.id))

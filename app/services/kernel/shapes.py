@@ -13,6 +13,7 @@ class TaskItem(TypedDict):
     title: str  # the display name (分流交办)
     case_id: int
     case_no: str
+    case_type: str  # the key of the case's type (its process)
     group: str | None
     assignee: str | None
     state: str  # a TaskState
@@ -44,6 +45,7 @@ class Party(TypedDict):
 class CaseSummary(TypedDict):
     id: int
     case_no: str
+    case_type: str  # the key of its type: the process it was registered as (GET /case-types)
     title: str
     source: str
     external_id: str | None

@@ -51,6 +51,7 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "status": (_TEXT, "a case status"),
     "category": (_TEXT, "a category code"),
     "source": (_TEXT, "a source channel"),
+    "case_type": (_TEXT, "a case type's key (GET /case-types)"),
     "procedure": (_TEXT, "a procedure (mediation, arbitration, litigation, ...)"),
     "from": (_DAY, "first day, inclusive (default: the period ending on `to`)"),
     "to": (_DAY, "last day, inclusive (default: today); a period spans at most 3 years (the weekly analysis "
@@ -79,7 +80,11 @@ def _registration_schema() -> Schema:
     schema.pop("$schema", None)
     _refuse_blank_texts(schema)
     # Beside the form's fields, a feed may send the work order's reception time (app.services.intake.cases).
-    schema.setdefault("properties", {})["received_at"] = {
+    schema.setdefault("properties", {})["case_type"] = {
+        "type": "string", "enum": ["dispute_case"],
+        "description": "the case type (default dispute_case). This schema is dispute_case's start form; another "
+                       "type (GET /case-types) takes the fields of its own start form, and an unknown one is 422"}
+    schema["properties"]["received_at"] = {
         "type": "string", "format": "date-time",
         "pattern": "^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
         "description": "integration accounts only: when the source system received the work order, "

@@ -103,13 +103,16 @@ _GROUP_KEY = {"type": ["string", "null"], "description": "the group's key; null 
 
 _TASK_ITEM = {
     "id": {**TEXT, "description": "the task's own id (a UUID)"}, "name": {**TEXT, "description": "its BPMN id"},
-    "title": TEXT, "case_id": INT, "case_no": TEXT, "group": _nullable(TEXT), "assignee": _nullable(TEXT),
+    "title": TEXT, "case_id": INT, "case_no": TEXT,
+    "case_type": {**TEXT, "description": "the key of the case's type (GET /case-types)"},
+    "group": _nullable(TEXT), "assignee": _nullable(TEXT),
     "state": {"type": "string", "enum": ["open", "completed", "cancelled"]}, "created_at": INSTANT,
     "due_at": _nullable(INSTANT), "due_provisional": BOOL, "completed_at": _nullable(INSTANT),
     "escalation_level": LEVEL, "form_key": _nullable(TEXT)}
 
 _CASE_SUMMARY = {
-    "id": INT, "case_no": TEXT, "title": TEXT, "source": TEXT, "external_id": _nullable(TEXT),
+    "id": INT, "case_no": TEXT, "case_type": {**TEXT, "description": "the key of its type (GET /case-types)"},
+    "title": TEXT, "source": TEXT, "external_id": _nullable(TEXT),
     "category": _nullable(TEXT), "urgency": TEXT, "status": TEXT, "procedure": _nullable(TEXT),
     "procedure_since": _nullable(INSTANT), "handling_group": _nullable(TEXT), "outcome": _nullable(TEXT),
     "received_at": INSTANT, "created_at": INSTANT, "closed_at": _nullable(INSTANT)}
@@ -178,6 +181,12 @@ RESPONSES: dict[str, Schema] = {
                        "database": {"type": "string", "enum": ["ok", "unavailable"]},
                        "scheduler": {"type": "string", "enum": ["running", "stopped"]}, "version": TEXT}),
     "TaskItem": _object(_TASK_ITEM),
+    "CaseType": _object({
+        "key": {**TEXT, "description": "the process key; POST /cases takes it as case_type"},
+        "name": {**TEXT, "description": "the process's name, what people read"},
+        "version": {"type": "integer", "minimum": 1, "description": "the latest deployed version"},
+        "form": {**_object({"key": TEXT, "schema": ANY_OBJECT, "ui_schema": ANY_OBJECT}),
+                 "description": "the start form a registration of this type fills"}}),
     "Task": _object({**_TASK_ITEM,
                      "form": {"oneOf": [{"type": "null"},
                                         _object({"key": TEXT, "schema": ANY_OBJECT, "ui_schema": ANY_OBJECT})],

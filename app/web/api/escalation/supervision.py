@@ -16,13 +16,14 @@ _ACTION = {200: "Done: the task", 403: "Not a supervisor", 404: "Unknown task", 
 @bp.get("/escalations")
 @authenticated
 @doc("Tasks at warning level or above, most overdue first, and the incidents of failed steps and timers",
-     tag="supervision", query=("level", "group", "page", "per_page"),
+     tag="supervision", query=("level", "group", "case_type", "page", "per_page"),
      answer=page_of("Escalation", incidents=array_of("Incident")), links={200: task_links("/items/0/id")},
      responses={200: "A page of late tasks, and the unresolved incidents (at most 100, most recently seen first)",
                 403: "Not a supervisor", 422: "level not 0-3, page or per_page not a number"})
 def list_escalations() -> ResponseReturnValue:
     return jsonify(supervision_service.list_escalations(
         principal(), level=int_arg("level", 0) or None, group=request.args.get("group"),
+        case_type=request.args.get("case_type"),
         page=int_arg("page", 1), per_page=int_arg("per_page", 50)))
 
 

@@ -14,7 +14,8 @@ _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not
 
 @bp.get("/tasks")
 @authenticated
-@doc("Open human tasks (the inbox)", tag="tasks", query=("scope", "overdue", "case_no", "name", "page", "per_page"),
+@doc("Open human tasks (the inbox)", tag="tasks",
+     query=("scope", "overdue", "case_no", "name", "case_type", "page", "per_page"),
      answer=page_of("TaskItem"), links={200: task_links("/items/0/id")},
      responses={200: "A page of open tasks", 403: "scope=all for supervisors only",
                 422: "Unknown scope, page or per_page not a number, overdue not a boolean"})
@@ -22,6 +23,7 @@ def list_tasks() -> ResponseReturnValue:
     return jsonify(task_service.list_tasks(
         principal(), scope=request.args.get("scope", "group"), overdue=bool_arg("overdue"),
         case_no=request.args.get("case_no"), name=request.args.get("name"),
+        case_type=request.args.get("case_type"),
         page=int_arg("page", 1), per_page=int_arg("per_page", 50)))
 
 

@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from app.services.intake import cases as case_service
 from app.services.intake import messages as message_service
 from app.web.api.blueprint import bp
-from app.web.api.schemas import case_links, page_of, ref, task_links
+from app.web.api.schemas import array_of, case_links, page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, created, doc, int_arg, json_body, principal
 
 
@@ -28,14 +28,22 @@ def register_case() -> ResponseReturnValue:
 @authenticated
 @doc("Cases the caller may see, newest first", tag="cases", answer=page_of("CaseSummary"),
      links={200: case_links("/items/0/id")},
-     query=("status", "category", "source", "procedure", "q", "overdue", "page", "per_page"),
+     query=("status", "category", "source", "procedure", "case_type", "q", "overdue", "page", "per_page"),
      responses={200: "A page of cases", 422: "page or per_page not a number, overdue not a boolean"})
 def list_cases() -> ResponseReturnValue:
     args = request.args
     return jsonify(case_service.list_cases(
         principal(), status=args.get("status"), category=args.get("category"), source=args.get("source"),
-        procedure=args.get("procedure"), q=args.get("q"), overdue=bool_arg("overdue"),
+        procedure=args.get("procedure"), case_type=args.get("case_type"), q=args.get("q"), overdue=bool_arg("overdue"),
         page=int_arg("page", 1), per_page=int_arg("per_page", 50)))
+
+
+@bp.get("/case-types")
+@authenticated
+@doc("Case types: every deployed process whose start event names a form, at its latest version",
+     tag="cases", answer=array_of("CaseType"), responses={200: "The case types, dispute_case first"})
+def list_case_types() -> ResponseReturnValue:
+    return jsonify(case_service.list_case_types())
 
 
 @bp.get("/cases/<int:case_id>")
