@@ -40,7 +40,7 @@ def _review(api: Api, case_id: int, department: str, data: dict[str, Any]) -> An
 
 
 def test_an_instruction_opens_one_sign_for_task_per_department(api: Api) -> None:
-    case = _issue(api, departments=["labor", "property", "labor"])
+    case = _issue(api, departments=["labor", "property"])
     assert case["case_type"] == "instruction"
     assert sorted((t["name"], t["group"]) for t in case["active_tasks"]) == [
         ("sign_instruction", "labor"), ("sign_instruction", "property")]
@@ -96,6 +96,7 @@ def test_an_overdue_report_escalates_for_its_department_only(api: Api, frozen_cl
     for group in ("labor", "property"):
         _work(api, case["id"], "sign_instruction", group, {"signed": True})
     _work(api, case["id"], "report_instruction", "labor", {"report": "已按期反馈"})
+    _review(api, case["id"], "labor", {"accepted": True})
     [late] = _open(api, case["id"], "report_instruction")
     assert late["group"] == "property"
     api.post("property1", f"/tasks/{late['id']}/claim")
@@ -112,8 +113,33 @@ def test_an_overdue_report_escalates_for_its_department_only(api: Api, frozen_cl
     assert not [n for n in api.get("labor1", "/notifications")["items"] if n["kind"] == "listed"]
 
 
+def test_an_overdue_review_opens_supervision_in_the_instance_of_that_report_only(api: Api, frozen_clock: Any) -> None:
+    case = _issue(api)
+    for group in ("labor", "property"):
+        _work(api, case["id"], "sign_instruction", group, {"signed": True})
+    _work(api, case["id"], "report_instruction", "labor", {"report": "已反馈"})  # reviewed within 2 working days
+    frozen_clock.set(datetime.fromisoformat("2026-12-02T10:00:00+08:00"))
+    _work(api, case["id"], "report_instruction", "property", {"report": "已反馈"})
+    reviews = {api.get("dispatch1", f"/tasks/{t['id']}")["data"]["department"]: t
+               for t in _open(api, case["id"], "review_report")}
+    assert reviews["labor"]["due_at"] == "2026-12-04T00:00:00+08:00"
+    assert reviews["property"]["due_at"] == "2026-12-05T00:00:00+08:00"
+    # Both instances wait for overdue_review_report; only the late one's opens a supervision task.
+    frozen_clock.set(datetime.fromisoformat(reviews["labor"]["due_at"]) + timedelta(minutes=1))
+    timers.run_once()
+    supervise = [t for t in api.get("supervisor1", "/tasks?scope=group")["items"] if t["case_id"] == case["id"]]
+    assert [t["name"] for t in supervise] == ["supervise"]
+    api.post("supervisor1", f"/tasks/{supervise[0]['id']}/claim")
+    api.post("supervisor1", f"/tasks/{supervise[0]['id']}/complete",
+             json={"data": {"action": "list", "note": "审核超期，挂牌督办"}})
+    levels = {t["id"]: t["escalation_level"] for t in _open(api, case["id"], "review_report")}
+    assert (levels[reviews["labor"]["id"]], levels[reviews["property"]["id"]]) == (3, 0)
+
+
 def test_an_instruction_without_departments_or_deadline_is_refused(api: Api) -> None:
     body = {k: v for k, v in INSTRUCTION.items() if k != "deadline"}
     problem = api.post("intake1", "/cases", 422, json={**body, "departments": []})
     assert {e["field"] for e in problem["errors"]} == {"deadline", "departments"}
-    api.post("intake1", "/cases", 422, json={**INSTRUCTION, "departments": ["nobody"]})
+    for departments in (["nobody"], ["labor", "labor"]):  # a department that is none, or one named twice
+        problem = api.post("intake1", "/cases", 422, json={**INSTRUCTION, "departments": departments})
+        assert [e["field"].split("[")[0] for e in problem["errors"]] == ["departments"]
