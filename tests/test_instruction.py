@@ -143,3 +143,12 @@ def test_an_instruction_without_departments_or_deadline_is_refused(api: Api) -> 
     for departments in (["nobody"], ["labor", "labor"]):  # a department that is none, or one named twice
         problem = api.post("intake1", "/cases", 422, json={**INSTRUCTION, "departments": departments})
         assert [e["field"].split("[")[0] for e in problem["errors"]] == ["departments"]
+
+
+def test_both_shipped_routes_are_offered_as_case_types_with_their_start_forms(api: Api) -> None:
+    types = {t["key"]: t for t in api.get("intake1", "/case-types")}
+    assert {"dispute_case", "police_referral", "instruction"} <= set(types)
+    assert "instruction_department" not in types  # only called, once per department
+    instruction = types["instruction"]["form"]["schema"]
+    assert instruction["properties"]["deadline"]["format"] == "date"
+    assert types["police_referral"]["form"]["schema"]["properties"]["risk_level"]["title"] == "民转刑风险等级"

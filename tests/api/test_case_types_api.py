@@ -35,8 +35,9 @@ def test_a_newly_deployed_process_is_a_case_type_worked_to_its_end_by_its_groups
     deploy_stall_permit(api)
     types = api.get("intake1", "/case-types")
     assert [(t["key"], t["name"], t["version"]) for t in types] == [
-        ("dispute_case", "矛盾纠纷闭环流转", 1), ("stall_permit", "摊位临时占道申请", 1)]
-    stall = types[1]
+        ("dispute_case", "矛盾纠纷闭环流转", 1), ("instruction", "指令流转", 1),
+        ("police_referral", "110非警务警情联调联处", 1), ("stall_permit", "摊位临时占道申请", 1)]
+    stall = types[3]
     assert stall["form"]["schema"]["required"] == ["title", "source", "stall_days"]
     assert stall["form"]["ui_schema"]["ui:order"][0] == "title"
 
