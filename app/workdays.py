@@ -126,6 +126,9 @@ class WorkCalendar:
         provisional = False
         if limit.until is not None:
             end_day = max(limit.until, local.date())
+            if (end_day - local.date()).days > MAX_LIMIT_DAYS:
+                raise LimitError(f"{limit.until.isoformat()} is further away than the longest limit counted "
+                                 f"({MAX_LIMIT_DAYS} days)")
             return Due(self._end_of(end_day), working and not all(
                 self.knows(year) for year in range(local.year, end_day.year + 1)))
         if limit.months:

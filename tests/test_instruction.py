@@ -140,6 +140,8 @@ def test_an_instruction_without_departments_or_deadline_is_refused(api: Api) -> 
     body = {k: v for k, v in INSTRUCTION.items() if k != "deadline"}
     problem = api.post("intake1", "/cases", 422, json={**body, "departments": []})
     assert {e["field"] for e in problem["errors"]} == {"deadline", "departments"}
+    problem = api.post("intake1", "/cases", 422, json={**INSTRUCTION, "deadline": "2226-12-10"})  # a typing error
+    assert [e["field"] for e in problem["errors"]] == ["deadline"]
     for departments in (["nobody"], ["labor", "labor"]):  # a department that is none, or one named twice
         problem = api.post("intake1", "/cases", 422, json={**INSTRUCTION, "departments": departments})
         assert [e["field"].split("[")[0] for e in problem["errors"]] == ["departments"]

@@ -1,10 +1,12 @@
 """Demo users (route.md) and a handful of demo cases at different stages, for `make run`."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from app import clock
 from app.database import db
 from app.models import User
 from app.services.accounts import organisation, users
@@ -60,7 +62,20 @@ DEMO_CASES: tuple[dict[str, Any], ...] = (
                  {"name": "某配送服务公司", "role": "respondent"}]},
     {"title": "物业费争议", "description": "业主以服务不达标为由拒交物业费。", "source": "grid",
      "parties": [{"name": "赵六", "role": "applicant"}, {"name": "某物业公司", "role": "respondent"}]},
+    # The other shipped case types (docs/routes.md): a 110 referral with a high 民转刑 risk, which opens a
+    # supervision task at once, and an instruction to two departments (its deadline is set when seeded).
+    {"case_type": "police_referral", "title": "停车位纠纷双方推搡", "source": "police_110",
+     "external_id": "110-DEMO-0001", "police_station": "城关派出所",
+     "description": "双方因停车位多次争执，今晚发生推搡，一方扬言报复。",
+     "category": "neighbor", "risk_level": "high", "risk_factors": ["threats", "violence", "repeat_calls"],
+     "parties": [{"name": "孙七", "role": "applicant", "phone": "13700137000"}, {"name": "周八", "role": "respondent"}],
+     "location": {"grid": "城关街道-05网格", "address": "和平小区东门"}},
+    {"case_type": "instruction", "title": "岁末年初欠薪隐患专项排查", "source": "superior",
+     "description": "请排查辖区在建工地和物业服务企业欠薪隐患，逐项建立台账，按期反馈。",
+     "departments": ["labor", "property"]},
 )
+# How far ahead of the seeding day the demo instruction is due.
+DEMO_INSTRUCTION_DAYS = 14
 
 
 def seed_directory() -> None:
@@ -89,6 +104,8 @@ def seed_cases() -> int:
     assert intake is not None and dispatcher is not None, "seed the demo users first"
     first, _ = cases.register(intake, DEMO_CASES[0])
     for case in DEMO_CASES[1:]:
+        if case.get("case_type") == "instruction":
+            case = {**case, "deadline": (clock.today() + timedelta(days=DEMO_INSTRUCTION_DAYS)).isoformat()}
         cases.register(intake, case)
     dispatch = next(t for t in first["active_tasks"] if t["name"] == "dispatch")
     tasks.claim(dispatcher, dispatch["id"])

@@ -144,3 +144,8 @@ def test_a_deadline_in_a_year_without_calendar_is_provisional_when_counted_in_wo
 def test_dates_that_do_not_exist_are_refused(text: str) -> None:
     with pytest.raises(LimitError):
         Limit.parse(text)
+
+
+def test_a_deadline_further_away_than_the_longest_limit_is_refused() -> None:
+    with pytest.raises(LimitError):
+        CAL.add(at(2026, 12, 1, 10), "9999-12-31", working=False)
