@@ -5,7 +5,7 @@ import argparse
 import os
 import secrets
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from app import cli_accounts, clock, create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
-from app.services.designer import deployments
+from app.services.designer import deployments, repository
 from app.services.kernel import audit, calendars, timers
 from app.services.kernel.principals import Principal
 from app.services.operations import schema
@@ -35,6 +35,15 @@ def _read_files(paths: list[str]) -> dict[str, bytes]:
             if member.suffix in (".bpmn", ".dmn", ".json"):
                 files[member.name] = member.read_bytes()
     return files
+
+
+def _last_written(paths: list[str]) -> datetime:
+    """When the newest of the files under `paths` was last written (a repository deploy compares it with
+    the designer's latest deployment)."""
+    times = [member.stat().st_mtime for raw in paths for member in
+             (sorted(p for p in Path(raw).iterdir() if p.is_file()) if Path(raw).is_dir() else [Path(raw)])
+             if member.suffix in (".bpmn", ".dmn", ".json")]
+    return datetime.fromtimestamp(max(times, default=0), tz=timezone.utc)
 
 
 def _print_problems(problems: list[Any]) -> None:
@@ -63,13 +72,18 @@ def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     try:
-        deployed, is_new = deployments.deploy(OPERATOR, _read_files(args.files))
+        outcome = repository.deploy(OPERATOR, _read_files(args.files), written_at=_last_written(args.files),
+                                    force=args.force)
     except ProcessInvalid as exc:
         print("not deployed; the files have problems:", file=sys.stderr)
         _print_problems(exc.problems)
         return 1
-    verb = "deployed" if is_new else "unchanged, already deployed as"
-    print(f"{verb}: " + ", ".join(f"{d['key']} v{d['version']}" for d in deployed))
+    # Keeping a designer's newer version is what a repeated `make run` must do: not an error.
+    for note in outcome.notes:
+        print(f"{note.zh}\n{note.en}")
+    if not outcome.notes:
+        verb = "deployed" if outcome.created else "unchanged, already deployed as"
+        print(f"{verb}: " + ", ".join(f"{d['key']} v{d['version']}" for d in outcome.definitions))
     return 0
 
 
@@ -200,8 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate BPMN/DMN/form files (or folders)")
     p.add_argument("files", nargs="+")
     p.set_defaults(run=cmd_validate)
-    p = sub.add_parser("deploy", help="deploy BPMN/DMN/form files (or folders) as new versions")
+    p = sub.add_parser("deploy", help="deploy BPMN/DMN/form files (or folders) as new versions; files identical "
+                       "to a deployed version, or older than a designer's deployment from the pages, deploy nothing")
     p.add_argument("files", nargs="+")
+    p.add_argument("--force", action="store_true", help="deploy even over a newer version a designer deployed from "
+                   "the pages, or as a new version when the files are an older version's (a rollback)")
     p.set_defaults(run=cmd_deploy)
     p = sub.add_parser("demo-seed", help="create the demo users and demo cases")
     p.add_argument("--password", help="password of every demo user (default: CONCORD_DEMO_PASSWORD or random)")

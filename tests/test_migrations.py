@@ -213,3 +213,37 @@ def test_existing_audit_entries_are_chained_in_order_and_the_log_becomes_append_
     create_app({"DATABASE_URL": blank_url, "SECRET_KEY": "test-secret", "TESTING": True})
     assert audit.verify(OPERATOR).intact
     db.dispose()
+
+
+def test_existing_cases_and_tasks_become_dispute_cases_and_deployments_learn_their_origin(blank_url: str) -> None:
+    schema.upgrade(blank_url, "0011")
+    engine = create_engine(blank_url)
+    at = "2026-12-03 00:01:00+00:00" if blank_url.startswith("postgresql") else "2026-12-03 00:01:00.000000"
+    with engine.begin() as conn:
+        for statement in _GAVE_UP[:5]:  # a deployment by an operator, its definition, an instance, a case, a task
+            conn.execute(text(statement), {"at": at, "no": False, "yes": True})
+        conn.execute(text("INSERT INTO deployments (id, content_hash, sources, deployed_by, deployed_at) "
+                          "VALUES (2, 'r', '{}', 'cli', :at)"), {"at": at})
+    engine.dispose()
+
+    schema.upgrade(blank_url, "0012_case_types")
+    engine = create_engine(blank_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT case_type FROM cases")).scalars().all() == ["dispute_case"]
+        assert conn.execute(text("SELECT case_type FROM tasks")).scalars().all() == ["dispute_case"]
+        assert conn.execute(text("SELECT id, origin FROM deployments ORDER BY id")).all() == [
+            (1, "pages"), (2, "repository")]
+    columns = {table: {c["name"]: c for c in inspect(engine).get_columns(table)}
+               for table in ("cases", "tasks", "deployments")}
+    assert not any(columns[t][c]["nullable"] for t, c in (("cases", "case_type"), ("tasks", "case_type"),
+                                                          ("deployments", "origin")))
+    assert "ix_cases_case_type" in {i["name"] for i in inspect(engine).get_indexes("cases")}
+    engine.dispose()
+
+    schema.downgrade(blank_url, "0011")
+    engine = create_engine(blank_url)
+    assert "case_type" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    assert "origin" not in {c["name"] for c in inspect(engine).get_columns("deployments")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tasks")).scalar_one() == 1
+    engine.dispose()

@@ -19,6 +19,9 @@ class Deployment(Base):
     sources: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # file name -> text
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime]
+    # "repository" (concord deploy, as make run does) or "pages" (a designer): a repository deploy never
+    # supersedes a designer's version behind their back (app.services.designer.repository).
+    origin: Mapped[str] = mapped_column(String(16), default="pages")
 
 
 class ProcessDefinition(Base):

@@ -99,3 +99,27 @@ def test_cases_and_inbox_items_are_filtered_by_case_type(api: Api) -> None:
     assert {t["case_type"] for t in everything} == {"dispute_case", "stall_permit"}
     only = api.get("admin1", "/tasks?scope=all&case_type=stall_permit")["items"]
     assert [(t["case_no"], t["name"]) for t in only] == [(stall["case_no"], "review")]
+
+
+def test_reports_group_by_case_type_and_the_exports_name_it(api: Api) -> None:
+    import csv
+    import io
+    deploy_stall_permit(api)
+    api.register()
+    api.register(title="另一起纠纷")
+    stall = api.post("intake1", "/cases", 201, json=APPLICATION)
+    summary = api.get("supervisor1", "/reports/summary?group_by=case_type")
+    assert {item["key"]: item["received"] for item in summary["items"]} == {"dispute_case": 2, "stall_permit": 1}
+    assert summary["total"]["received"] == 3
+
+    headers = api.headers("supervisor1")
+    table = api.client.get("/api/v1/reports/summary.csv?group_by=case_type", headers=headers)
+    rows = list(csv.reader(io.StringIO(table.data.decode("utf-8-sig"))))
+    assert rows[0][0] == "案件类型"
+    assert {row[0]: row[1] for row in rows[1:]} == {
+        "矛盾纠纷闭环流转 (dispute_case)": "2", "摊位临时占道申请 (stall_permit)": "1", "合计": "3"}
+    daily = api.client.get("/api/v1/reports/daily.csv", headers=headers)
+    lines = list(csv.reader(io.StringIO(daily.data.decode("utf-8-sig"))))
+    header = next(row for row in lines if row and row[0] == "案件编号")
+    assert header[1] == "案件类型"
+    assert [stall["case_no"], "摊位临时占道申请"] in [row[:2] for row in lines]

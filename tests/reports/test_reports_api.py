@@ -49,7 +49,7 @@ def test_weekly_analysis_with_trends(api: Any, november: dict[str, int]) -> None
     week = api.get("supervisor1", "/reports/weekly?from=2026-11-08&to=2026-11-14")
     assert week["previous_period"] == {"from": "2026-11-01", "to": "2026-11-07"}
     assert (week["total"]["received"], week["total"]["previous"]["received"]) == (2, 2)
-    assert set(week["dimensions"]) == {"category", "group", "source", "grid"}
+    assert set(week["dimensions"]) == {"category", "group", "source", "grid", "case_type"}
     labor = next(i for i in week["dimensions"]["category"] if i["key"] == "labor")
     assert (labor["received"], labor["previous"]["received"], labor["change"]["received"]) == (1, 0, 1)
     assert [d["received"] for d in week["daily"]] == [0, 0, 1, 0, 1, 0, 0]  # C on 11-10, H on 11-12

@@ -90,26 +90,41 @@ def validate(principal: Principal, files: dict[str, bytes]) -> ValidationReport:
 
 
 def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str, Any]], bool]:
-    """Deploy a new version of every process in `files`. Returns (definitions, created);
-    re-deploying the files of the latest versions creates nothing and returns those versions."""
+    """Deploy a new version of every process in `files` (a designer's act: the pages and the API).
+    Returns (definitions, created); re-deploying the files of the latest versions creates nothing and
+    returns those versions; the files of an older version deploy anew (a rollback)."""
     principal.require_role("designer")
+    report = checked(files)
+    return guarded_store(principal, files, report, bundle_hash(files), PAGES)
+
+
+PAGES, REPOSITORY = "pages", "repository"  # where a deployment came from (Deployment.origin)
+
+
+def checked(files: dict[str, bytes]) -> ValidationReport:
+    """The validation report of files about to be deployed; ProcessInvalid when they have problems."""
     report = _check(files)
     if not report.valid:
         raise ProcessInvalid(report.errors)
+    return report
+
+
+def guarded_store(principal: Principal, files: dict[str, bytes], report: ValidationReport, content_hash: str,
+                  origin: str) -> tuple[list[dict[str, Any]], bool]:
     try:
-        return _store(principal, files, report, _bundle_hash(files))
+        return _store(principal, files, report, content_hash, origin)
     except IntegrityError as exc:  # (key, version) is unique: a concurrent deploy took the number
         raise Conflict("another deployment of the same process finished at the same moment; deploy again") from exc
 
 
 def _store(principal: Principal, files: dict[str, bytes], report: ValidationReport,
-           content_hash: str) -> tuple[list[dict[str, Any]], bool]:
+           content_hash: str, origin: str) -> tuple[list[dict[str, Any]], bool]:
     with db.transaction() as session:
         existing = _latest_with_hash(session, content_hash)
         if existing:
             deployment_id, summaries, created = existing[0].deployment_id, [_summary(d, True) for d in existing], False
         else:
-            deployment_id, inserted = _insert(session, principal, files, report, content_hash)
+            deployment_id, inserted = _insert(session, principal, files, report, content_hash, origin)
             summaries, created = [_summary(d, latest=True) for d in inserted], True
     definitions.remember_forms(deployment_id, report.forms)
     return summaries, created
@@ -130,9 +145,9 @@ def _latest_with_hash(session: Session, content_hash: str) -> list[ProcessDefini
 
 
 def _insert(session: Session, principal: Principal, files: dict[str, bytes], report: ValidationReport,
-            content_hash: str) -> tuple[int, list[ProcessDefinition]]:
+            content_hash: str, origin: str) -> tuple[int, list[ProcessDefinition]]:
     now = clock.now()
-    deployment = Deployment(content_hash=content_hash, deployed_by=principal.username, deployed_at=now,
+    deployment = Deployment(content_hash=content_hash, deployed_by=principal.username, deployed_at=now, origin=origin,
                             sources={name: content.decode("utf-8") for name, content in sorted(files.items())})
     session.add(deployment)
     session.flush()
@@ -148,11 +163,12 @@ def _insert(session: Session, principal: Principal, files: dict[str, bytes], rep
         created.append(definition)
     session.flush()
     audit.record(session, actor=principal.username, action="definitions.deployed",
-                 detail={"files": sorted(files), "processes": [f"{d.key}:{d.version}" for d in created]})
+                 detail={"files": sorted(files), "processes": [f"{d.key}:{d.version}" for d in created],
+                         "origin": origin})
     return deployment.id, created
 
 
-def _bundle_hash(files: dict[str, bytes]) -> str:
+def bundle_hash(files: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.database import db
 from app.errors import NotFound
@@ -63,6 +63,17 @@ def source_file(principal: Principal, key: str, version: int, name: str) -> Sour
     if name not in sources:
         raise NotFound(f"{name!r} is not a file of process {key!r} version {version}")
     return SourceFile(name, sources[name].encode("utf-8"), _media_type(name))
+
+
+def latest_archive(principal: Principal, key: str) -> SourceFile:
+    """The files of the latest deployed version of `key` in one zip: what a designer commits to the
+    repository after deploying from the pages (so that the repository's copy is that version again)."""
+    principal.require_role("designer", "supervisor")
+    with db.transaction() as session:
+        version = session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key))
+    if version is None:
+        raise NotFound(f"process {key!r} has not been deployed")
+    return archive(principal, key, version)
 
 
 def archive(principal: Principal, key: str, version: int) -> SourceFile:

@@ -38,6 +38,7 @@ class Mapping:
     encodings: list[str] = field(default_factory=lambda: ["utf-8-sig", "gb18030"])
     date_formats: list[str] = field(default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {export's label: our code}
+    case_type: str = "dispute_case"  # the case type (a deployed process) the rows are registered as
 
     def column(self, name: str) -> str:
         return self.columns.get(name, name)
@@ -55,13 +56,16 @@ def load(name_or_path: str) -> Mapping:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         mapping = Mapping(name=path.stem, label=data.get("label", path.stem), source=data["source"],
                           columns=dict(data["columns"]), **{k: data[k] for k in
-                                                            ("encodings", "date_formats", "values") if k in data})
+                                                            ("encodings", "date_formats", "values", "case_type")
+                                                            if k in data})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise MappingInvalid(f"{path}: {exc}") from exc
     unknown = sorted(set(mapping.columns) - set(FIELDS))
     missing = [name for name in REQUIRED if name not in mapping.columns]
     problems = ([f"unknown fields {unknown} (known: {', '.join(FIELDS)})"] if unknown else []) + (
         [f"required fields not mapped: {missing}"] if missing else [])
+    if not isinstance(mapping.case_type, str) or not mapping.case_type:
+        problems.append("case_type must be the key of a case type (GET /case-types)")
     if problems:
         raise MappingInvalid(f"{path}: " + "; ".join(problems))
     return mapping
@@ -121,7 +125,8 @@ def to_body(raw: dict[str, Any], mapping: Mapping, zone: ZoneInfo,
     parties = [applicant] + ([{"name": row["respondent_name"], "role": "respondent",
                                "phone": row.get("respondent_phone")}] if row.get("respondent_name") else [])
     # The export's reception time is the case's (registration stamps its own time beside it).
-    body = {"source": mapping.source, "external_id": row["external_id"], "received_at": received,
+    body = {"case_type": mapping.case_type, "source": mapping.source, "external_id": row["external_id"],
+            "received_at": received,
             "title": row["title"], "description": row["description"], "request": row.get("request"),
             "category": row.get("category"), "urgency": row.get("urgency"), "amount": amount,
             "parties": [{k: v for k, v in p.items() if v} for p in parties],

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.database import db
-from app.errors import ConcordError, EngineFailure, FieldError, FormInvalid
+from app.errors import ConcordError, EngineFailure, FieldError, FormInvalid, ValidationFailed
 from app.models import Case
 from app.runtime import settings
 from app.services.intake import cases, import_mapping
@@ -123,6 +123,11 @@ def run(principal: Principal, path: Path, mapping: Mapping, *,
         content = path.read_bytes()
     except OSError as exc:
         raise ImportFileInvalid(f"cannot read {path}: {exc.strerror}") from exc
+    try:  # every row would be refused for it: say it once
+        cases.registration_form(mapping.case_type)
+    except ValidationFailed as exc:
+        raise MappingInvalid(f"mapping {mapping.name}: there is no case type {mapping.case_type!r} "
+                             "(a deployed process whose start event names a form)") from exc
     rows = list(records(decode(content, mapping, path.name), kind, mapping, path.name))
     report = ImportReport(file=str(path), rows=len(rows))
     feed = Principal(f"import:{mapping.name}", f"批量导入（{mapping.label}）", frozenset({"integration"}),

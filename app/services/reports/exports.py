@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from app.services.kernel import directory
+from app.services.kernel import case_types, directory
 
 CATEGORY_NAMES = {
     "family": "婚姻家事", "neighbor": "邻里纠纷", "property_mgmt": "物业纠纷", "labor": "劳动人事争议",
@@ -22,7 +22,7 @@ CATEGORY_NAMES = {
 SOURCE_NAMES = {"walk_in": "窗口来访", "hotline_12345": "12345热线", "police_110": "110非警务警情",
                 "petition": "信访转办", "grid": "网格员上报", "online": "网上受理", "centre": "综治中心研判",
                 "superior": "上级交办"}
-DIMENSION_NAMES = {"category": "类别", "group": "承办部门", "source": "来源", "grid": "网格"}
+DIMENSION_NAMES = {"category": "类别", "group": "承办部门", "source": "来源", "grid": "网格", "case_type": "案件类型"}
 FIGURE_COLUMNS = [
     ("received", "受理量"), ("closed", "办结量"), ("open", "未办结"), ("overdue_open", "超期未办结"),
     ("closed_on_time", "按期办结"), ("resolved", "化解"), ("mediated", "进入调解"), ("agreements", "调解成功"),
@@ -45,6 +45,9 @@ def label(dimension: str | None, key: Any) -> str:
         return "（未填写）" if dimension in ("category", "grid") else "（未分派）"
     if dimension == "group":  # the names the administrators gave the groups
         name = directory.current().label(key)
+        return f"{name} ({key})" if name != key else str(key)
+    if dimension == "case_type":  # the names of the processes
+        name = case_types.name_of(key)
         return f"{name} ({key})" if name != key else str(key)
     names = {"category": CATEGORY_NAMES, "source": SOURCE_NAMES}.get(dimension or "", {})
     return f"{names[key]} ({key})" if key in names else str(key)
@@ -79,9 +82,11 @@ def ranking_tables(result: dict[str, Any]) -> list[Table]:
 
 
 def daily_tables(result: dict[str, Any]) -> list[Table]:
-    new = [("case_no", "案件编号"), ("title", "标题"), ("source", "来源"), ("category", "类别"),
-           ("status", "状态"), ("received_at", "受理时间"), ("created_at", "登记时间")]
-    return [Table(f"{result['date']} 新受理", new, result["new"]["items"]),
+    new = [("case_no", "案件编号"), ("case_type", "案件类型"), ("title", "标题"), ("source", "来源"),
+           ("category", "类别"), ("status", "状态"), ("received_at", "受理时间"), ("created_at", "登记时间")]
+    names = case_types.names()
+    cases = [{**case, "case_type": names.get(case["case_type"], case["case_type"])} for case in result["new"]["items"]]
+    return [Table(f"{result['date']} 新受理", new, cases),
             Table("今日到期", TASK_COLUMNS, _named_groups(result["due_today"]["items"])),
             Table("超期未办", TASK_COLUMNS, _named_groups(result["overdue"]["items"]))]
 

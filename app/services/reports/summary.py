@@ -43,7 +43,8 @@ from app.runtime import settings
 from app.services.kernel import policy
 from app.states import TaskState
 
-GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid"}
+GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid",
+             "case_type": "case_type"}
 COUNTS = ("received", "closed", "resolved", "closed_on_time", "open", "overdue_open", "mediated", "agreements",
           "feedback_visits", "satisfied")
 RATES = {"closure_rate": ("closed", "received"), "on_time_rate": ("closed_on_time", "closed"),

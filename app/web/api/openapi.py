@@ -59,7 +59,7 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "date": (_DAY, "the day (default: today)"),
     "month": ({"type": "string", "pattern": f"^{_YEAR}-(0[1-9]|1[0-2])$"},
               "YYYY-MM (default: the last complete month)"),
-    "group_by": ({"type": "string", "enum": list(GROUPINGS)}, "figures per category, group, source or grid"),
+    "group_by": ({"type": "string", "enum": list(GROUPINGS)}, "figures per category, group, source, grid or case type"),
     "metric": ({"type": "string", "enum": list(METRICS)}, "the figure to chart (default received)"),
 }
 # Parameters whose empty value (?to=, as an HTML form sends an empty field) counts as absent; the others take

@@ -9,11 +9,11 @@ from typing import Any
 from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
 from app.errors import PROCESS_DEFINITION, PROCESS_STATE, Bilingual
-from app.services.kernel import directory
+from app.services.kernel import case_types, directory
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -96,6 +96,15 @@ def kind_label(code: str | None) -> str:
 def group_label(code: str | None) -> str:
     """A group's name as the administrators gave it (its key only for a group nobody has created)."""
     return directory.current().label(code, english=current_language() == "en")
+
+
+def case_type_label(key: str | None) -> str:
+    """A case type's name (its process's own name), read once per request: lists show it on every row."""
+    if not key:
+        return "—"
+    if "case_type_names" not in g:
+        g.case_type_names = case_types.names()
+    return str(g.case_type_names.get(key, key))
 
 
 def procedure_label(code: str | None) -> str:

@@ -19,6 +19,7 @@ from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
 from app.web import problems
 from app.web.ui.i18n import (
+    case_type_label,
     current_language,
     element_label,
     group_label,
@@ -171,6 +172,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
                                  level_class=level_class, localise=localise, current_language=current_language,
                                  group_label=group_label, procedure_label=procedure_label, role_label=role_label,
+                                 case_type_label=case_type_label,
                                  kind_label=kind_label, incident_label=incident_label, element_label=element_label)
     app.jinja_env.filters.update(group_label=group_label, role_label=role_label)
     for code in (400, 403, 404, 405, 413):

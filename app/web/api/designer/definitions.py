@@ -83,6 +83,16 @@ def get_resource(key: str, version: int, name: str) -> ResponseReturnValue:
     return attachment(definition_sources.source_file(principal(), key, version, name))
 
 
+@bp.get("/process-definitions/<key>/files.zip")
+@authenticated
+@doc("Every file of the latest deployed version in one zip archive, to commit to the repository",
+     tag="process-definitions", media=("application/zip",), download=True,
+     responses={200: "The zip archive ({key}-v{version}.zip)", 403: "Designers and supervisors only",
+                404: "The process has not been deployed"})
+def get_latest_files_zip(key: str) -> ResponseReturnValue:
+    return attachment(definition_sources.latest_archive(principal(), key))
+
+
 @bp.get("/process-definitions/<key>/<int:version>/resources.zip")
 @authenticated
 @doc("Every file of a version in one zip archive", tag="process-definitions", media=("application/zip",),

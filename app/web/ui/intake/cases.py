@@ -20,14 +20,23 @@ from app.web.ui.support import login_required, principal, roles_required
 @login_required
 @roles_required("intake")
 def register() -> ResponseReturnValue:
-    form = case_service.registration_form()
+    """The case type chooser (every deployed case type, by name) and the chosen type's start form, drawn by
+    the form renderer; `?case_type=` keeps the choice."""
+    case_types = case_service.list_case_types()
+    chosen = next((t for t in case_types if t["key"] == request.args.get("case_type")), None)
+    if chosen is None:
+        if request.args.get("case_type"):
+            flash(gettext("There is no case type %(key)s; choose one of the list.",
+                          key=request.args["case_type"][:64]), "error")
+        chosen = case_types[0]  # the default type comes first
+    form = chosen["form"]
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         data, parse_errors = parse(form["schema"], request.form)
         try:
-            case, is_new = case_service.register(principal(), data)
+            case, is_new = case_service.register(principal(), {**data, "case_type": chosen["key"]})
         except ValidationFailed as exc:
             problems = exc.errors if isinstance(exc, FormInvalid) else []
             errors = {e.field: localise(e.message) for e in problems}
@@ -43,7 +52,8 @@ def register() -> ResponseReturnValue:
     fields = build(form["schema"], form["ui_schema"], data, errors)
     general = [message for path, message in errors.items() if path == "" or path not in _names(fields)]
     return render_template("intake/register.html", fields=fields, errors=errors, general=general,
-                           form_title=form["schema"].get("title")), status
+                           form_title=form["schema"].get("title"), case_types=case_types,
+                           chosen=chosen["key"]), status
 
 
 def _names(fields: list[Field]) -> set[str]:
@@ -65,7 +75,10 @@ def case(case_id: int) -> ResponseReturnValue:
                                                stylesheet=False)
     except NotFound:  # a case must still show when its diagram cannot be drawn
         diagram = None
-    form = case_service.registration_form()
+    try:  # the codes of its own type's start form (a type no longer deployed as one: the default's)
+        form = case_service.registration_form(detail["case_type"])
+    except ValidationFailed:
+        form = case_service.registration_form()
     return render_template("intake/case.html", case=detail, diagram=diagram, labels=_enum_labels(form["schema"]))
 
 
@@ -85,5 +98,6 @@ def search() -> ResponseReturnValue:
     overdue = {"true": True, "false": False}.get(args.get("overdue", ""))
     page = case_service.list_cases(principal(), q=args.get("q") or None, status=args.get("status") or None,
                                    category=args.get("category") or None, overdue=overdue,
+                                   case_type=args.get("case_type") or None,
                                    page=args.get("page", 1, type=int), per_page=50)
-    return render_template("intake/cases.html", page=page, args=args)
+    return render_template("intake/cases.html", page=page, args=args, case_types=case_service.list_case_types())
