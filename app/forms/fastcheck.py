@@ -193,6 +193,28 @@ def _if(argument: Any, schema: dict[str, Any], checker: Any) -> Test:
     return lambda value: then(value) if condition(value) else otherwise(value)
 
 
+def _canonical(value: Any) -> Any:
+    """A hashable stand-in equal for exactly the values jsonschema's equality calls equal: booleans are
+    not numbers, 1 is 1.0, arrays and objects compare item by item."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, numbers.Number):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("array", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((key, _canonical(item)) for key, item in value.items()))
+    return (type(value).__name__, value)
+
+
+def _unique(argument: Any, _schema: dict[str, Any], _checker: Any) -> Test:
+    if not isinstance(argument, bool):
+        raise Unsupported("uniqueItems")
+    if not argument:
+        return lambda value: True
+    return lambda value: not isinstance(value, list) or len({_canonical(item) for item in value}) == len(value)
+
+
 def _not(argument: Any, _schema: dict[str, Any], checker: Any) -> Test:
     test = _compile(argument, checker)
     return lambda value: not test(value)
@@ -207,5 +229,5 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any], Any], Test]] = {
     "required": _required, "properties": _properties, "additionalProperties": _additional, "items": _items,
     "minItems": lambda argument, _s, _c: _size(argument, list, at_least=True),
     "maxItems": lambda argument, _s, _c: _size(argument, list, at_least=False),
-    "contains": _contains, "if": _if, "not": _not,
+    "contains": _contains, "if": _if, "not": _not, "uniqueItems": _unique,
 }

@@ -101,6 +101,10 @@ def test_the_compiled_test_agrees_with_jsonschema_on_valid_and_broken_submission
     ({"if": {"required": ["a"]}, "then": {"required": ["b"]}, "else": {"required": ["c"]}}, {"c": 1}, True),
     ({"properties": {"a": False}}, {"a": 1}, False), ({"additionalProperties": False}, {"a": 1}, False),
     ({"pattern": "^[0-9]+$"}, "12a", False), ({"minimum": 0}, -0.5, False), ({"maximum": 3}, "9", True),
+    ({"uniqueItems": True}, ["a", "b", "a"], False), ({"uniqueItems": True}, [1, True], True),
+    ({"uniqueItems": True}, [1, 1.0], False), ({"uniqueItems": True}, [{"a": [1]}, {"a": [1.0]}], False),
+    ({"uniqueItems": True}, [[0], [False]], True), ({"uniqueItems": True}, "aa", True),
+    ({"uniqueItems": False}, ["a", "a"], True),
 ])
 def test_the_compiled_test_keeps_jsonschema_semantics_at_the_edges(schema: Any, instance: Any, valid: bool) -> None:
     test = compile_test(schema, checker)
