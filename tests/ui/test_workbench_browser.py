@@ -1,0 +1,77 @@
+"""The designer workbench in a real browser: open the deployed route, change a task's time limit in the
+properties panel, see the problems of a broken form marked, save, validate and deploy — under the pages'
+strict Content-Security-Policy (any violation fails the test, see test_browser.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.ui.test_browser import _login, _no_policy_violations, _shot, chromium, server  # noqa: F401
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _open_workbench(chromium: Any, server: str) -> Any:  # noqa: F811
+    page = _login(chromium, server, "designer1")
+    page.goto(f"{server}/designer")
+    page.select_option("select[name=process_key]", "dispute_case")
+    page.click("button[value=edit]")
+    page.wait_for_selector(".djs-container [data-element-id=sign_for]")
+    return page
+
+
+def _click_connection(page: Any, element_id: str) -> None:
+    """A flow's hit area is its stroke: click a point on it (its bounding box's middle may lie off the line)."""
+    x, y = page.locator(f".djs-container [data-element-id={element_id}] .djs-hit").evaluate(
+        """(line) => { const length = line.getTotalLength(); const p = line.getPointAtLength(length / 2);
+                       const m = line.getScreenCTM();
+                       return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f]; }""")
+    page.mouse.click(x, y)
+
+
+def test_designer_sets_a_time_limit_in_the_panel_validates_and_deploys(chromium: Any, server: str,  # noqa: F811
+                                                                       api: Api) -> None:
+    page = _open_workbench(chromium, server)
+    page.click(".djs-container [data-element-id=sign_for] .djs-hit")
+    limit = page.locator("[data-role=panel] input[name=timeLimit]")
+    assert limit.input_value() == "P1D"
+    limit.fill("P3D")
+    assert page.text_content("[data-role=limit-explanation]") == "3 个工作日"
+    limit.press("Tab")  # change: written to the diagram
+    assert "未保存" in page.text_content("[data-role=status]")
+    _shot(page, "designer-workbench")
+    page.once("dialog", lambda dialog: dialog.accept())  # "new cases will use the new version"
+    page.click("button[data-action=deploy]")
+    page.wait_for_url(f"{server}/designer")
+    assert "dispute_case" in page.text_content("main")
+    latest = [d for d in api.get("designer1", "/process-definitions") if d["key"] == "dispute_case"][0]
+    assert latest["version"] == 2
+    bpmn = api.client.get("/api/v1/process-definitions/dispute_case/2/resources/dispute_case.bpmn",
+                          headers=api.headers("designer1")).get_data(as_text=True)
+    sign_for = bpmn[bpmn.index('id="sign_for"'):]
+    sign_for = sign_for[:sign_for.index("</bpmn:userTask>")]
+    assert 'name="timeLimit" value="&#34;P3D&#34;"' in sign_for or 'value="&quot;P3D&quot;"' in sign_for
+
+
+def test_problems_are_listed_and_a_click_selects_the_element(chromium: Any, server: str) -> None:  # noqa: F811
+    page = _open_workbench(chromium, server)
+    page.click(".djs-container [data-element-id=dispatch] .djs-hit")
+    page.fill("[data-role=panel] input[name=timeLimit]", "three days")
+    assert "不是 ISO 8601 时长" in page.text_content("[data-role=limit-explanation]")
+    # A condition that does not parse is refused by the server's check before it reaches the diagram.
+    _click_connection(page, "f_reopen")
+    condition = page.locator("[data-role=panel] textarea[name=condition]")
+    condition.fill("not satisfied and and reopen_count")
+    condition.press("Tab")
+    page.wait_for_selector("[data-role=panel] .wb-bad")
+    # A form with an unknown type: the whole draft is invalid, the problem names the file.
+    page.click("[data-file='dispatch.schema.json']")
+    page.once("dialog", lambda dialog: dialog.accept())
+    schema = page.locator(".wb-json textarea").first
+    schema.fill('{"type": "objekt", "properties": {}}')
+    page.click("button[data-action=validate]")
+    page.wait_for_selector(".wb-problem.error")
+    assert "dispatch.schema.json" in page.text_content("[data-role=problems]")
+    assert "问题" in page.text_content("[data-role=status]")
