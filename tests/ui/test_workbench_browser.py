@@ -75,3 +75,28 @@ def test_problems_are_listed_and_a_click_selects_the_element(chromium: Any, serv
     page.wait_for_selector(".wb-problem.error")
     assert "dispatch.schema.json" in page.text_content("[data-role=problems]")
     assert "问题" in page.text_content("[data-role=status]")
+
+
+def test_a_comparison_tells_each_change_and_fits_the_page(chromium: Any, server: str, api: Api) -> None:  # noqa: F811
+    draft = api.post("designer1", "/designer/drafts", 201, json={"process_key": "dispute_case"})
+    bpmn = draft["files"]["dispute_case.bpmn"]
+    start = bpmn.index('id="sign_for"')
+    end = bpmn.index("</bpmn:userTask>", start)
+    changed = bpmn[:start] + bpmn[start:end].replace("&quot;P1D&quot;", "&quot;P3D&quot;") + bpmn[end:]
+    api.call("PUT", "designer1", f"/designer/drafts/{draft['id']}/files/dispute_case.bpmn", json={"text": changed})
+    api.post("designer1", f"/designer/drafts/{draft['id']}/deploy", 201)
+    page = _login(chromium, server, "designer1")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{server}/designer/dispute_case/compare?from=1&to=2")
+    row = page.locator("tr.change[data-element-id=sign_for] tr[data-property=timeLimit]")
+    assert row.locator("td.old").inner_text() == '"P1D"' and row.locator("td.new").inner_text() == '"P3D"'
+    assert not page.locator("tr.change[data-element-id=sign_for] .xml-pair").is_visible()  # raw XML on request
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    # the changed task is scrolled into the middle of each diagram's box
+    for side in range(2):
+        box = page.locator(".side-by-side section").nth(side).locator(".svg-box")
+        task = box.locator("[data-element-id=sign_for] .shape").first.bounding_box()
+        frame = box.bounding_box()
+        assert frame["x"] <= task["x"] and task["x"] + task["width"] <= frame["x"] + frame["width"]
+        assert frame["y"] <= task["y"] and task["y"] + task["height"] <= frame["y"] + frame["height"]
+    _shot(page, "designer-compare")

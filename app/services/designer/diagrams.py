@@ -114,7 +114,9 @@ def compare_versions(principal: Principal, key: str, before: int, after: int, *,
              if c.change != "removed"}
     return {"key": key, "before": before, "after": after,
             "changes": [{"element_id": c.element_id, "kind": c.kind, "name": c.name, "change": c.change,
-                         "before": c.before, "after": c.after} for c in changes],
+                         "before": c.before, "after": c.after,
+                         "properties": [{"property": name, "before": old, "after": new}
+                                        for name, old, new in c.properties]} for c in changes],
             "before_svg": _render(old_source, key, marks=left, id_prefix="before", stylesheet=stylesheet),
             "after_svg": _render(new_source, key, marks=right, id_prefix="after", stylesheet=stylesheet)}
 

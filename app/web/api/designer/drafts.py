@@ -14,23 +14,28 @@ from app.web.api.schemas import array_of, ref
 from app.web.api.support import authenticated, created, doc, json_body, no_content, principal
 
 _DESIGNER = {403: "Designers only"}
+_FILE_NAME = {"name": {"type": "string", "pattern": r"^[^/\\\x00-\x1f]{1,195}\.(bpmn|dmn|json)$",
+                       "description": "a file name ending in .bpmn, .dmn or .json"}}
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
+    """A text field: absent is None (unless required); present, it must be text (null included)."""
+    if name not in body and not required:
         return None
+    value = body.get(name)
     if not isinstance(value, str):
         raise ValidationFailed.of_field(name, f"{name} 须为文本", f"{name} must be a string")
     return value
 
 
 def _int(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
+    if name not in body:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed.of_field(name, f"{name} 须为整数", f"{name} must be an integer")
+    value = body.get(name)
+    if isinstance(value, float) and value.is_integer():  # 3.0 is an integer to JSON
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationFailed.of_field(name, f"{name} 须为正整数", f"{name} must be a whole number from 1")
     return value
 
 
@@ -76,7 +81,7 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
 @bp.delete("/designer/drafts/<int:draft_id>")
 @authenticated
 @doc("Discard a draft", tag="designer-workbench", responses={204: "Discarded", 404: "Not one of my drafts",
-                                                             **_DESIGNER})
+                                                             422: "A malformed revision", **_DESIGNER})
 def discard_draft(draft_id: int) -> ResponseReturnValue:
     draft_service.discard(principal(), draft_id)
     return no_content()
@@ -85,7 +90,7 @@ def discard_draft(draft_id: int) -> ResponseReturnValue:
 @bp.put("/designer/drafts/<int:draft_id>/files/<name>")
 @authenticated
 @doc("Save one file of a draft (If-Match: the revision the editor loaded)", tag="designer-workbench",
-     body="DraftFile", answer=ref("DraftSummary"), query=("revision",),
+     body="DraftFile", answer=ref("DraftSummary"), query=("revision",), path=_FILE_NAME,
      responses={200: "Saved; the answer carries the new revision", 404: "Not one of my drafts",
                 409: "The draft changed since that revision", 422: "A name not ending in .bpmn, .dmn or .json, "
                 "or a file too large", **_DESIGNER})
@@ -98,8 +103,9 @@ def put_draft_file(draft_id: int, name: str) -> ResponseReturnValue:
 @bp.delete("/designer/drafts/<int:draft_id>/files/<name>")
 @authenticated
 @doc("Remove one file from a draft", tag="designer-workbench", answer=ref("DraftSummary"), query=("revision",),
+     path=_FILE_NAME,
      responses={200: "Removed", 404: "Not one of my drafts, or no such file", 409: "The draft changed since "
-                "that revision", **_DESIGNER})
+                "that revision", 422: "A malformed revision", **_DESIGNER})
 def delete_draft_file(draft_id: int, name: str) -> ResponseReturnValue:
     return jsonify(draft_service.delete_file(principal(), draft_id, name, _revision()))
 
@@ -107,7 +113,8 @@ def delete_draft_file(draft_id: int, name: str) -> ResponseReturnValue:
 @bp.post("/designer/drafts/<int:draft_id>/validate")
 @authenticated
 @doc("Validate a draft's files as a deployment would", tag="designer-workbench", answer=ref("ValidationReport"),
-     responses={200: "The report, problems with file, line and element", 404: "Not one of my drafts", **_DESIGNER})
+     responses={200: "The report, problems with file, line and element", 404: "Not one of my drafts",
+                **_DESIGNER})
 def validate_draft(draft_id: int) -> ResponseReturnValue:
     report = draft_service.validate(principal(), draft_id)
     return jsonify({"valid": report.valid, "errors": _problems(report.errors), "warnings": _problems(report.warnings)})
@@ -127,7 +134,8 @@ def deploy_draft(draft_id: int) -> ResponseReturnValue:
 @bp.post("/designer/check")
 @authenticated
 @doc("Check a script or condition as the engine would parse it", tag="designer-workbench", body="TextCheck",
-     answer=ref("TextChecked"), responses={200: "ok, or the reason it would be refused", **_DESIGNER})
+     answer=ref("TextChecked"), responses={200: "ok, or the reason it would be refused",
+                                           422: "text missing, or kind not script or expression", **_DESIGNER})
 def check_text() -> ResponseReturnValue:
     body = json_body()
     text = _text(body, "text", required=True)
