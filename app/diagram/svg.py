@@ -26,6 +26,13 @@ _COLOURS = {"": ("#22303c", "#ffffff"), "done": ("#2e7d32", "#e8f5e9"), "active"
             "changed": ("#b26a00", "#fff8e1")}
 _TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\uffef]|[^\s\u2e80-\u9fff\uf900-\uffef]+|\s+")
 _CONTAINERS = ("participant", "lane", "group")
+_SUBPROCESSES = ("subProcess", "transaction", "adHocSubProcess")
+_DATA = ("dataObjectReference", "dataStoreReference", "dataObject", "dataInput", "dataOutput")
+
+
+def _is_expanded(shape: Shape) -> bool:
+    """Drawn as a frame around its content (behind it), not as a box with a "+"."""
+    return shape.expanded and (shape.kind in _SUBPROCESSES or shape.kind == "callActivity")
 
 
 def _stylesheet(scope: str) -> str:
@@ -43,6 +50,8 @@ def _stylesheet(scope: str) -> str:
         f"{scope} .line{{fill:none;stroke:#22303c;stroke-width:1.5}}",
         f"{scope} .thick{{stroke-width:4}}",
         f"{scope} .dashed{{stroke-dasharray:6 3}}",
+        f"{scope} .dotted{{stroke-dasharray:2 3}}",
+        f"{scope} .flap{{fill:none;stroke:#fff;stroke-width:1.2}}",
         f"{scope} .label-bg{{fill:#fff;fill-opacity:.85;stroke:none}}",
     ]
     for mark in MARKS:
@@ -127,8 +136,8 @@ def _container(layer: etree._Element, shape: Shape, mark: str) -> None:
 
 def _activity(g: etree._Element, shape: Shape) -> None:
     b = shape.bounds
-    expanded = shape.kind in ("subProcess", "transaction", "adHocSubProcess") and shape.expanded
-    classes = "shape thick" if shape.kind == "callActivity" else "shape"
+    expanded = _is_expanded(shape)
+    classes = "shape thick" if shape.kind == "callActivity" else "shape dotted" if shape.triggered else "shape"
     _sub(g, "rect", x=b.x, y=b.y, width=b.width, height=b.height, rx=10, class_=classes,
          fill_opacity="0.6" if expanded else None)
     if shape.kind == "transaction":
@@ -138,10 +147,12 @@ def _activity(g: etree._Element, shape: Shape) -> None:
         _label(g, shape.name, b.x + 10, b.y + 4, b.width - 20, anchor="start")
         return
     bottom: list[str] = []
-    if shape.kind in ("subProcess", "transaction", "adHocSubProcess"):
-        bottom.append("collapsed")
     if shape.loop:
         bottom.append(shape.loop)
+    if shape.kind in _SUBPROCESSES or shape.kind == "callActivity":
+        bottom.append("collapsed")
+    if shape.compensation:
+        bottom.append("compensation")
     icons.bottom_markers(g, bottom, b.cx, b.y + b.height - 16)
     _label(g, shape.name, b.cx, 0, b.width - 12, centre_y=b.cy + (2 if bottom else 0))
 
@@ -178,7 +189,8 @@ def _artifact(g: etree._Element, shape: Shape) -> None:
     elif shape.kind == "dataStoreReference":
         icons.data_store(g, b)
     else:
-        icons.data_object(g, b)
+        direction = {"dataInput": "input", "dataOutput": "output"}.get(shape.kind)
+        icons.data_object(g, b, direction=direction, collection=shape.collection)
 
 
 def _external_label(layer: etree._Element, shape: Shape, mark: str) -> None:
@@ -253,15 +265,14 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
         if shape.kind in _CONTAINERS:
             _container(containers, shape, mark)
             continue
-        expanded = shape.kind in ("subProcess", "transaction", "adHocSubProcess") and shape.expanded
-        g = _group(containers if expanded else shapes, shape.element_id, shape.kind, mark, shape.name)
+        g = _group(containers if _is_expanded(shape) else shapes, shape.element_id, shape.kind, mark, shape.name)
         if shape.kind.endswith("Event"):
             _event(g, shape)
             _external_label(labels, shape, mark)
         elif shape.kind.endswith("Gateway"):
             _gateway(g, shape)
             _external_label(labels, shape, mark)
-        elif shape.kind in ("textAnnotation", "dataObjectReference", "dataStoreReference", "dataObject"):
+        elif shape.kind == "textAnnotation" or shape.kind in _DATA:
             _artifact(g, shape)
             if shape.kind != "textAnnotation":
                 _external_label(labels, shape, mark)
