@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from lxml import etree
 
@@ -202,13 +202,16 @@ def _external_label(layer: etree._Element, shape: Shape, mark: str) -> None:
     _label(g, shape.name, box.cx, box.y, max(box.width, 90))
 
 
-def _flow_marks(diagram: Diagram, marks: Mapping[str, str]) -> dict[str, str]:
-    """Flows inherit `done` when both ends were reached; explicit marks win."""
+def _flow_marks(diagram: Diagram, marks: Mapping[str, str],
+                taken: Collection[tuple[str, str]] | None) -> dict[str, str]:
+    """Flows are `done` when the case went along them: with `taken` (the engine's (from, to) pairs), those
+    flows only; without it, every flow between two reached elements. Explicit marks win."""
     result = dict(marks)
     for edge in diagram.edges:
         if edge.element_id in result or edge.kind != "sequenceFlow":
             continue
-        if marks.get(edge.source or "") == "done" and marks.get(edge.target or "") in ("done", "active"):
+        reached = marks.get(edge.source or "") == "done" and marks.get(edge.target or "") in ("done", "active")
+        if reached and (taken is None or (edge.source, edge.target) in taken):
             result[edge.element_id] = "done"
     return result
 
@@ -242,9 +245,9 @@ def _edge(layer: etree._Element, labels: etree._Element, edge: Edge, mark: str, 
 
 
 def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix: str = "bpmn",
-         title: str | None = None, stylesheet: bool = True) -> str:
+         title: str | None = None, stylesheet: bool = True, taken: Collection[tuple[str, str]] | None = None) -> str:
     marks = {k: v for k, v in (marks or {}).items() if v in MARKS}
-    flow_marks = _flow_marks(diagram, marks)
+    flow_marks = _flow_marks(diagram, marks, taken)
     box = diagram.extent()
     x, y = box.x - MARGIN, box.y - MARGIN
     width, height = box.width + 2 * MARGIN, box.height + 2 * MARGIN
@@ -284,7 +287,8 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
 
 
 def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Mapping[str, str] | None = None,
-               id_prefix: str = "bpmn", title: str | None = None, stylesheet: bool = True) -> str:
+               id_prefix: str = "bpmn", title: str | None = None, stylesheet: bool = True,
+               taken: Collection[tuple[str, str]] | None = None) -> str:
     """The SVG of the diagram showing `process_id` in the BPMN `source`; raises DiagramError.
 
     `id_prefix` names the diagram's root and its arrowheads (several diagrams on one page need distinct
@@ -292,4 +296,4 @@ def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Map
     if not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix):
         raise ValueError("id_prefix must be a plain identifier")
     return draw(load_diagram(source, process_id), marks=marks, id_prefix=id_prefix, title=title,
-                stylesheet=stylesheet)
+                stylesheet=stylesheet, taken=taken)

@@ -55,6 +55,7 @@ def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn",
             title = case.case_no
             workflow, info = instances.read(session, case.process_instance_id)
             completed, active = runner.element_states(workflow)
+            taken = runner.taken_transitions(workflow)
             _, source = _bpmn_source(session, info.deployment_id, info.key)
     except EngineFailure as failure:  # the case's stored state does not load: an incident, as for a step
         incidents.record_step_failure(failure, f"drawing case {case_id}", operation=incidents.DIAGRAM,
@@ -63,7 +64,7 @@ def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn",
     marks = {element: "done" for element in completed}
     marks.update({element: "active" for element in active})
     return _render(source, info.key, marks=marks, id_prefix=id_prefix, title=f"{title} {info.key} v{info.version}",
-                   stylesheet=stylesheet)
+                   stylesheet=stylesheet, taken=taken)
 
 
 def _definition(session: Session, key: str, version: int) -> ProcessDefinition:
