@@ -1,6 +1,7 @@
 """Read a BPMN file's diagram interchange into plain shapes and edges, joined to their semantic elements."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -42,6 +43,8 @@ class Shape:
     triggered: bool = False  # an event subprocess (triggeredByEvent): drawn with a dotted border
     compensation: bool = False  # isForCompensation: the rewind marker
     collection: bool = False  # a data object (or input/output) holding a list
+    fill: str | None = None  # the modeler's colours (BPMN DI colour extensions), when it set any
+    stroke: str | None = None
 
 
 @dataclass
@@ -146,6 +149,25 @@ def _loop(element: etree._Element) -> str | None:
     return None
 
 
+# Colours as modelers write them on the DI: the OMG's non-normative extension and bpmn.io's own.
+_COLOUR_ATTRIBUTES = {
+    "fill": ("{http://www.omg.org/spec/BPMN/non-normative/color/1.0}background-color",
+             "{http://bpmn.io/schema/bpmn/biocolor/1.0}fill"),
+    "stroke": ("{http://www.omg.org/spec/BPMN/non-normative/color/1.0}border-color",
+               "{http://bpmn.io/schema/bpmn/biocolor/1.0}stroke"),
+}
+_COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|rgba?\([0-9., %]{5,40}\)|[a-zA-Z]{3,20})$")
+
+
+def _colour(node: etree._Element, which: str) -> str | None:
+    """A colour the file gives for the shape, only in a form that cannot smuggle anything into the SVG."""
+    for attribute in _COLOUR_ATTRIBUTES[which]:
+        value = (node.get(attribute) or "").strip()
+        if value and _COLOUR.match(value):
+            return value
+    return None
+
+
 def _category_value(group: etree._Element) -> str:
     """A group's label is the value of the category value it references (groups have no name)."""
     reference = group.get("categoryValueRef")
@@ -184,7 +206,8 @@ def _shape(node: etree._Element, element: etree._Element | None, element_id: str
     shape = Shape(element_id, kind, name, bounds, label=label,
                   horizontal=node.get("isHorizontal", "true") != "false",
                   expanded=node.get("isExpanded") == "true",
-                  marker_visible=node.get("isMarkerVisible") == "true")
+                  marker_visible=node.get("isMarkerVisible") == "true",
+                  fill=_colour(node, "fill"), stroke=_colour(node, "stroke"))
     if element is not None and kind.endswith("Event"):
         shape.event, _ = _event_details(element)
         shape.interrupting = (element.get("cancelActivity", "true") != "false"

@@ -39,7 +39,10 @@ def _stylesheet(scope: str) -> str:
     rules = [
         f"{scope} text{{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
         f"Arial,sans-serif;font-size:{FONT_SIZE:g}px;fill:#1f2933}}",
-        f"{scope} .shape{{fill:#fff;stroke:#22303c;stroke-width:1.5}}",
+        # a shape's own colours (set by the modeler, as SVG attributes) show unless a mark paints it
+        f"{scope} .shape{{stroke-width:1.5}}",
+        f"{scope} .shape:not([fill]){{fill:#fff}}",
+        f"{scope} .shape:not([stroke]){{stroke:#22303c}}",
         f"{scope} .container{{fill:none;stroke:#22303c;stroke-width:1.5}}",
         f"{scope} .head{{fill:#f3f5f7;stroke:#22303c;stroke-width:1.5}}",
         f"{scope} .flow{{fill:none;stroke:#22303c;stroke-width:1.5;stroke-linejoin:round}}",
@@ -193,6 +196,14 @@ def _artifact(g: etree._Element, shape: Shape) -> None:
         icons.data_object(g, b, direction=direction, collection=shape.collection)
 
 
+def _own_colours(g: etree._Element, shape: Shape) -> None:
+    outline = next((child for child in g if "shape" in (child.get("class") or "").split()), None)
+    if outline is not None:
+        for attribute, value in (("fill", shape.fill), ("stroke", shape.stroke)):
+            if value:
+                outline.set(attribute, value)
+
+
 def _external_label(layer: etree._Element, shape: Shape, mark: str) -> None:
     if not shape.name:
         return
@@ -281,6 +292,7 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
                 _external_label(labels, shape, mark)
         else:
             _activity(g, shape)
+        _own_colours(g, shape)
     for edge in diagram.edges:
         _edge(edges, labels, edge, flow_marks.get(edge.element_id, ""), id_prefix)
     return etree.tostring(root, encoding="unicode")

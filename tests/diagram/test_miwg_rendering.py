@@ -91,3 +91,15 @@ def test_text_annotations_keep_their_line_breaks() -> None:
     svg = etree.fromstring(render_svg(source).encode("utf-8"))
     [note] = _element(svg, "textAnnotation")
     assert [t.text for t in note.findall(f"{S}text")] == ["First line", "second line"]
+
+
+def test_the_modelers_colours_are_kept() -> None:
+    svg = _svg("C.3.0")
+    start = svg.xpath("//s:g[@data-element-id='_cc9778bd-edd8-4df2-ba15-56c310f90e62']/s:circle", namespaces=NS)[0]
+    assert (start.get("fill"), start.get("stroke")) == ("#6db700", "#000000")
+    source = (MIWG / "C.3.0.bpmn").read_text(encoding="utf-8").replace(
+        'color:background-color="#6db700"', 'color:background-color="red;}svg{display:none"', 1)
+    hostile = etree.fromstring(render_svg(source).encode("utf-8"))
+    start = hostile.xpath("//s:g[@data-element-id='_cc9778bd-edd8-4df2-ba15-56c310f90e62']/s:circle",
+                          namespaces=NS)[0]
+    assert start.get("fill") is None  # anything but a plain colour is ignored
