@@ -100,3 +100,18 @@ def test_a_comparison_tells_each_change_and_fits_the_page(chromium: Any, server:
         assert frame["x"] <= task["x"] and task["x"] + task["width"] <= frame["x"] + frame["width"]
         assert frame["y"] <= task["y"] and task["y"] + task["height"] <= frame["y"] + frame["height"]
     _shot(page, "designer-compare")
+
+
+def test_uploaded_files_open_in_the_workbench_without_picking_them_again(chromium: Any, server: str,  # noqa: F811
+                                                                         tmp_path: Any) -> None:
+    from app.config import PROJECT_ROOT
+
+    page = _login(chromium, server, "designer1")
+    page.goto(f"{server}/designer")
+    broken = tmp_path / "dispute_case.bpmn"
+    source = (PROJECT_ROOT / "processes" / "dispute_case.bpmn").read_text(encoding="utf-8")
+    broken.write_text(source.replace(">not category<", ">not (category<", 1), encoding="utf-8")
+    page.set_input_files("input[name=files]", [str(broken)])
+    page.click("button[value=workbench]")
+    page.wait_for_selector(".djs-container [data-element-id=f_unclassified]", state="attached")
+    assert page.locator("[data-role=files] [data-file='dispute_case.bpmn']").count() == 1

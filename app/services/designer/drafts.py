@@ -77,10 +77,12 @@ def _deployed_files(session: Session, key: str, version: int | None) -> tuple[st
 
 def create_draft(principal: Principal, *, title: str | None = None, process_key: str | None = None,
                  version: int | None = None, new_key: str | None = None,
-                 new_name: str | None = None) -> dict[str, Any]:
-    """From a deployed version (`process_key`, optional `version`: the latest by default), or a new case
-    type's template (`new_key`, `new_name`)."""
+                 new_name: str | None = None, files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """From a deployed version (`process_key`, optional `version`: the latest by default), a new case
+    type's template (`new_key`, `new_name`), or uploaded `files` (UTF-8 text)."""
     principal.require_role("designer")
+    if files is not None:
+        return _store_new(principal, title or "、".join(sorted(files))[:200], None, _texts(files))
     if (process_key is None) == (new_key is None):
         raise ValidationFailed.of_field("process_key", "请选择一个已部署的流程，或为新流程填写标识",
                                         "name a deployed process to start from, or a key for a new process")
@@ -89,15 +91,33 @@ def create_draft(principal: Principal, *, title: str | None = None, process_key:
                                         "流程标识须以小写字母开头，只含小写字母、数字和下划线（2–40 个字符）",
                                         "a process key starts with a lower-case letter and has 2-40 lower-case "
                                         "letters, digits or underscores")
+    if new_key is not None:
+        return _store_new(principal, (title or new_name or new_key)[:200], None,
+                          templates.new_case_type(new_key, new_name or new_key))
+    assert process_key is not None
+    with db.transaction() as session:
+        based_on, sources, default_title = _deployed_files(session, process_key, version)
+    return _store_new(principal, (title or default_title)[:200], based_on, sources)
+
+
+def _texts(files: dict[str, bytes]) -> dict[str, str]:
+    if len(files) > MAX_FILES:
+        raise ValidationFailed.of_field("files", f"一个草稿最多 {MAX_FILES} 个文件",
+                                        f"a draft holds at most {MAX_FILES} files")
+    texts = {}
+    for name, content in files.items():
+        _check_name(name)
+        try:
+            texts[name] = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed.of_field("files", f"{name} 不是 UTF-8 文本", f"{name} is not UTF-8 text") from exc
+    return texts
+
+
+def _store_new(principal: Principal, title: str, based_on: str | None, files: dict[str, str]) -> dict[str, Any]:
     now = clock.now()
     with db.transaction() as session:
-        if process_key is not None:
-            based_on, files, default_title = _deployed_files(session, process_key, version)
-        else:
-            assert new_key is not None
-            based_on, files = None, templates.new_case_type(new_key, new_name or new_key)
-            default_title = new_name or new_key
-        draft = DesignerDraft(owner=principal.username, title=(title or default_title)[:200], based_on=based_on,
+        draft = DesignerDraft(owner=principal.username, title=title, based_on=based_on,
                               files=files, revision=1, created_at=now, updated_at=now)
         session.add(draft)
         session.flush()

@@ -57,6 +57,10 @@ def upload() -> ResponseReturnValue:
     if not files:
         flash(gettext("Choose one or more .bpmn, .dmn or form .json files."), "error")
         return redirect(url_for("ui.designer"))
+    if request.form.get("action") == "workbench":
+        # the uploaded files as a draft: fixing them needs no second pick of the same files
+        draft = draft_service.create_draft(principal(), files=files)
+        return redirect(url_for("ui.workbench", draft_id=draft["id"]))
     report = definition_service.validate(principal(), files)
     if report.valid and request.form.get("action") == "deploy":
         try:
