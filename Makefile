@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install bench screenshots clean
+.PHONY: run test install bench screenshots frontend clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install
 
 bench: install
 	$(BIN)/python bench/lifecycle.py
+
+# The designer workbench's editors (bpmn-js, dmn-js) from the pinned lock; the output is committed.
+frontend:
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts && node build.mjs
 
 screenshots: install
 	$(BIN)/python tools/screenshots.py

@@ -1,4 +1,5 @@
-"""Compare the elements of two versions of a process: added, removed and changed, with their XML."""
+"""Compare the elements of two versions of a process: added, removed and changed, each change told
+property by property (old → new) as a person reads it, with the XML kept for who asks for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +21,42 @@ class ElementChange:
     change: str  # added, removed, changed
     before: str | None = None
     after: str | None = None
+    properties: tuple[tuple[str, str | None, str | None], ...] = ()  # (property, old, new) of a change
+
+
+def readable_properties(xml: str) -> dict[str, str]:
+    """An element's own XML as named values: its attributes (but the id), each Concord property by its
+    name (timeLimit, candidateGroups, ...), and the text of its parts by their path (script,
+    conditionExpression, timerEventDefinition/timeDuration, postScript)."""
+    if not xml:
+        return {}
+    element = etree.fromstring(xml)
+    values = {name: value for name, value in element.attrib.items() if name != "id"}
+    for node in element.iter():
+        if node is element or not isinstance(node.tag, str):
+            continue
+        name = etree.QName(node).localname
+        if name == "property" and node.get("name"):
+            values[node.get("name", "")] = node.get("value", "")
+            continue
+        if name in ("properties", "extensionElements"):
+            continue
+        text = (node.text or "").strip()
+        path = "/".join(etree.QName(n).localname for n in reversed(list(node.iterancestors()))
+                        if n is not element and etree.QName(n).localname != "extensionElements")
+        key = f"{path}/{name}" if path else name
+        for attribute, value in node.attrib.items():
+            if attribute != "id":
+                values[f"{key}@{etree.QName(attribute).localname}"] = value
+        if text:
+            values[key] = text
+    return values
+
+
+def property_changes(before: str, after: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    old, new = readable_properties(before), readable_properties(after)
+    return tuple((name, old.get(name), new.get(name)) for name in sorted(set(old) | set(new))
+                 if old.get(name) != new.get(name))
 
 
 def _own_xml(element: etree._Element) -> str:
@@ -60,5 +97,6 @@ def diff_elements(before: dict[str, tuple[str, str, str]],
         elif new is None and old is not None:
             changes.append(ElementChange(element_id, old[0], old[1], "removed", before=old[2]))
         elif old is not None and new is not None and old[2] != new[2]:
-            changes.append(ElementChange(element_id, new[0], new[1] or old[1], "changed", before=old[2], after=new[2]))
+            changes.append(ElementChange(element_id, new[0], new[1] or old[1], "changed", before=old[2], after=new[2],
+                                         properties=property_changes(old[2], new[2])))
     return changes

@@ -25,8 +25,10 @@ def node(parent: etree._Element, tag: str, **attrs: object) -> etree._Element:
 
 def _envelope(g: etree._Element, x: float, y: float, w: float, h: float, filled: bool) -> None:
     node(g, "rect", x=x, y=y, width=w, height=h, class_="ink" if filled else "line", fill=None if filled else "#fff")
+    # A filled (throwing) envelope keeps its flap: a white line of its own class, which no stylesheet
+    # rule for lines (nor a mark's colour) paints over.
     node(g, "path", d=f"M{x:.1f},{y:.1f} L{x + w / 2:.1f},{y + h * 0.55:.1f} L{x + w:.1f},{y:.1f}",
-         class_="line", stroke="#fff" if filled else None)
+         class_="flap" if filled else "line")
 
 
 def task_icon(g: etree._Element, kind: str, x: float, y: float) -> None:
@@ -63,6 +65,9 @@ def bottom_markers(g: etree._Element, markers: list[str], cx: float, top: float)
         elif marker == "sequential":
             node(g, "path", d=f"M{x + 1:.1f},{top + 3:.1f} h12 M{x + 1:.1f},{top + 7:.1f} h12 "
                               f"M{x + 1:.1f},{top + 11:.1f} h12", class_="line", stroke_width="2")
+        elif marker == "compensation":
+            node(g, "path", d=f"M{x + 7:.1f},{top + 2:.1f} l-6,5 l6,5 z M{x + 13:.1f},{top + 2:.1f} l-6,5 l6,5 z",
+                 class_="line")
         elif marker == "standard":
             node(g, "path", d=f"M{x + 4:.1f},{top + 12:.1f} a6,6 0 1 1 6,0 m0,0 l1,-4 m-1,4 l-4,-1", class_="line")
         x += 18
@@ -139,11 +144,21 @@ def gateway_marker(g: etree._Element, kind: str, cx: float, cy: float, size: flo
         node(g, "polygon", points=_regular_polygon(cx, cy, 7 * s, 5), class_="line")
 
 
-def data_object(g: etree._Element, b: Bounds) -> None:
+def data_object(g: etree._Element, b: Bounds, *, direction: str | None = None, collection: bool = False) -> None:
+    """A data object; `direction` "input" (a white arrow) or "output" (a black one) for a process's data
+    inputs and outputs, `collection` the three bars of a list."""
     fold = min(10.0, b.width / 3)
     node(g, "path", class_="shape", d=(f"M{b.x:.1f},{b.y:.1f} h{b.width - fold:.1f} l{fold:.1f},{fold:.1f} "
                                        f"v{b.height - fold:.1f} h{-b.width:.1f} z"))
     node(g, "path", class_="line", d=f"M{b.x + b.width - fold:.1f},{b.y:.1f} v{fold:.1f} h{fold:.1f}")
+    if direction:
+        x, y = b.x + 4, b.y + 4
+        node(g, "path", d=f"M{x:.1f},{y + 3:.1f} h6 v-3 l6,5 l-6,5 v-3 h-6 z",
+             class_="ink" if direction == "output" else "line", fill=None if direction == "output" else "#fff")
+    if collection:
+        top = b.y + b.height - 12
+        node(g, "path", d=f"M{b.cx - 4:.1f},{top:.1f} v9 M{b.cx:.1f},{top:.1f} v9 M{b.cx + 4:.1f},{top:.1f} v9",
+             class_="line", stroke_width="2")
 
 
 def data_store(g: etree._Element, b: Bounds) -> None:
@@ -174,11 +189,12 @@ def markers(defs: etree._Element, prefix: str, colours: Mapping[str, str]) -> No
     """Arrowheads per colour: SVG 1.1 markers do not take their colour from the line they end."""
     for mark, colour in colours.items():
         suffix = f"-{mark}" if mark else ""
+        # 20 user units for 20 of the view box: an arrowhead 10 px long and wide, as modelers draw it.
         arrow = node(defs, "marker", id=f"{prefix}-arrow{suffix}", viewBox="0 0 20 20", refX="11", refY="10",
-                     markerWidth="10", markerHeight="10", orient="auto", markerUnits="userSpaceOnUse")
+                     markerWidth="20", markerHeight="20", orient="auto", markerUnits="userSpaceOnUse")
         node(arrow, "path", d="M1,5 L11,10 L1,15 Z", fill=colour, stroke=colour, stroke_width="1")
         opened = node(defs, "marker", id=f"{prefix}-open{suffix}", viewBox="0 0 20 20", refX="10", refY="10",
-                      markerWidth="12", markerHeight="12", orient="auto", markerUnits="userSpaceOnUse")
+                      markerWidth="20", markerHeight="20", orient="auto", markerUnits="userSpaceOnUse")
         node(opened, "path", d="M1,4 L10,10 L1,16", fill="none", stroke=colour, stroke_width="1.5")
         circle = node(defs, "marker", id=f"{prefix}-circle{suffix}", viewBox="0 0 20 20", refX="6", refY="10",
                       markerWidth="10", markerHeight="10", orient="auto", markerUnits="userSpaceOnUse")

@@ -1,6 +1,7 @@
 """Read a BPMN file's diagram interchange into plain shapes and edges, joined to their semantic elements."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -39,6 +40,11 @@ class Shape:
     interrupting: bool = True
     throwing: bool = False
     loop: str | None = None  # "parallel", "sequential" or "standard"
+    triggered: bool = False  # an event subprocess (triggeredByEvent): drawn with a dotted border
+    compensation: bool = False  # isForCompensation: the rewind marker
+    collection: bool = False  # a data object (or input/output) holding a list
+    fill: str | None = None  # the modeler's colours (BPMN DI colour extensions), when it set any
+    stroke: str | None = None
 
 
 @dataclass
@@ -143,6 +149,47 @@ def _loop(element: etree._Element) -> str | None:
     return None
 
 
+# Colours as modelers write them on the DI: the OMG's non-normative extension and bpmn.io's own.
+_COLOUR_ATTRIBUTES = {
+    "fill": ("{http://www.omg.org/spec/BPMN/non-normative/color/1.0}background-color",
+             "{http://bpmn.io/schema/bpmn/biocolor/1.0}fill"),
+    "stroke": ("{http://www.omg.org/spec/BPMN/non-normative/color/1.0}border-color",
+               "{http://bpmn.io/schema/bpmn/biocolor/1.0}stroke"),
+}
+_COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|rgba?\([0-9., %]{5,40}\)|[a-zA-Z]{3,20})$")
+
+
+def _colour(node: etree._Element, which: str) -> str | None:
+    """A colour the file gives for the shape, only in a form that cannot smuggle anything into the SVG."""
+    for attribute in _COLOUR_ATTRIBUTES[which]:
+        value = (node.get(attribute) or "").strip()
+        if value and _COLOUR.match(value):
+            return value
+    return None
+
+
+def _category_value(group: etree._Element) -> str:
+    """A group's label is the value of the category value it references (groups have no name)."""
+    reference = group.get("categoryValueRef")
+    if not reference:
+        return group.get("name") or ""
+    root = group.getroottree().getroot()
+    for value in root.iter(f"{{{BPMN}}}categoryValue"):
+        if value.get("id") == reference:
+            return value.get("value") or ""
+    return ""
+
+
+def _is_collection(element: etree._Element) -> bool:
+    if element.get("isCollection") == "true":
+        return True
+    if local(element) == "dataObjectReference" and element.get("dataObjectRef"):
+        root = element.getroottree().getroot()
+        return any(obj.get("isCollection") == "true" for obj in root.iter(f"{{{BPMN}}}dataObject")
+                   if obj.get("id") == element.get("dataObjectRef"))
+    return False
+
+
 def _shape(node: etree._Element, element: etree._Element | None, element_id: str) -> Shape | None:
     bounds = _bounds(node.find("dc:Bounds", NS))
     if bounds is None:
@@ -150,12 +197,17 @@ def _shape(node: etree._Element, element: etree._Element | None, element_id: str
     kind = local(element) if element is not None else "unknown"
     name = (element.get("name") or "") if element is not None else ""
     if kind == "textAnnotation" and element is not None:
-        name = "".join(element.findtext("bpmn:text", default="", namespaces=NS).split("\n")).strip()
+        # the annotator's line breaks are kept (wrap() breaks each paragraph on its own)
+        name = "\n".join(line.strip() for line in
+                         element.findtext("bpmn:text", default="", namespaces=NS).strip().splitlines())
+    if kind == "group" and element is not None:
+        name = _category_value(element)
     label = _bounds(node.find("bpmndi:BPMNLabel/dc:Bounds", NS))
     shape = Shape(element_id, kind, name, bounds, label=label,
                   horizontal=node.get("isHorizontal", "true") != "false",
                   expanded=node.get("isExpanded") == "true",
-                  marker_visible=node.get("isMarkerVisible") == "true")
+                  marker_visible=node.get("isMarkerVisible") == "true",
+                  fill=_colour(node, "fill"), stroke=_colour(node, "stroke"))
     if element is not None and kind.endswith("Event"):
         shape.event, _ = _event_details(element)
         shape.interrupting = (element.get("cancelActivity", "true") != "false"
@@ -163,6 +215,9 @@ def _shape(node: etree._Element, element: etree._Element | None, element_id: str
         shape.throwing = kind in ("endEvent", "intermediateThrowEvent")
     if element is not None:
         shape.loop = _loop(element)
+        shape.triggered = element.get("triggeredByEvent") == "true"
+        shape.compensation = element.get("isForCompensation") == "true"
+        shape.collection = _is_collection(element)
         if kind == "subProcess" and node.get("isExpanded") is None:
             shape.expanded = bounds.width > 200 or bounds.height > 150
     return shape

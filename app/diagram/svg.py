@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from lxml import etree
 
@@ -26,13 +26,23 @@ _COLOURS = {"": ("#22303c", "#ffffff"), "done": ("#2e7d32", "#e8f5e9"), "active"
             "changed": ("#b26a00", "#fff8e1")}
 _TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\uffef]|[^\s\u2e80-\u9fff\uf900-\uffef]+|\s+")
 _CONTAINERS = ("participant", "lane", "group")
+_SUBPROCESSES = ("subProcess", "transaction", "adHocSubProcess")
+_DATA = ("dataObjectReference", "dataStoreReference", "dataObject", "dataInput", "dataOutput")
+
+
+def _is_expanded(shape: Shape) -> bool:
+    """Drawn as a frame around its content (behind it), not as a box with a "+"."""
+    return shape.expanded and (shape.kind in _SUBPROCESSES or shape.kind == "callActivity")
 
 
 def _stylesheet(scope: str) -> str:
     rules = [
         f"{scope} text{{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
         f"Arial,sans-serif;font-size:{FONT_SIZE:g}px;fill:#1f2933}}",
-        f"{scope} .shape{{fill:#fff;stroke:#22303c;stroke-width:1.5}}",
+        # a shape's own colours (set by the modeler, as SVG attributes) show unless a mark paints it
+        f"{scope} .shape{{stroke-width:1.5}}",
+        f"{scope} .shape:not([fill]){{fill:#fff}}",
+        f"{scope} .shape:not([stroke]){{stroke:#22303c}}",
         f"{scope} .container{{fill:none;stroke:#22303c;stroke-width:1.5}}",
         f"{scope} .head{{fill:#f3f5f7;stroke:#22303c;stroke-width:1.5}}",
         f"{scope} .flow{{fill:none;stroke:#22303c;stroke-width:1.5;stroke-linejoin:round}}",
@@ -43,6 +53,8 @@ def _stylesheet(scope: str) -> str:
         f"{scope} .line{{fill:none;stroke:#22303c;stroke-width:1.5}}",
         f"{scope} .thick{{stroke-width:4}}",
         f"{scope} .dashed{{stroke-dasharray:6 3}}",
+        f"{scope} .dotted{{stroke-dasharray:2 3}}",
+        f"{scope} .flap{{fill:none;stroke:#fff;stroke-width:1.2}}",
         f"{scope} .label-bg{{fill:#fff;fill-opacity:.85;stroke:none}}",
     ]
     for mark in MARKS:
@@ -127,8 +139,8 @@ def _container(layer: etree._Element, shape: Shape, mark: str) -> None:
 
 def _activity(g: etree._Element, shape: Shape) -> None:
     b = shape.bounds
-    expanded = shape.kind in ("subProcess", "transaction", "adHocSubProcess") and shape.expanded
-    classes = "shape thick" if shape.kind == "callActivity" else "shape"
+    expanded = _is_expanded(shape)
+    classes = "shape thick" if shape.kind == "callActivity" else "shape dotted" if shape.triggered else "shape"
     _sub(g, "rect", x=b.x, y=b.y, width=b.width, height=b.height, rx=10, class_=classes,
          fill_opacity="0.6" if expanded else None)
     if shape.kind == "transaction":
@@ -138,10 +150,12 @@ def _activity(g: etree._Element, shape: Shape) -> None:
         _label(g, shape.name, b.x + 10, b.y + 4, b.width - 20, anchor="start")
         return
     bottom: list[str] = []
-    if shape.kind in ("subProcess", "transaction", "adHocSubProcess"):
-        bottom.append("collapsed")
     if shape.loop:
         bottom.append(shape.loop)
+    if shape.kind in _SUBPROCESSES or shape.kind == "callActivity":
+        bottom.append("collapsed")
+    if shape.compensation:
+        bottom.append("compensation")
     icons.bottom_markers(g, bottom, b.cx, b.y + b.height - 16)
     _label(g, shape.name, b.cx, 0, b.width - 12, centre_y=b.cy + (2 if bottom else 0))
 
@@ -178,7 +192,16 @@ def _artifact(g: etree._Element, shape: Shape) -> None:
     elif shape.kind == "dataStoreReference":
         icons.data_store(g, b)
     else:
-        icons.data_object(g, b)
+        direction = {"dataInput": "input", "dataOutput": "output"}.get(shape.kind)
+        icons.data_object(g, b, direction=direction, collection=shape.collection)
+
+
+def _own_colours(g: etree._Element, shape: Shape) -> None:
+    outline = next((child for child in g if "shape" in (child.get("class") or "").split()), None)
+    if outline is not None:
+        for attribute, value in (("fill", shape.fill), ("stroke", shape.stroke)):
+            if value:
+                outline.set(attribute, value)
 
 
 def _external_label(layer: etree._Element, shape: Shape, mark: str) -> None:
@@ -190,13 +213,16 @@ def _external_label(layer: etree._Element, shape: Shape, mark: str) -> None:
     _label(g, shape.name, box.cx, box.y, max(box.width, 90))
 
 
-def _flow_marks(diagram: Diagram, marks: Mapping[str, str]) -> dict[str, str]:
-    """Flows inherit `done` when both ends were reached; explicit marks win."""
+def _flow_marks(diagram: Diagram, marks: Mapping[str, str],
+                taken: Collection[tuple[str, str]] | None) -> dict[str, str]:
+    """Flows are `done` when the case went along them: with `taken` (the engine's (from, to) pairs), those
+    flows only; without it, every flow between two reached elements. Explicit marks win."""
     result = dict(marks)
     for edge in diagram.edges:
         if edge.element_id in result or edge.kind != "sequenceFlow":
             continue
-        if marks.get(edge.source or "") == "done" and marks.get(edge.target or "") in ("done", "active"):
+        reached = marks.get(edge.source or "") == "done" and marks.get(edge.target or "") in ("done", "active")
+        if reached and (taken is None or (edge.source, edge.target) in taken):
             result[edge.element_id] = "done"
     return result
 
@@ -230,9 +256,9 @@ def _edge(layer: etree._Element, labels: etree._Element, edge: Edge, mark: str, 
 
 
 def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix: str = "bpmn",
-         title: str | None = None, stylesheet: bool = True) -> str:
+         title: str | None = None, stylesheet: bool = True, taken: Collection[tuple[str, str]] | None = None) -> str:
     marks = {k: v for k, v in (marks or {}).items() if v in MARKS}
-    flow_marks = _flow_marks(diagram, marks)
+    flow_marks = _flow_marks(diagram, marks, taken)
     box = diagram.extent()
     x, y = box.x - MARGIN, box.y - MARGIN
     width, height = box.width + 2 * MARGIN, box.height + 2 * MARGIN
@@ -253,27 +279,28 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
         if shape.kind in _CONTAINERS:
             _container(containers, shape, mark)
             continue
-        expanded = shape.kind in ("subProcess", "transaction", "adHocSubProcess") and shape.expanded
-        g = _group(containers if expanded else shapes, shape.element_id, shape.kind, mark, shape.name)
+        g = _group(containers if _is_expanded(shape) else shapes, shape.element_id, shape.kind, mark, shape.name)
         if shape.kind.endswith("Event"):
             _event(g, shape)
             _external_label(labels, shape, mark)
         elif shape.kind.endswith("Gateway"):
             _gateway(g, shape)
             _external_label(labels, shape, mark)
-        elif shape.kind in ("textAnnotation", "dataObjectReference", "dataStoreReference", "dataObject"):
+        elif shape.kind == "textAnnotation" or shape.kind in _DATA:
             _artifact(g, shape)
             if shape.kind != "textAnnotation":
                 _external_label(labels, shape, mark)
         else:
             _activity(g, shape)
+        _own_colours(g, shape)
     for edge in diagram.edges:
         _edge(edges, labels, edge, flow_marks.get(edge.element_id, ""), id_prefix)
     return etree.tostring(root, encoding="unicode")
 
 
 def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Mapping[str, str] | None = None,
-               id_prefix: str = "bpmn", title: str | None = None, stylesheet: bool = True) -> str:
+               id_prefix: str = "bpmn", title: str | None = None, stylesheet: bool = True,
+               taken: Collection[tuple[str, str]] | None = None) -> str:
     """The SVG of the diagram showing `process_id` in the BPMN `source`; raises DiagramError.
 
     `id_prefix` names the diagram's root and its arrowheads (several diagrams on one page need distinct
@@ -281,4 +308,4 @@ def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Map
     if not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix):
         raise ValueError("id_prefix must be a plain identifier")
     return draw(load_diagram(source, process_id), marks=marks, id_prefix=id_prefix, title=title,
-                stylesheet=stylesheet)
+                stylesheet=stylesheet, taken=taken)

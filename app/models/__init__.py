@@ -3,7 +3,7 @@ from app.models.audit import SYSTEM_CHAIN, AuditEntry, AuditHead
 from app.models.base import Base, table_of
 from app.models.calendars import CalendarYear
 from app.models.cases import Case, Counter, Party
-from app.models.definitions import Deployment, ProcessDefinition
+from app.models.definitions import Deployment, DesignerDraft, ProcessDefinition
 from app.models.directory import Centre, Group, IntegrationKey, LoginFailure
 from app.models.duplicates import PossibleDuplicate
 from app.models.incidents import Incident
@@ -14,6 +14,7 @@ from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
 __all__ = ["SYSTEM_CHAIN", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment",
-           "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification", "Party",
+           "DesignerDraft", "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification",
+           "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]

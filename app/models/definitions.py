@@ -42,3 +42,19 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime]
 
+
+
+class DesignerDraft(Base):
+    """A designer's work in progress: a set of files edited in the browser, kept on the server until it is
+    deployed or discarded. Only its owner sees it; officers never do (nothing runs from a draft)."""
+
+    __tablename__ = "designer_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    based_on: Mapped[str | None] = mapped_column(String(160))  # "dispute_case:3": the version it started from
+    files: Mapped[dict[str, Any]]  # file name -> text
+    revision: Mapped[int]  # bumped by every change: a stale editor's save answers 409 instead of overwriting
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -5,14 +5,19 @@ from flask import Flask, request
 from werkzeug.exceptions import BadRequest, LengthRequired
 from werkzeug.routing import IntegerConverter
 
+LARGEST = 2**63 - 1  # what a database integer column can hold
+UNKNOWN = 0  # no row has id or version 0: a number beyond LARGEST reads as this one
+
 
 class BoundedInt(IntegerConverter):
-    """`<int:...>` that matches only numbers a database integer column can hold: a larger id is
-    unknown (404), never an overflow inside the driver (500)."""
+    """`<int:...>` for numbers a database integer column can hold: a larger one is unknown (404), never
+    an overflow inside the driver (500). It matches and becomes 0 rather than failing the match: a
+    failed match on a path that has rules for other methods would answer 405 (werkzeug counts the
+    other methods' rules as matches)."""
 
-    def __init__(self, map: object, *args: object, **kwargs: object) -> None:  # noqa: A002 (werkzeug's name)
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= LARGEST else UNKNOWN
 
 
 def _require_length() -> None:

@@ -46,3 +46,15 @@ def test_definition_diagram_for_designers_and_supervisors(api: Api) -> None:
                           headers=api.headers("intake1")).status_code == 403
     assert api.client.get("/api/v1/process-definitions/dispute_case/9/diagram.svg",
                           headers=api.headers("designer1")).status_code == 404
+
+
+def test_an_untaken_branch_between_two_reached_elements_is_not_drawn_as_taken(api: Api) -> None:
+    """Unclassified at registration, the case went through triage to the merge: the gateway and the merge
+    are both reached, yet the direct 已分类 flow between them was never taken."""
+    case = api.register()
+    api.work("intake1", case["id"], "triage", {"category": "neighbor", "risk_level": "low"})
+    classes = _classes(api.client.get(f"/api/v1/cases/{case['id']}/diagram.svg",
+                                      headers=api.headers("intake1")).data)
+    assert classes["gw_classified"].endswith(" done") and classes["gw_triaged"].endswith(" done")
+    assert classes["f_unclassified"] == "el sequenceFlow done"
+    assert classes["f_classified"] == "el sequenceFlow"

@@ -119,6 +119,25 @@ def test_diff_names_added_removed_and_changed_elements() -> None:
     assert element_fingerprints(before, "nope") == {}
 
 
+def test_a_change_is_told_property_by_property() -> None:
+    before = (PROJECT_ROOT / "processes" / "dispute_case.bpmn").read_text(encoding="utf-8")
+    after = (before.replace('name="签收"', 'name="签收确认"', 1)
+             .replace('<spiffworkflow:property name="candidateGroups" value="handling_group" />'
+                      '<spiffworkflow:property name="caseStatus" value="&quot;dispatched&quot;" />'
+                      '<spiffworkflow:property name="timeLimit" value="&quot;P1D&quot;" />',
+                      '<spiffworkflow:property name="candidateGroups" value="handling_group" />'
+                      '<spiffworkflow:property name="caseStatus" value="&quot;dispatched&quot;" />'
+                      '<spiffworkflow:property name="timeLimit" value="&quot;P3D&quot;" />'
+                      '<spiffworkflow:property name="timeLimitCalendar" value="&quot;calendar&quot;" />', 1)
+             .replace("not satisfied and reopen_count &lt; 1", "not satisfied and reopen_count &lt; 2", 1))
+    changes = {c.element_id: c for c in diff_elements(element_fingerprints(before, "dispute_case"),
+                                                        element_fingerprints(after, "dispute_case"))}
+    assert changes["sign_for"].properties == (("name", "签收", "签收确认"), ("timeLimit", '"P1D"', '"P3D"'),
+                                              ("timeLimitCalendar", None, '"calendar"'))
+    assert changes["f_reopen"].properties == (("conditionExpression", "not satisfied and reopen_count < 1",
+                                               "not satisfied and reopen_count < 2"),)
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_diagrams_carry_no_inline_style_a_page_policy_would_refuse(path: Path) -> None:
     """Embedded in a page, a diagram is styled by the linked stylesheet alone: no <style> element and no

@@ -55,6 +55,7 @@ def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn",
             title = case.case_no
             workflow, info = instances.read(session, case.process_instance_id)
             completed, active = runner.element_states(workflow)
+            taken = runner.taken_transitions(workflow)
             _, source = _bpmn_source(session, info.deployment_id, info.key)
     except EngineFailure as failure:  # the case's stored state does not load: an incident, as for a step
         incidents.record_step_failure(failure, f"drawing case {case_id}", operation=incidents.DIAGRAM,
@@ -63,7 +64,7 @@ def case_diagram(principal: Principal, case_id: int, *, id_prefix: str = "bpmn",
     marks = {element: "done" for element in completed}
     marks.update({element: "active" for element in active})
     return _render(source, info.key, marks=marks, id_prefix=id_prefix, title=f"{title} {info.key} v{info.version}",
-                   stylesheet=stylesheet)
+                   stylesheet=stylesheet, taken=taken)
 
 
 def _definition(session: Session, key: str, version: int) -> ProcessDefinition:
@@ -114,7 +115,9 @@ def compare_versions(principal: Principal, key: str, before: int, after: int, *,
              if c.change != "removed"}
     return {"key": key, "before": before, "after": after,
             "changes": [{"element_id": c.element_id, "kind": c.kind, "name": c.name, "change": c.change,
-                         "before": c.before, "after": c.after} for c in changes],
+                         "before": c.before, "after": c.after,
+                         "properties": [{"property": name, "before": old, "after": new}
+                                        for name, old, new in c.properties]} for c in changes],
             "before_svg": _render(old_source, key, marks=left, id_prefix="before", stylesheet=stylesheet),
             "after_svg": _render(new_source, key, marks=right, id_prefix="after", stylesheet=stylesheet)}
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.database import db
 from app.errors import NotFound
 from app.models import Deployment, ProcessDefinition
-from app.services.kernel import present
+from app.services.kernel import directory, present
 from app.services.kernel.principals import Principal
 
 _MEDIA_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".json": "application/json"}
@@ -89,3 +89,10 @@ def archive(principal: Principal, key: str, version: int) -> SourceFile:
             entry.flag_bits |= 0x800  # names in UTF-8 (a designer may name a form in Chinese)
             bundle.writestr(entry, deployed.sources[name].encode("utf-8"))
     return SourceFile(f"{key}-v{version}.zip", buffer.getvalue(), "application/zip")
+
+
+def group_choices(english: bool = False) -> list[dict[str, str]]:
+    """The groups a diagram may name (lanes, candidateGroups), for the workbench's choosers."""
+    groups = directory.current().groups
+    return [{"key": key, "name": groups[key].name_en or groups[key].name if english else groups[key].name}
+            for key in sorted(groups)]

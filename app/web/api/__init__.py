@@ -7,7 +7,7 @@ from app.web.api.blueprint import bp as bp
 # isort: off
 from app.web.api.accounts import auth  # noqa: F401
 from app.web.api.intake import cases  # noqa: F401
-from app.web.api.designer import definitions, diagrams  # noqa: F401
+from app.web.api.designer import definitions, diagrams, drafts  # noqa: F401
 from app.web.api.operations import health  # noqa: F401
 from app.web.api import openapi  # noqa: F401
 from app.web.api.reports import reports  # noqa: F401

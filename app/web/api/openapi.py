@@ -57,6 +57,8 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "to": (_DAY, "last day, inclusive (default: today); a period spans at most 3 years (the weekly analysis "
                  "93 days) and `from` is not after `to`"),
     "date": (_DAY, "the day (default: today)"),
+    "revision": ({"type": "integer", "minimum": 1}, "the draft revision the editor loaded (or If-Match); a "
+                                                    "later one answers 409"),
     "month": ({"type": "string", "pattern": f"^{_YEAR}-(0[1-9]|1[0-2])$"},
               "YYYY-MM (default: the last complete month)"),
     "group_by": ({"type": "string", "enum": list(GROUPINGS)}, "figures per category, group, source, grid or case type"),

@@ -122,6 +122,8 @@ _PARTY = _object({"name": TEXT, "role": TEXT,
                                                               "the case"},
                   "id_number": {**_nullable(TEXT), "description": "masked likewise"}})
 
+_DRAFT = {"id": INT, "title": TEXT, "based_on": _nullable(TEXT), "revision": {"type": "integer", "minimum": 1},
+          "created_at": INSTANT, "updated_at": INSTANT, "file_names": {"type": "array", "items": TEXT}}
 _DEFINITION = {"key": TEXT, "version": {"type": "integer", "minimum": 1}, "name": TEXT, "deployed_at": INSTANT,
                "deployed_by": TEXT, "is_latest": BOOL}
 
@@ -230,6 +232,10 @@ RESPONSES: dict[str, Schema] = {
     "Definition": _object(_DEFINITION),
     "Deployed": _object({"definitions": array_of("Definition")}),
     "DefinitionFile": _object({"name": TEXT, "size": COUNT, "media_type": TEXT}),
+    "DraftSummary": _object(_DRAFT),
+    "Draft": _object({**_DRAFT, "files": {"type": "object", "additionalProperties": TEXT,
+                                          "description": "file name -> text"}}),
+    "TextChecked": _object({"ok": BOOL, "message": _nullable(TEXT)}),
     "ValidationReport": _object({"valid": BOOL, "errors": array_of("ProblemLocation"),
                                  "warnings": array_of("ProblemLocation")}),
     "Figures": _object(_FIGURES),
@@ -298,6 +304,15 @@ REQUESTS: dict[str, Schema] = {
     "NewIntegrationKey": _object({"name": trimmed(100), "source": {**trimmed(32), "description": (
         "the feed it sends for (hotline_12345, ...): 1 to 32 characters, not counting spaces around them")}}),
     "Completion": _object({"data": ANY_OBJECT}, optional=("data",)),
+    "NewDraft": {"type": "object", "description": "process_key (and version, the latest by default) to start "
+                 "from a deployed version; or new_key (and new_name) for a new case type's template",
+                 "properties": {"title": TEXT, "process_key": TEXT, "version": {"type": "integer", "minimum": 1},
+                                "new_key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"},
+                                "new_name": TEXT},
+                 "oneOf": [{"required": ["process_key"], "not": {"required": ["new_key"]}},
+                           {"required": ["new_key"], "not": {"required": ["process_key"]}}]},
+    "DraftFile": _object({"text": TEXT}),
+    "TextCheck": _object({"text": TEXT, "kind": {"type": "string", "enum": ["script", "expression"]}}),
     "Upload": _object({"files": {"type": "array", "minItems": 1,
                                  "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}),
 }

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from app.errors import ProcessInvalid
 from app.services.designer import deployments as definition_service
 from app.services.designer import diagrams as diagram_service
+from app.services.designer import drafts as draft_service
 from app.services.designer import sources as definition_sources
 from app.web.downloads import attachment
 from app.web.ui.blueprint import bp
@@ -44,7 +45,8 @@ def diagram_stylesheet() -> ResponseReturnValue:
 @login_required
 @roles_required("designer")
 def designer() -> ResponseReturnValue:
-    return render_template("designer/designer.html", definitions=_definitions(), report=None, previews=[])
+    return render_template("designer/designer.html", definitions=_definitions(), report=None, previews=[],
+                           drafts=draft_service.list_drafts(principal()))
 
 
 @bp.post("/designer/upload")
@@ -55,6 +57,10 @@ def upload() -> ResponseReturnValue:
     if not files:
         flash(gettext("Choose one or more .bpmn, .dmn or form .json files."), "error")
         return redirect(url_for("ui.designer"))
+    if request.form.get("action") == "workbench":
+        # the uploaded files as a draft: fixing them needs no second pick of the same files
+        draft = draft_service.create_draft(principal(), files=files)
+        return redirect(url_for("ui.workbench", draft_id=draft["id"]))
     report = definition_service.validate(principal(), files)
     if report.valid and request.form.get("action") == "deploy":
         try:
@@ -68,7 +74,8 @@ def upload() -> ResponseReturnValue:
             return redirect(url_for("ui.designer"))
     previews = diagram_service.upload_previews(files, report.errors, stylesheet=False)
     return render_template("designer/designer.html", definitions=_definitions(), report=report, previews=previews,
-                           uploaded=sorted(files)), 200 if report.valid else 422
+                           uploaded=sorted(files), drafts=draft_service.list_drafts(principal())), \
+        200 if report.valid else 422
 
 
 @bp.get("/designer/<key>/<int:version>")

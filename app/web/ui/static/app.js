@@ -48,3 +48,20 @@ function renumber(holder, base) {
     });
   });
 }
+
+// A diagram larger than its box opens on what the page is about: the first problem, change or waiting
+// task is scrolled to the middle of the box (the box scrolls, not the page).
+function focusMarked(box) {
+  var svg = box.querySelector("svg");
+  var marked = svg && svg.querySelector("g.el.error, g.el.changed, g.el.added, g.el.removed, g.el.active");
+  if (!marked || !svg.viewBox || !svg.viewBox.baseVal || !svg.viewBox.baseVal.width) return;
+  var view = svg.viewBox.baseVal;
+  var scale = svg.getBoundingClientRect().width / view.width;
+  var area = marked.getBBox();
+  box.scrollLeft = (area.x - view.x + area.width / 2) * scale - box.clientWidth / 2;
+  box.scrollTop = (area.y - view.y + area.height / 2) * scale - box.clientHeight / 2;
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".svg-box").forEach(focusMarked);
+});
