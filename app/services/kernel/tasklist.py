@@ -1,0 +1,226 @@
+"""Pages of open tasks with their cases' facts: the inbox (inbox) and the escalation board (escalation).
+
+Every list is in one order — due (tasks without a due instant last), created, id — which partial
+indexes of the open tasks hold (app.models.tasks, revision 0013_inbox_scale). A list over several
+groups reads each group's index range and merges them, so that no page sorts more than a page per
+group; the search finds the matching cases first (by their indexes) and then their open tasks.
+Totals count at most keyset.TOTAL_LIMIT + 1 rows."""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import Bilingual, FieldError, ValidationFailed
+from app.models import Case, Party, TaskRow, table_of
+from app.models.base import UTCDateTime
+from app.models.tasks import due_order, task_is_late, task_is_open
+from app.services.kernel import keyset, policy
+from app.services.kernel.paging import clamp
+from app.services.kernel.principals import Principal
+
+_T, _C, _P = table_of(TaskRow), table_of(Case), table_of(Party)
+# The case's facts on every item (the task's own title stays `title`).
+CASE_FACTS = (_C.c.title.label("case_title"), _C.c.category, _C.c.urgency, _C.c.source, _C.c.external_id)
+_COLUMNS = (*_T.c, *CASE_FACTS)
+MAX_BRANCHES = 40  # more groups than this: one index range filtered by group instead of one range each
+MAX_Q = 64
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which open tasks a list holds: those whose `column` is one of `values` (each value's range is
+    read in order and merged), or every open task when `values` is None."""
+    column: str | None = None
+    values: tuple[str, ...] | None = None
+    late: bool = False  # the board: escalation level 1 or above only
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    category: str | None = None
+    level: int | None = None  # exactly this escalation level
+    min_level: int | None = None  # this level or above
+    due_before: datetime | None = None
+    overdue: bool | None = None
+    case_no: str | None = None
+    name: str | None = None
+    extra: tuple[ColumnElement[bool], ...] = field(default=())
+
+
+def parse_due_before(raw: str | None) -> datetime | None:
+    """`due_before` as given: an instant with its offset, or a day (before the start of that day in the
+    centre's time zone); the years 2000 to 2100."""
+    if raw is None or raw == "":
+        return None
+    try:
+        if len(raw) == 10:
+            moment = datetime.combine(date.fromisoformat(raw), time(), clock.zone())
+        else:
+            moment = datetime.fromisoformat(raw.upper())
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.zone())
+        if not 2000 <= moment.year <= 2100:
+            raise ValueError(raw)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise ValidationFailed("due_before must be a date (2026-12-01) or an instant (2026-12-01T18:00:00+08:00) "
+                               "of the years 2000 to 2100",
+                               [FieldError("due_before", Bilingual("日期或时间格式不正确", "not a date or an instant"))]
+                               ) from exc
+
+
+def parse_q(raw: str | None) -> str | None:
+    q = (raw or "").strip()
+    if len(q) > MAX_Q:
+        raise ValidationFailed(f"q is longer than {MAX_Q} characters",
+                               [FieldError("q", Bilingual(f"最多 {MAX_Q} 个字符", f"at most {MAX_Q} characters"))])
+    return q or None
+
+
+def page_of(session: Session, principal: Principal, scope: Scope, filters: Filters, *, cursor: str | None,
+            page: int, per_page: int, render: Callable[[Any], Any]) -> keyset.CursorPage:
+    page, per_page = clamp(page, per_page)
+    at = _cursor(cursor) if cursor else None
+    conditions = _conditions(session, principal, scope, filters)
+    backwards = at is not None and at.direction == keyset.BEFORE
+    read = session.execute(_ordered(scope, conditions, at, per_page + 1,
+                                    offset=0 if at else (page - 1) * per_page)).all()
+    more = len(read) > per_page
+    rows = list(reversed(read[:per_page])) if backwards else list(read[:per_page])
+    has_next = (not backwards and more) or (backwards and bool(rows))
+    has_prev = (backwards and more) or (not backwards and bool(rows) and (at is not None or page > 1))
+    if at is None and page == 1 and not more:
+        counted = len(rows)  # the whole list is this page
+    else:
+        counted = session.scalar(_count(conditions, scope)) or 0
+    total, exact = keyset.total_of(counted)
+    return {"items": [render(row) for row in rows], "total": total, "total_is_exact": exact,
+            "page": None if at else page, "per_page": per_page,
+            "next_cursor": keyset.encode(_key(rows[-1]), keyset.AFTER) if has_next and rows else None,
+            "prev_cursor": keyset.encode(_key(rows[0]), keyset.BEFORE) if has_prev else None}
+
+
+def _key(row: Any) -> tuple[Any, ...]:
+    return (row.due_at, row.created_at, row.id)
+
+
+def _sort_key(table: Any) -> tuple[Any, ...]:
+    return (due_order(table.c.due_at), table.c.created_at, table.c.id)
+
+
+def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], at: keyset.Cursor | None, limit: int,
+             offset: int) -> Select[Any]:
+    backwards = at is not None and at.direction == keyset.BEFORE
+    if at is not None:
+        mark = tuple_(due_order(_bound(at.key[0])), _bound(at.key[1]), _bound(at.key[2], _T.c.id))
+        key = tuple_(*_sort_key(_T))
+        conditions = [*conditions, key < mark if backwards else key > mark]
+
+    def order(table: Any) -> list[Any]:
+        return [column.desc() if backwards else column for column in _sort_key(table)]
+
+    def branch(*more: ColumnElement[bool]) -> Select[Any]:
+        return (select(*_COLUMNS).select_from(_T.join(_C, _C.c.id == _T.c.case_id)).where(*conditions, *more)
+                .order_by(*order(_T)))
+
+    values = scope.values
+    if scope.column is None or values is None or len(values) > MAX_BRANCHES:
+        return branch().limit(limit).offset(offset)
+    if not values:
+        return branch(false()).limit(limit)
+    if len(values) == 1:
+        return branch(_T.c[scope.column] == values[0]).limit(limit).offset(offset)
+    # One ordered range per group, each cut at what the page can use, merged (SQLite wants each ordered
+    # member of a UNION wrapped in its own SELECT).
+    parts = [select(*part.c).select_from(part) for part in (
+        branch(_T.c[scope.column] == value).limit(limit + offset).subquery() for value in values)]
+    merged = union_all(*parts).subquery()
+    return select(merged).order_by(*order(merged)).limit(limit).offset(offset)
+
+
+def _bound(value: Any, column: Any = None) -> Any:
+    """A bound value typed as `column` (the due and created instants by default)."""
+    return bindparam(None, value, type_=UTCDateTime() if column is None else column.type)
+
+
+def _cursor(text: str) -> keyset.Cursor:
+    at = keyset.decode(text, 3)
+    due, created, task_id = at.key
+    if not (due is None or isinstance(due, datetime)) or not isinstance(created, datetime) \
+            or not isinstance(task_id, str):
+        raise keyset.invalid()
+    return at
+
+
+def _count(conditions: list[ColumnElement[bool]], scope: Scope) -> Select[Any]:
+    within = [] if scope.column is None or scope.values is None else [_T.c[scope.column].in_(scope.values)]
+    counted = (select(literal_column("1")).select_from(_T.join(_C, _C.c.id == _T.c.case_id))
+               .where(*conditions, *within).limit(keyset.TOTAL_LIMIT + 1).subquery())
+    return select(func.count()).select_from(counted)
+
+
+def _conditions(session: Session, principal: Principal, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [task_is_open(), *filters.extra]
+    level = filters.level
+    if scope.late or (level or 0) >= 1 or (filters.min_level or 0) >= 1:
+        conditions.append(task_is_late())  # (the late tasks' own indexes)
+    if level is not None:
+        conditions.append(_T.c.escalation_level == level)
+    if filters.min_level is not None and filters.min_level > 1:
+        conditions.append(_T.c.escalation_level >= filters.min_level)
+    if filters.due_before is not None:
+        conditions.append(due_order(_T.c.due_at) < due_order(_bound(filters.due_before)))
+    if filters.overdue is not None:
+        late = _T.c.due_at < clock.now()
+        conditions.append(late if filters.overdue else (_T.c.due_at.is_(None) | ~late))
+    if filters.case_no:
+        conditions.append(_T.c.case_no == filters.case_no)
+    if filters.name:
+        conditions.append(_T.c.bpmn_id == filters.name)
+    if filters.category:
+        conditions.append(_C.c.category == filters.category)
+    if filters.q:
+        conditions.append(_T.c.case_id.in_(matching_cases(session, principal, filters.q)))
+    return conditions
+
+
+def matching_cases(session: Session, principal: Principal, q: str) -> Any:
+    """The ids of the cases `q` finds: by case number or work-order number (exact or a prefix), by a
+    fragment of the title, and — for cases whose personal data the caller may see — by a party's name or
+    phone (exact)."""
+    dialect = session.get_bind().dialect.name
+    literal = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_case = or_(_prefix(_C.c.case_no, q, literal, dialect), _prefix(_C.c.external_id, q, literal, dialect),
+                  _C.c.title.like(f"%{literal}%", escape="\\"))
+    party = select(_P.c.case_id).where(or_(_P.c.name == q, _P.c.phone == q))
+    party = party.where(policy.personal_data_visible(principal, _P.c.case_id))
+    return union_all(select(_C.c.id).where(by_case), party)
+
+
+def _prefix(column: Any, q: str, literal: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":  # a varchar_pattern_ops index reads LIKE 'prefix%'
+        return column.like(f"{literal}%", escape="\\")
+    # SQLite compares texts bytewise: the prefix's range of the plain index
+    return and_(column >= q, column < q + "\U0010ffff")
+
+
+def groups_scope(groups: Collection[str] | None, *, late: bool = False) -> Scope:
+    return Scope("group_name", None if groups is None else tuple(sorted(groups)), late)
