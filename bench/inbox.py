@@ -110,8 +110,8 @@ def generate(url: str, count: int) -> float:
             JOIN (SELECT row_number() OVER (ORDER BY case_id) - 1 AS n, * FROM
                     (SELECT DISTINCT ON (case_id) * FROM tasks WHERE state = 'open' ORDER BY case_id, created_at) f) t
               ON t.n = g % {templates},
-            LATERAL (SELECT ({_array(groups)})[1 + (g * 7919) % {len(groups)}] AS grp,
-                            ({LEVELS})[1 + (g * 104729) % 20] AS level) s0,
+            LATERAL (SELECT ({_array(groups)})[1 + (g::bigint * 7919) % {len(groups)}] AS grp,
+                            ({LEVELS})[1 + (g::bigint * 104729) % 20] AS level) s0,
             LATERAL (SELECT s0.grp, s0.level,
                             CASE s0.grp WHEN 'mediation' THEN 'mediator' || (1 + g % 7) WHEN 'dispatch' THEN 'dispatch1'
                                         ELSE s0.grp || '1' END AS member) s"""))
