@@ -23,6 +23,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -99,19 +100,22 @@ def page_of(session: Session, principal: Principal, scope: Scope, filters: Filte
             page: int, per_page: int, render: Callable[[Any], Any]) -> keyset.CursorPage:
     page, per_page = clamp(page, per_page)
     at = _cursor(cursor) if cursor else None
-    conditions = _conditions(session, principal, scope, filters)
+    conditions = _conditions(scope, filters)
+    alternatives = _search(session, principal, filters.q) if filters.q else [[]]
     backwards = at is not None and at.direction == keyset.BEFORE
-    read = session.execute(_ordered(scope, conditions, at, per_page + 1,
-                                    offset=0 if at else (page - 1) * per_page)).all()
+    offset = 0 if at else (page - 1) * per_page
+    read = session.execute(_ordered(scope, conditions, alternatives, at, per_page + 1, offset)).all()
     more = len(read) > per_page
     rows = list(reversed(read[:per_page])) if backwards else list(read[:per_page])
     has_next = (not backwards and more) or (backwards and bool(rows))
     has_prev = (backwards and more) or (not backwards and bool(rows) and (at is not None or page > 1))
-    if at is None and page == 1 and not more:
-        counted = len(rows)  # the whole list is this page
+    if at is None and not more:
+        total, exact = keyset.total_of(offset + len(rows))  # the list ends on this page
+    elif filters.q:
+        # A search counts no further than the page it read: "more than" what it has shown so far.
+        total, exact = min(offset + len(rows), keyset.TOTAL_LIMIT), False
     else:
-        counted = session.scalar(_count(conditions, scope)) or 0
-    total, exact = keyset.total_of(counted)
+        total, exact = keyset.total_of(session.scalar(_count(conditions, scope, bool(filters.category))) or 0)
     return {"items": [render(row) for row in rows], "total": total, "total_is_exact": exact,
             "page": None if at else page, "per_page": per_page,
             "next_cursor": keyset.encode(_key(rows[-1]), keyset.AFTER) if has_next and rows else None,
@@ -126,8 +130,10 @@ def _sort_key(table: Any) -> tuple[Any, ...]:
     return (due_order(table.c.due_at), table.c.created_at, table.c.id)
 
 
-def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], at: keyset.Cursor | None, limit: int,
-             offset: int) -> Select[Any]:
+def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], alternatives: list[list[ColumnElement[bool]]],
+             at: keyset.Cursor | None, limit: int, offset: int) -> Select[Any]:
+    """The page: the rows of each group's range (or of the one range) that meet `conditions` and one of the
+    `alternatives`, each range read in order and cut at what the page can use, then merged."""
     backwards = at is not None and at.direction == keyset.BEFORE
     if at is not None:
         mark = tuple_(due_order(_bound(at.key[0])), _bound(at.key[1]), _bound(at.key[2], _T.c.id))
@@ -143,16 +149,19 @@ def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], at: keyset.Cur
 
     values = scope.values
     if scope.column is None or values is None or len(values) > MAX_BRANCHES:
-        return branch().limit(limit).offset(offset)
-    if not values:
+        ranges: list[list[ColumnElement[bool]]] = [[]]
+    elif not values:
         return branch(false()).limit(limit)
-    if len(values) == 1:
-        return branch(_T.c[scope.column] == values[0]).limit(limit).offset(offset)
-    # One ordered range per group, each cut at what the page can use, merged (SQLite wants each ordered
-    # member of a UNION wrapped in its own SELECT).
+    else:
+        ranges = [[_T.c[scope.column] == value] for value in values]
+    branches = [[*within, *alternative] for within in ranges for alternative in alternatives]
+    if len(branches) == 1:
+        return branch(*branches[0]).limit(limit).offset(offset)
+    # SQLite wants each ordered member of a UNION wrapped in a SELECT of its own. (UNION, not UNION ALL,
+    # when a task may meet more than one alternative.)
     parts = [select(*part.c).select_from(part) for part in (
-        branch(_T.c[scope.column] == value).limit(limit + offset).subquery() for value in values)]
-    merged = union_all(*parts).subquery()
+        branch(*more).limit(limit + offset).subquery() for more in branches)]
+    merged = (union(*parts) if len(alternatives) > 1 else union_all(*parts)).subquery()
     return select(merged).order_by(*order(merged)).limit(limit).offset(offset)
 
 
@@ -170,14 +179,16 @@ def _cursor(text: str) -> keyset.Cursor:
     return at
 
 
-def _count(conditions: list[ColumnElement[bool]], scope: Scope) -> Select[Any]:
+def _count(conditions: list[ColumnElement[bool]], scope: Scope, by_case: bool) -> Select[Any]:
     within = [] if scope.column is None or scope.values is None else [_T.c[scope.column].in_(scope.values)]
-    counted = (select(literal_column("1")).select_from(_T.join(_C, _C.c.id == _T.c.case_id))
-               .where(*conditions, *within).limit(keyset.TOTAL_LIMIT + 1).subquery())
+    # (the join only when a condition reads the case: PostgreSQL keeps an inner join it could do without)
+    source = _T.join(_C, _C.c.id == _T.c.case_id) if by_case else _T
+    counted = (select(literal_column("1")).select_from(source).where(*conditions, *within)
+               .limit(keyset.TOTAL_LIMIT + 1).subquery())
     return select(func.count()).select_from(counted)
 
 
-def _conditions(session: Session, principal: Principal, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
+def _conditions(scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [task_is_open(), *filters.extra]
     level = filters.level
     if scope.late or (level or 0) >= 1 or (filters.min_level or 0) >= 1:
@@ -197,22 +208,21 @@ def _conditions(session: Session, principal: Principal, scope: Scope, filters: F
         conditions.append(_T.c.bpmn_id == filters.name)
     if filters.category:
         conditions.append(_C.c.category == filters.category)
-    if filters.q:
-        conditions.append(_T.c.case_id.in_(matching_cases(session, principal, filters.q)))
     return conditions
 
 
-def matching_cases(session: Session, principal: Principal, q: str) -> Any:
-    """The ids of the cases `q` finds: by case number or work-order number (exact or a prefix), by a
-    fragment of the title, and — for cases whose personal data the caller may see — by a party's name or
-    phone (exact)."""
+def _search(session: Session, principal: Principal, q: str) -> list[list[ColumnElement[bool]]]:
+    """What `q` finds, as two alternatives read apart and merged: the case by number or work-order number
+    (exact or a prefix) or by a fragment of its title (on the joined case: PostgreSQL walks the list in order
+    when many match, and reads the matching cases by their indexes when few do); and — only for cases whose
+    personal data the caller may see — a party's name or phone (exact)."""
     dialect = session.get_bind().dialect.name
     literal = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     by_case = or_(_prefix(_C.c.case_no, q, literal, dialect), _prefix(_C.c.external_id, q, literal, dialect),
                   _C.c.title.like(f"%{literal}%", escape="\\"))
-    party = select(_P.c.case_id).where(or_(_P.c.name == q, _P.c.phone == q))
-    party = party.where(policy.personal_data_visible(principal, _P.c.case_id))
-    return union_all(select(_C.c.id).where(by_case), party)
+    parties = select(_P.c.case_id).where(or_(_P.c.name == q, _P.c.phone == q),
+                                         policy.personal_data_visible(principal, _P.c.case_id))
+    return [[by_case], [_T.c.case_id.in_(parties)]]
 
 
 def _prefix(column: Any, q: str, literal: str, dialect: str) -> ColumnElement[bool]:
