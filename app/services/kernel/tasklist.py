@@ -3,8 +3,8 @@
 Every list is in one order — due (tasks without a due instant last), created, id — which partial
 indexes of the open tasks hold (app.models.tasks, revision 0013_inbox_scale). A list over several
 groups reads each group's index range and merges them, so that no page sorts more than a page per
-group; the search finds the matching cases first (by their indexes) and then their open tasks.
-Totals count at most keyset.TOTAL_LIMIT + 1 rows."""
+group; a search reads its two alternatives (the case's number, work order or title; a party) apart and
+merges them likewise. Totals count at most keyset.TOTAL_LIMIT + 1 rows, and a search's none beyond its page."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
