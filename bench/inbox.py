@@ -83,7 +83,7 @@ def generate(url: str, count: int) -> float:
                 ({_array(PLACES)})[1 + g % 8] || (1 + g % 40) || '栋' || ({_array(TITLES)})[1 + (g / 8) % 16],
                 t.description, t.request, CASE WHEN g % 3 = 0 THEN 'hotline_12345' ELSE t.source END,
                 CASE WHEN g % 3 = 0 THEN 'GD2026' || lpad((1127000000 + g)::text, 10, '0') END,
-                ({_array(CATEGORIES)})[1 + g % 8],
+                ({_array(CATEGORIES)})[1 + floor(random() * 8)::int],
                 CASE WHEN g % 10 = 0 THEN 'urgent' ELSE 'normal' END, t.risk_level, t.amount, t.grid, t.address,
                 t.willing_to_mediate, 'handling', t.procedure, t.procedure_since, t.handling_group, t.complexity,
                 NULL, NULL, 0, t.process_instance_id, t.created_by,
@@ -110,8 +110,8 @@ def generate(url: str, count: int) -> float:
             JOIN (SELECT row_number() OVER (ORDER BY case_id) - 1 AS n, * FROM
                     (SELECT DISTINCT ON (case_id) * FROM tasks WHERE state = 'open' ORDER BY case_id, created_at) f) t
               ON t.n = g % {templates},
-            LATERAL (SELECT ({_array(groups)})[1 + (g::bigint * 7919) % {len(groups)}] AS grp,
-                            ({LEVELS})[1 + (g::bigint * 104729) % 20] AS level) s0,
+            LATERAL (SELECT ({_array(groups)})[1 + floor(random() * {len(groups)})::int + g * 0] AS grp,
+                            ({LEVELS})[1 + floor(random() * 20)::int + g * 0] AS level) s0,
             LATERAL (SELECT s0.grp, s0.level,
                             CASE s0.grp WHEN 'mediation' THEN 'mediator' || (1 + g % 7) WHEN 'dispatch' THEN 'dispatch1'
                                         ELSE s0.grp || '1' END AS member) s"""))

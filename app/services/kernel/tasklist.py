@@ -7,6 +7,7 @@ group; a search reads its two alternatives (the case's number, work order or tit
 merges them likewise. Totals count at most keyset.TOTAL_LIMIT + 1 rows, and a search's none beyond its page."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -22,6 +23,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     union,
     union_all,
@@ -42,7 +44,6 @@ _T, _C, _P = table_of(TaskRow), table_of(Case), table_of(Party)
 CASE_FACTS = (_C.c.title.label("case_title"), _C.c.category, _C.c.urgency, _C.c.source, _C.c.external_id)
 _COLUMNS = (*_T.c, *CASE_FACTS)
 MAX_BRANCHES = 40  # more groups than this: one index range filtered by group instead of one range each
-MAX_Q = 64
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,14 @@ class Filters:
     extra: tuple[ColumnElement[bool], ...] = field(default=())
 
 
+_RFC3339_EXTRAS = re.compile(r"(:60)?(\.\d{7,})?(?=Z|[+-]\d\d:\d\d$|$)")
+
+
+def _python_iso(match: re.Match[str]) -> str:
+    leap, fraction = match.groups()
+    return (":59" if leap else "") + (fraction[:7] if fraction else "")
+
+
 def parse_due_before(raw: str | None) -> datetime | None:
     """`due_before` as given: an instant with its offset, or a day (before the start of that day in the
     centre's time zone); the years 2000 to 2100."""
@@ -75,8 +84,8 @@ def parse_due_before(raw: str | None) -> datetime | None:
     try:
         if len(raw) == 10:
             moment = datetime.combine(date.fromisoformat(raw), time(), clock.zone())
-        else:
-            moment = datetime.fromisoformat(raw.upper())
+        else:  # RFC 3339 as well: fractions finer than microseconds, a leap second
+            moment = datetime.fromisoformat(_RFC3339_EXTRAS.sub(_python_iso, raw.upper()))
             moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.zone())
         if not 2000 <= moment.year <= 2100:
             raise ValueError(raw)
@@ -89,11 +98,7 @@ def parse_due_before(raw: str | None) -> datetime | None:
 
 
 def parse_q(raw: str | None) -> str | None:
-    q = (raw or "").strip()
-    if len(q) > MAX_Q:
-        raise ValidationFailed(f"q is longer than {MAX_Q} characters",
-                               [FieldError("q", Bilingual(f"最多 {MAX_Q} 个字符", f"at most {MAX_Q} characters"))])
-    return q or None
+    return (raw or "").strip() or None
 
 
 def page_of(session: Session, principal: Principal, scope: Scope, filters: Filters, *, cursor: str | None,
@@ -211,18 +216,49 @@ def _conditions(scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# A search first asks the cases' indexes for at most this many matches: fewer, and the list reads just
+# their tasks; more (a common fragment), and the list is read in order, each case's number, work order and
+# title tested as it comes, until the page is full.
+FEW_CASES = 2000
+
+
 def _search(session: Session, principal: Principal, q: str) -> list[list[ColumnElement[bool]]]:
-    """What `q` finds, as two alternatives read apart and merged: the case by number or work-order number
-    (exact or a prefix) or by a fragment of its title (on the joined case: PostgreSQL walks the list in order
-    when many match, and reads the matching cases by their indexes when few do); and — only for cases whose
-    personal data the caller may see — a party's name or phone (exact)."""
+    """What `q` finds, as alternatives read apart and merged: the case by number or work-order number (exact
+    or a prefix) or by a fragment of its title; and — only for cases whose personal data the caller may see —
+    a party's name or phone (exact)."""
     dialect = session.get_bind().dialect.name
     literal = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    by_case = or_(_prefix(_C.c.case_no, q, literal, dialect), _prefix(_C.c.external_id, q, literal, dialect),
-                  _C.c.title.like(f"%{literal}%", escape="\\"))
+    fragment = f"%{literal}%"
+    numbers = or_(_prefix(_C.c.case_no, q, literal, dialect), _prefix(_C.c.external_id, q, literal, dialect))
+    # A trigram index (PostgreSQL with pg_trgm) finds a fragment of three characters or more; a shorter one
+    # has no trigram, and the index would hand back every case.
+    by_trigram = len(q) >= 3 and _has_title_trigrams(session)
+    probe = or_(numbers, _C.c.title.like(fragment, escape="\\")) if by_trigram else numbers
+    found = session.scalars(select(_C.c.id).where(probe).limit(FEW_CASES + 1)).all()
+    # (`title || ''`: the same test, which no index answers: PostgreSQL must not read the trigram index for it)
+    walked_title = (_C.c.title + "").like(fragment, escape="\\")
+    if len(found) > FEW_CASES:
+        by_case = [or_(numbers, walked_title)]
+    elif by_trigram:
+        by_case = [_T.c.case_id.in_(found)]
+    else:
+        by_case = [or_(_T.c.case_id.in_(found), walked_title)] if found else [walked_title]
     parties = select(_P.c.case_id).where(or_(_P.c.name == q, _P.c.phone == q),
                                          policy.personal_data_visible(principal, _P.c.case_id))
-    return [[by_case], [_T.c.case_id.in_(parties)]]
+    return [by_case, [_T.c.case_id.in_(parties)]]
+
+
+_TRIGRAMS: dict[str, bool] = {}
+
+
+def _has_title_trigrams(session: Session) -> bool:
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    key = str(bind.engine.url)
+    if key not in _TRIGRAMS:
+        _TRIGRAMS[key] = bool(session.scalar(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_cases_title_trgm'")))
+    return _TRIGRAMS[key]
 
 
 def _prefix(column: Any, q: str, literal: str, dialect: str) -> ColumnElement[bool]:
