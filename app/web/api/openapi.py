@@ -54,8 +54,8 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "name": (_TEXT, "a task's BPMN id (dispatch, handle, ...)"),
     "q": (_TEXT, "text to look for: in the case number, title or description (cases); the start of a case number "
                  "or work-order number (external_id), a fragment of the case's title, or — for those who may see "
-                 "the parties' data — a party's exact name or phone (tasks and the escalation board); "
-                 "characters); in the username or name (users)"),
+                 "the parties' data — a party's exact name or phone (tasks and the escalation board); in the "
+                 "username or name (users)"),
     "status": (_TEXT, "a case status"),
     "category": (_TEXT, "a category code"),
     "source": (_TEXT, "a source channel"),

@@ -21,7 +21,7 @@ _ACTION = {200: "Done: the task", 403: "Not a supervisor", 404: "Unknown task", 
      responses={200: "A page of late tasks (`total` exact up to 1000, else 1000 with total_is_exact false), and "
                      "the unresolved incidents (at most 100, most recently seen first)",
                 403: "Not a supervisor",
-                422: "level not 0-3, due_before not a date or instant, q too long, a cursor this list did not "
+                422: "level not 0-3, due_before not a date or instant, a cursor this list did not "
                      "give out, page or per_page not a number"})
 def list_escalations() -> ResponseReturnValue:
     return jsonify(supervision_service.list_escalations(

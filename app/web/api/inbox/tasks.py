@@ -20,7 +20,7 @@ _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not
      answer=cursor_page_of("TaskItem"), links={200: task_links("/items/0/id")},
      responses={200: "A page of open tasks (`total` exact up to 1000, else 1000 with total_is_exact false)",
                 403: "scope=all for supervisors only",
-                422: "Unknown scope, level not 0-3, due_before not a date or instant, q too long, a cursor this "
+                422: "Unknown scope, level not 0-3, due_before not a date or instant, a cursor this "
                      "list did not give out, page or per_page not a number, overdue not a boolean"})
 def list_tasks() -> ResponseReturnValue:
     level = request.args.get("level")
