@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from app.database import db
 from app.models import TaskRow
 from app.services.kernel.keyset import TOTAL_LIMIT
+from app.services.kernel.tasklist import WALK
 from tests.conftest import Api
 
 
@@ -180,3 +181,21 @@ def test_a_township_supervisor_pages_through_the_groups_they_oversee_only(api: A
         cursor = f"&cursor={answer['next_cursor']}"
     assert sorted(seen) == theirs and len(seen) == len(set(seen))
     assert api.get("supervisor2", "/tasks?scope=all")["total"] == len(theirs)
+
+
+def test_a_search_that_reads_the_list_in_order_stops_after_a_stretch_and_goes_on_by_cursor(api: Api) -> None:
+    noise = api.register(category="neighbor", title="装修噪音扰民")
+    other = api.register(category="labor", title="外卖骑手工资拖欠")
+    with db.command() as conn:  # a stretch longer than one search reads, all due before the noise case's task
+        task = conn.execute(select(TaskRow.__table__).where(TaskRow.case_id == other["id"])).one()._asdict()
+        earlier = task["created_at"] - timedelta(days=1)
+        conn.execute(insert(TaskRow.__table__), [{**task, "id": str(uuid.uuid4()), "created_at": earlier}
+                                                 for _ in range(WALK + 5)])
+    first = api.get("dispatch1", f"/tasks?q={quote('噪音')}")  # two characters: titles tested as read
+    assert first["items"] == [] and first["next_cursor"] and first["total_is_exact"] is False
+    found, cursor = [], first["next_cursor"]
+    while cursor:
+        answer = api.get("dispatch1", f"/tasks?q={quote('噪音')}&cursor={cursor}")
+        found += [t["case_no"] for t in answer["items"]]
+        cursor = answer["next_cursor"]
+    assert found == [noise["case_no"]]

@@ -106,25 +106,39 @@ def page_of(session: Session, principal: Principal, scope: Scope, filters: Filte
     page, per_page = clamp(page, per_page)
     at = _cursor(cursor) if cursor else None
     conditions = _conditions(scope, filters)
-    alternatives = _search(session, principal, filters.q) if filters.q else [[]]
+    alternatives, walks = _search(session, principal, filters.q) if filters.q else ([[]], False)
     backwards = at is not None and at.direction == keyset.BEFORE
     offset = 0 if at else (page - 1) * per_page
-    read = session.execute(_ordered(scope, conditions, alternatives, at, per_page + 1, offset)).all()
+    # A search that tests titles as it reads the list reads at most WALK tasks of it a request: the page
+    # ends there, and its cursor goes on from there (fewer items, even none, but nothing skipped).
+    edge = session.execute(_ordered(scope, conditions, [[]], at, 1, offset + WALK - 1)).first() if walks else None
+    within = conditions
+    if edge is not None:
+        mark, key = _mark(_key(edge)), tuple_(*_sort_key(_T))
+        within = [*conditions, key >= mark if backwards else key <= mark]
+    read = session.execute(_ordered(scope, within, alternatives, at, per_page + 1, offset)).all()
     more = len(read) > per_page
     rows = list(reversed(read[:per_page])) if backwards else list(read[:per_page])
-    has_next = (not backwards and more) or (backwards and bool(rows))
-    has_prev = (backwards and more) or (not backwards and bool(rows) and (at is not None or page > 1))
-    if at is None and not more:
+    cut = edge is not None and not more  # the walk ended before the page was full
+    has_next = (not backwards and (more or cut)) or (backwards and bool(rows))
+    has_prev = (backwards and (more or cut)) or (not backwards and bool(rows) and (at is not None or page > 1))
+    if at is None and not more and not cut:
         total, exact = keyset.total_of(offset + len(rows))  # the list ends on this page
     elif filters.q:
         # A search counts no further than the page it read: "more than" what it has shown so far.
         total, exact = min(offset + len(rows), keyset.TOTAL_LIMIT), False
     else:
         total, exact = keyset.total_of(session.scalar(_count(conditions, scope, bool(filters.category))) or 0)
+    last = _key(edge) if cut and not backwards and edge is not None else _key(rows[-1]) if rows else None
+    first = _key(edge) if cut and backwards and edge is not None else _key(rows[0]) if rows else None
     return {"items": [render(row) for row in rows], "total": total, "total_is_exact": exact,
             "page": None if at else page, "per_page": per_page,
-            "next_cursor": keyset.encode(_key(rows[-1]), keyset.AFTER) if has_next and rows else None,
-            "prev_cursor": keyset.encode(_key(rows[0]), keyset.BEFORE) if has_prev else None}
+            "next_cursor": keyset.encode(last, keyset.AFTER) if has_next and last else None,
+            "prev_cursor": keyset.encode(first, keyset.BEFORE) if has_prev and first else None}
+
+
+def _mark(key: tuple[Any, ...]) -> Any:
+    return tuple_(due_order(_bound(key[0])), _bound(key[1]), _bound(key[2], _T.c.id))
 
 
 def _key(row: Any) -> tuple[Any, ...]:
@@ -141,8 +155,7 @@ def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], alternatives: 
     `alternatives`, each range read in order and cut at what the page can use, then merged."""
     backwards = at is not None and at.direction == keyset.BEFORE
     if at is not None:
-        mark = tuple_(due_order(_bound(at.key[0])), _bound(at.key[1]), _bound(at.key[2], _T.c.id))
-        key = tuple_(*_sort_key(_T))
+        mark, key = _mark(at.key), tuple_(*_sort_key(_T))
         conditions = [*conditions, key < mark if backwards else key > mark]
 
     def order(table: Any) -> list[Any]:
@@ -220,12 +233,13 @@ def _conditions(scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
 # their tasks; more (a common fragment), and the list is read in order, each case's number, work order and
 # title tested as it comes, until the page is full.
 FEW_CASES = 2000
+WALK = 5000
 
 
-def _search(session: Session, principal: Principal, q: str) -> list[list[ColumnElement[bool]]]:
+def _search(session: Session, principal: Principal, q: str) -> tuple[list[list[ColumnElement[bool]]], bool]:
     """What `q` finds, as alternatives read apart and merged: the case by number or work-order number (exact
     or a prefix) or by a fragment of its title; and — only for cases whose personal data the caller may see —
-    a party's name or phone (exact)."""
+    a party's name or phone (exact). True when titles are tested as the list is read (the walk is bounded)."""
     dialect = session.get_bind().dialect.name
     literal = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     fragment = f"%{literal}%"
@@ -245,7 +259,7 @@ def _search(session: Session, principal: Principal, q: str) -> list[list[ColumnE
         by_case = [or_(_T.c.case_id.in_(found), walked_title)] if found else [walked_title]
     parties = select(_P.c.case_id).where(or_(_P.c.name == q, _P.c.phone == q),
                                          policy.personal_data_visible(principal, _P.c.case_id))
-    return [by_case, [_T.c.case_id.in_(parties)]]
+    return [by_case, [_T.c.case_id.in_(parties)]], not by_trigram or len(found) > FEW_CASES
 
 
 _TRIGRAMS: dict[str, bool] = {}
