@@ -311,6 +311,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--only", default="", help="time only the request types whose label contains this")
     parser.add_argument("--database-url", default=os.environ.get("CONCORD_BENCH_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--keep", metavar="NAME", help="use (or generate once and keep) the database NAME on the "
@@ -344,7 +345,7 @@ def run(args: argparse.Namespace, url: str, version: str, seconds: float) -> Non
     made = f" generated in {seconds:.0f} s" if seconds else ""
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"PostgreSQL {version}; {tasks:,} open tasks{made}")
-    plan = scenarios(url)
+    plan = [step for step in scenarios(url) if args.only in step[0] or step[0].startswith("baseline")]
     port = free_port()
     process, server = serve(url, port)
     try:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter, find_tables
 
 from app import clock
 from app.errors import Bilingual, FieldError, ValidationFailed
@@ -111,12 +112,13 @@ def page_of(session: Session, principal: Principal, scope: Scope, filters: Filte
     offset = 0 if at else (page - 1) * per_page
     # A search that tests titles as it reads the list reads at most WALK tasks of it a request: the page
     # ends there, and its cursor goes on from there (fewer items, even none, but nothing skipped).
-    edge = session.execute(_ordered(scope, conditions, [[]], at, 1, offset + WALK - 1)).first() if walks else None
+    edge = session.execute(_edge(scope, conditions, at, offset + WALK - 1)).first() if walks else None
     within = conditions
     if edge is not None:
         mark, key = _mark(_key(edge)), tuple_(*_sort_key(_T))
         within = [*conditions, key >= mark if backwards else key <= mark]
-    read = session.execute(_ordered(scope, within, alternatives, at, per_page + 1, offset)).all()
+    read = session.execute(_ordered(scope, within, alternatives, at, per_page + 1, offset,
+                                    walk=offset + WALK if walks else 0)).all()
     more = len(read) > per_page
     rows = list(reversed(read[:per_page])) if backwards else list(read[:per_page])
     cut = edge is not None and not more  # the walk ended before the page was full
@@ -137,6 +139,12 @@ def page_of(session: Session, principal: Principal, scope: Scope, filters: Filte
             "prev_cursor": keyset.encode(first, keyset.BEFORE) if has_prev and first else None}
 
 
+def _edge(scope: Scope, conditions: list[ColumnElement[bool]], at: keyset.Cursor | None, offset: int) -> Any:
+    """The key of the row `offset` rows into the list (tasks only when no condition reads the case)."""
+    page = _ordered(scope, conditions, [[]], at, 1, offset, walk=offset + 1, facts=False).subquery()
+    return select(page.c.due_at, page.c.created_at, page.c.id)
+
+
 def _mark(key: tuple[Any, ...]) -> Any:
     return tuple_(due_order(_bound(key[0])), _bound(key[1]), _bound(key[2], _T.c.id))
 
@@ -150,9 +158,11 @@ def _sort_key(table: Any) -> tuple[Any, ...]:
 
 
 def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], alternatives: list[list[ColumnElement[bool]]],
-             at: keyset.Cursor | None, limit: int, offset: int) -> Select[Any]:
+             at: keyset.Cursor | None, limit: int, offset: int, walk: int = 0, facts: bool = True) -> Select[Any]:
     """The page: the rows of each group's range (or of the one range) that meet `conditions` and one of the
-    `alternatives`, each range read in order and cut at what the page can use, then merged."""
+    `alternatives`, each range read in order and cut at what the page can use, then merged. `walk`: read
+    the first `walk` tasks of each range first and test the cases' conditions on those only (left to
+    itself, PostgreSQL would rather read every case for a condition no index answers)."""
     backwards = at is not None and at.direction == keyset.BEFORE
     if at is not None:
         mark, key = _mark(at.key), tuple_(*_sort_key(_T))
@@ -162,8 +172,17 @@ def _ordered(scope: Scope, conditions: list[ColumnElement[bool]], alternatives: 
         return [column.desc() if backwards else column for column in _sort_key(table)]
 
     def branch(*more: ColumnElement[bool]) -> Select[Any]:
-        return (select(*_COLUMNS).select_from(_T.join(_C, _C.c.id == _T.c.case_id)).where(*conditions, *more)
-                .order_by(*order(_T)))
+        if not walk:
+            return (select(*_COLUMNS).select_from(_T.join(_C, _C.c.id == _T.c.case_id)).where(*conditions, *more)
+                    .order_by(*order(_T)))
+        on_tasks = [c for c in (*conditions, *more) if _C not in find_tables(c, check_columns=True)]
+        on_cases = [c for c in (*conditions, *more) if _C in find_tables(c, check_columns=True)]
+        stretch = select(_T).where(*on_tasks).order_by(*order(_T)).limit(walk).subquery()
+        adapt = ClauseAdapter(stretch).traverse
+        if not on_cases and not facts:
+            return select(*stretch.c).order_by(*order(stretch))
+        return (select(*stretch.c, *CASE_FACTS).select_from(stretch.join(_C, _C.c.id == stretch.c.case_id))
+                .where(*(adapt(c) for c in on_cases)).order_by(*order(stretch)))
 
     values = scope.values
     if scope.column is None or values is None or len(values) > MAX_BRANCHES:
