@@ -199,3 +199,21 @@ def test_a_search_that_reads_the_list_in_order_stops_after_a_stretch_and_goes_on
         found += [t["case_no"] for t in answer["items"]]
         cursor = answer["next_cursor"]
     assert found == [noise["case_no"]]
+
+
+def test_a_search_read_in_stretches_with_a_category_skips_nothing(api: Api) -> None:
+    noise = api.register(category="neighbor", title="装修噪音扰民")
+    other = api.register(category="labor", title="外卖骑手工资拖欠")
+    with db.command() as conn:
+        task = conn.execute(select(TaskRow.__table__).where(TaskRow.case_id == other["id"])).one()._asdict()
+        earlier = task["created_at"] - timedelta(days=1)
+        conn.execute(insert(TaskRow.__table__), [{**task, "id": str(uuid.uuid4()), "created_at": earlier}
+                                                 for _ in range(WALK + 5)])
+    found, cursor = [], ""
+    while True:
+        answer = api.get("dispatch1", f"/tasks?q={quote('噪音')}&category=neighbor{cursor}")
+        found += [t["case_no"] for t in answer["items"]]
+        if not answer["next_cursor"]:
+            break
+        cursor = f"&cursor={answer['next_cursor']}"
+    assert found == [noise["case_no"]]

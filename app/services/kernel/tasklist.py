@@ -140,8 +140,10 @@ def page_of(session: Session, principal: Principal, scope: Scope, filters: Filte
 
 
 def _edge(scope: Scope, conditions: list[ColumnElement[bool]], at: keyset.Cursor | None, offset: int) -> Any:
-    """The key of the row `offset` rows into the list (tasks only when no condition reads the case)."""
-    page = _ordered(scope, conditions, [[]], at, 1, offset, walk=offset + 1, facts=False).subquery()
+    """The key of the task `offset` tasks into the list as a search reads it: by the tasks' own conditions
+    (those on the case are tested on what it read)."""
+    on_tasks = [c for c in conditions if _C not in find_tables(c, check_columns=True)]
+    page = _ordered(scope, on_tasks, [[]], at, 1, offset, walk=offset + 1, facts=False).subquery()
     return select(page.c.due_at, page.c.created_at, page.c.id)
 
 
