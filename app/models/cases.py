@@ -20,7 +20,11 @@ class Case(Base):
     """One dispute or request, one number from intake to archive (一案一码)."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("source", "external_id"), Index("ix_cases_status", "status"))
+    # The inbox's search (revision 0013_inbox_scale) reads external_id by prefix: on PostgreSQL through a
+    # varchar_pattern_ops index (and case_no through another), titles through a trigram index when pg_trgm
+    # could be created; these exist in the migrations only, per database.
+    __table_args__ = (UniqueConstraint("source", "external_id"), Index("ix_cases_status", "status"),
+                      Index("ix_cases_external_id", "external_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -64,7 +68,7 @@ class Party(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     position: Mapped[int]
-    name: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128), index=True)  # the inbox's search by name
     role: Mapped[str] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     id_number: Mapped[str | None] = mapped_column(String(32), index=True)

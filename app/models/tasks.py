@@ -1,23 +1,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, literal_column, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
-from app.models.base import Base
+from app.models.base import Base, UTCDateTime
 from app.states import TaskState
+
+
+class due_order(FunctionElement[Any]):  # noqa: N801  (an SQL function, named as SQL names them)
+    """The due instant as the inbox sorts it: a task without one after every task with one. One expression,
+    the same in the indexes and in the queries, so that a page is an index range on both databases and a
+    cursor a plain row comparison (a NULL would fall out of it)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "due_order"
+
+
+@compiles(due_order, "postgresql")
+def _due_order_postgresql(element: due_order, compiler: Any, **kw: Any) -> str:
+    return f"coalesce({compiler.process(element.clauses, **kw)}, 'infinity'::timestamptz)"
+
+
+@compiles(due_order, "sqlite")
+def _due_order_sqlite(element: due_order, compiler: Any, **kw: Any) -> str:
+    # (instants are texts there, in UTC: "YYYY-MM-DD HH:MM:SS.ffffff", app.models.base)
+    return f"coalesce({compiler.process(element.clauses, **kw)}, '9999-12-31 23:59:59.999999')"
+
+
+# The partial indexes' conditions, spelled literally: SQLite uses a partial index only for a query that
+# names its condition as written (and PostgreSQL then need not prove it from a parameter's value).
+OPEN_SQL = "state = 'open'"
+LATE_SQL = "state = 'open' AND escalation_level >= 1"
 
 
 class TaskRow(Base):
     """The inbox projection of one human task, kept in step with the engine in the same transaction."""
 
     __tablename__ = "tasks"
-    __table_args__ = (
-        Index("ix_tasks_inbox_group", "state", "group_name", "due_at"),
-        Index("ix_tasks_inbox_assignee", "state", "assignee"),
-        Index("ix_tasks_instance_state", "instance_id", "state"),
-    )
+    __table_args__ = (Index("ix_tasks_instance_state", "instance_id", "state"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task uuid
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
@@ -38,3 +64,29 @@ class TaskRow(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     escalation_level: Mapped[int] = mapped_column(default=0)
+
+
+def task_is_open() -> ColumnElement[bool]:
+    return TaskRow.__table__.c.state == literal_column("'open'")
+
+
+def task_is_late() -> ColumnElement[bool]:
+    """Found late by the timers (warning or above): the escalation board's rows (with task_is_open)."""
+    return TaskRow.__table__.c.escalation_level >= literal_column("1")
+
+
+def _partial(name: str, *columns: Any, where: str = OPEN_SQL) -> Index:
+    """An index of the open tasks in inbox order (due, then created, then id) after `columns`."""
+    return Index(name, *columns, due_order(TaskRow.due_at), TaskRow.created_at, TaskRow.id,
+                 sqlite_where=text(where), postgresql_where=text(where))
+
+
+# The inbox and the board read pages of these, in order (revision 0013_inbox_scale): a page is a range
+# of one index (or of one per group, merged), whatever the page's depth.
+INBOX_INDEXES = (
+    _partial("ix_tasks_open_group", TaskRow.group_name),
+    _partial("ix_tasks_open_assignee", TaskRow.assignee),
+    _partial("ix_tasks_open_due"),
+    _partial("ix_tasks_late_group", TaskRow.group_name, where=LATE_SQL),
+    _partial("ix_tasks_late_due", where=LATE_SQL),
+)

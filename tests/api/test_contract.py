@@ -128,9 +128,10 @@ def _config(examples: int, base: str, *, stateful: bool = True) -> schemathesis.
     })
 
 
-# Positive data whose validity depends on the clock or on two parameters at once, made valid before it is
-# sent (negative data is left alone): a report period runs forwards within its limits, and a feed's
-# received_at is not in the future. The document states both rules in prose.
+# Positive data whose validity depends on the clock, on two parameters at once or on what the run was given,
+# made valid before it is sent (negative data is left alone): a report period runs forwards within its limits,
+# a feed's received_at is not in the future, and a list's cursor is one the list gave out. The document states
+# these rules in prose.
 _PERIOD_DAYS = {"report_weekly": 93, "report_weekly_download": 93, "report_daily_chart": 93}
 _FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
@@ -160,6 +161,8 @@ def _positive_made_valid(directory: _Directory, case: Any) -> Any:
     if operation_id.startswith("report_") and isinstance(case.query, dict):
         days = _PERIOD_DAYS.get(operation_id, 3 * 366 - 1)
         _valid_period(case.query, days, clock.today())
+    if operation_id in ("list_tasks", "list_escalations") and isinstance(case.query, dict):
+        case.query.pop("cursor", None)  # a cursor is one the list gave out (next_cursor, prev_cursor)
     if operation_id == "change_password" and isinstance(case.body, dict):
         case.body["old_password"] = PASSWORD  # Bearer logs contract-password in with it, freshly reset
     if isinstance(case.body, dict):

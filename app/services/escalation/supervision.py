@@ -10,8 +10,7 @@ from app import clock
 from app.database import db
 from app.errors import Bilingual, Conflict, FieldError, NotFound, TaskNotOpen, ValidationFailed
 from app.models import TaskRow, table_of
-from app.services.kernel import audit, incidents, oversight, policy, present
-from app.services.kernel.paging import Page, paginate
+from app.services.kernel import audit, incidents, oversight, policy, present, tasklist
 from app.services.kernel.policy import LISTED_LEVEL
 from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import TaskItem
@@ -22,29 +21,32 @@ _TASK = select(_T).where(_T.c.id == bindparam("b_id"))
 
 
 def list_escalations(principal: Principal, *, level: int | None = None, group: str | None = None,
-                     case_type: str | None = None, page: int = 1, per_page: int = 50) -> Page:
-    """Open tasks at warning level or above, most overdue first; with the unresolved incidents (steps that
-    failed inside the engine, timers that gave up), most recently seen first."""
+                     case_type: str | None = None, q: str | None = None, category: str | None = None,
+                     due_before: str | None = None,
+                     cursor: str | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """Open tasks at warning level or above (`level`: the lowest shown), most overdue first, with their
+    cases' facts and the inbox's search and filters; with the unresolved incidents (steps that failed
+    inside the engine, timers that gave up), most recently seen first."""
     principal.require_role("supervisor")
     if level is not None and level not in (1, 2, 3):
         raise ValidationFailed("level must be 1 (warning), 2 (overdue) or 3 (listed)",
                                [FieldError("level", Bilingual("必须是 1、2 或 3", "must be 1, 2 or 3"))])
     now = clock.now()
-    query = select(TaskRow).where(TaskRow.state == TaskState.OPEN, TaskRow.escalation_level >= (level or 1),
-                                  policy.overseen_tasks(principal))
-    if group:
-        query = query.where(TaskRow.group_name == group)
-    if case_type:
-        query = query.where(TaskRow.case_type == case_type)
-    query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.id)
+    overseen = principal.oversees
+    groups = overseen if not group else ({group} & overseen if overseen is not None else {group})
+    filters = tasklist.Filters(q=tasklist.parse_q(q), category=category or None, min_level=level or 1,
+                               case_type=case_type or None,
+                               due_before=tasklist.parse_due_before(due_before))
 
-    def item(task: TaskRow) -> TaskItem:
-        entry = present.task_item_for(principal, task)
-        entry["overdue_seconds"] = max(0, int((now - task.due_at).total_seconds())) if task.due_at else 0
+    def item(row: Any) -> TaskItem:
+        entry = present.with_case_facts(present.task_item_for(principal, row), row)
+        entry["overdue_seconds"] = max(0, int((now - row.due_at).total_seconds())) if row.due_at else 0
         return entry
 
     with db.transaction() as session:
-        result: Any = paginate(session, query, page, per_page, item)
+        result: dict[str, Any] = dict(tasklist.page_of(session, principal, tasklist.groups_scope(groups, late=True),
+                                                       filters, cursor=cursor, page=page, per_page=per_page,
+                                                       render=item))
         # A lower centre's supervisor sees the incidents of the cases they may see.
         result["incidents"] = incidents.unresolved(session, visible=policy.case_scope(principal))
         return result

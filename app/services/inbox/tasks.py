@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, false, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -20,10 +20,20 @@ from app.errors import (
     TaskNotOpen,
     ValidationFailed,
 )
-from app.models import TaskRow
+from app.models import Case
 from app.services.inbox import queries
-from app.services.kernel import audit, definitions, incidents, instances, oversight, policy, present, projection
-from app.services.kernel.paging import Page, paginate
+from app.services.kernel import (
+    audit,
+    definitions,
+    incidents,
+    instances,
+    oversight,
+    policy,
+    present,
+    projection,
+    tasklist,
+)
+from app.services.kernel.keyset import CursorPage
 from app.services.kernel.principals import Principal, find_principal
 from app.services.kernel.shapes import TaskItem
 from app.states import TaskState
@@ -41,31 +51,31 @@ def _load(conn: Session | Connection, principal: Principal, task_id: str) -> Any
 
 def list_tasks(principal: Principal, *, scope: str = "group", overdue: bool | None = None,
                case_no: str | None = None, name: str | None = None, case_type: str | None = None,
-               page: int = 1, per_page: int = 50) -> Page:
+               q: str | None = None,
+               category: str | None = None, level: int | None = None, due_before: str | None = None,
+               cursor: str | None = None, page: int = 1, per_page: int = 50) -> CursorPage:
+    """Open tasks in due order (those without a due instant last), with their cases' facts. `q` finds
+    cases by number, work-order number, title, and — where the caller may see them — a party's name or
+    phone; `level` is exactly that escalation level. A page is read by number or after a cursor."""
     if scope not in SCOPES:
         raise ValidationFailed(f"scope must be one of {', '.join(SCOPES)}",
                                [FieldError("scope", Bilingual("必须是以下之一",
                                                               f"must be one of: {', '.join(SCOPES)}"))])
-    query = select(TaskRow).where(TaskRow.state == TaskState.OPEN)
+    if level is not None and level not in (0, 1, 2, 3):
+        raise ValidationFailed.of_field("level", "必须是 0、1、2 或 3", "must be 0, 1, 2 or 3")
     if scope == "mine":
-        query = query.where(TaskRow.assignee == principal.username)
+        where = tasklist.Scope("assignee", (principal.username,))
     elif scope == "group":
-        groups = list(principal.groups)
-        query = query.where(TaskRow.group_name.in_(groups) if groups else false())
+        where = tasklist.groups_scope(principal.groups)
     else:
-        query = query.where(policy.overseen_tasks(principal))
-    if overdue is not None:
-        late = TaskRow.due_at < clock.now()
-        query = query.where(late if overdue else (TaskRow.due_at.is_(None) | ~late))
-    if case_no:
-        query = query.where(TaskRow.case_no == case_no)
-    if name:
-        query = query.where(TaskRow.bpmn_id == name)
-    if case_type:
-        query = query.where(TaskRow.case_type == case_type)
-    query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
+        policy.overseen_tasks(principal)  # (supervisors only)
+        where = tasklist.groups_scope(principal.oversees)
+    filters = tasklist.Filters(q=tasklist.parse_q(q), category=category or None, level=level,
+                               due_before=tasklist.parse_due_before(due_before), overdue=overdue,
+                               case_no=case_no, name=name, case_type=case_type or None)
     with db.transaction() as session:
-        return paginate(session, query, page, per_page, lambda task: present.task_item_for(principal, task))
+        return tasklist.page_of(session, principal, where, filters, cursor=cursor, page=page, per_page=per_page,
+                                render=lambda row: present.with_case_facts(present.task_item_for(principal, row), row))
 
 
 def get_task(principal: Principal, task_id: str) -> TaskItem:
@@ -74,6 +84,8 @@ def get_task(principal: Principal, task_id: str) -> TaskItem:
         with db.transaction() as session:
             task = _load(session, principal, task_id)
             item = present.task_item_for(principal, task)
+            present.with_case_facts(item, session.execute(select(*tasklist.CASE_FACTS)
+                                                          .where(Case.id == task.case_id)).one())
             item["form"], item["data"] = None, {}
             if task.form_key:
                 workflow, info = instances.read(session, task.instance_id)

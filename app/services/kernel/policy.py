@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Case, TaskRow, table_of
@@ -18,6 +18,7 @@ from app.states import TaskState
 SUPERVISION_GROUP = "supervisor"
 LISTED_LEVEL = 3  # 挂牌督办, the top of the escalation ladder
 _SEEN = table_of(TaskRow).alias("seen_task")
+_CASES = table_of(Case).alias("registered_case")
 
 
 class TaskActions(TypedDict):
@@ -108,12 +109,13 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
     return or_(Case.created_by == principal.username, exists().where(_involved(principal, groups)))
 
 
-def _involved(principal: Principal, groups: frozenset[str]) -> ColumnElement[bool]:
-    """A task of the case that was in `groups` or in the caller's hands. (An alias of the tasks table:
-    a statement that joins tasks itself, such as the reports' cohort, keeps its own.)"""
-    return and_(_SEEN.c.case_id == Case.id, or_(_SEEN.c.group_name.in_(sorted(groups)) if groups else false(),
-                                                _SEEN.c.assignee == principal.username,
-                                                _SEEN.c.completed_by == principal.username))
+def _involved(principal: Principal, groups: frozenset[str], case_id: Any = None) -> ColumnElement[bool]:
+    """A task of the case (`case_id`, else the statement's case) that was in `groups` or in the caller's
+    hands. (An alias of the tasks table: a statement that joins tasks itself, such as the reports' cohort,
+    keeps its own.)"""
+    return and_(_SEEN.c.case_id == (Case.id if case_id is None else case_id),
+                or_(_SEEN.c.group_name.in_(sorted(groups)) if groups else false(),
+                    _SEEN.c.assignee == principal.username, _SEEN.c.completed_by == principal.username))
 
 
 def reveals_personal_data(session: Session, principal: Principal, case: Case) -> bool:
@@ -121,6 +123,18 @@ def reveals_personal_data(session: Session, principal: Principal, case: Case) ->
     supervisors urging or listing it included."""
     if "admin" in principal.roles or case.created_by == principal.username:
         return True
+    return bool(session.scalar(select(_handling(principal, literal(case.id)))))
+
+
+def personal_data_visible(principal: Principal, case_id: Any) -> ColumnElement[bool]:
+    """reveals_personal_data as a condition on the case `case_id` (a column): what a search by a party's
+    name or phone may find."""
+    if "admin" in principal.roles:
+        return true()
+    registered = exists().where(_CASES.c.id == case_id, _CASES.c.created_by == principal.username)
+    return or_(registered, _handling(principal, case_id))
+
+
+def _handling(principal: Principal, case_id: Any) -> ColumnElement[bool]:
     # Their own groups only: overseeing a group is not handling its cases.
-    handling = exists().where(_involved(principal, principal.groups), _SEEN.c.group_name != SUPERVISION_GROUP)
-    return bool(session.scalar(select(handling).where(Case.id == case.id)))
+    return exists().where(_involved(principal, principal.groups, case_id), _SEEN.c.group_name != SUPERVISION_GROUP)

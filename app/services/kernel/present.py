@@ -95,3 +95,10 @@ def task_item(task: Any, case_no: str) -> shapes.TaskItem:
 def task_item_for(principal: Principal, task: Any) -> shapes.TaskItem:
     """The item as a person reads it: with what they may do with it (the pages show those buttons only)."""
     return {**task_item(task, task.case_no), **policy.task_actions(principal, task)}
+
+
+def with_case_facts(item: shapes.TaskItem, row: Any) -> shapes.TaskItem:
+    """The item with its case's facts (`row` carries them: app.services.kernel.tasklist.CASE_FACTS)."""
+    item.update({"case_title": row.case_title, "category": row.category, "urgency": row.urgency,
+                 "source": row.source, "external_id": row.external_id})
+    return item

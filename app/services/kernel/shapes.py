@@ -23,6 +23,12 @@ class TaskItem(TypedDict):
     completed_at: str | None
     escalation_level: int  # 0 on time, 1 warning, 2 overdue, 3 listed
     form_key: str | None
+    # The case's facts, on the inbox's and the board's items and on a task opened on its own.
+    case_title: NotRequired[str]
+    category: NotRequired[str | None]
+    urgency: NotRequired[str]
+    source: NotRequired[str]
+    external_id: NotRequired[str | None]
     # What the caller may do with it (app.services.kernel.policy), on items read for a person.
     can_claim: NotRequired[bool]
     can_unclaim: NotRequired[bool]

@@ -42,12 +42,20 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "scope": ({"type": "string", "enum": list(SCOPES)},
               "mine: assigned to me; group (default): open in my groups; all: supervisors and admin"),
     "level": ({"type": "integer", "minimum": 0, "maximum": 3},
-              "lowest escalation level: 1 warning, 2 overdue, 3 listed (0 or absent: 1)"),
+              "escalation level, 0 on time, 1 warning, 2 overdue, 3 listed: on the inbox exactly that level; on the "
+              "escalation board the lowest shown (0 or absent: 1)"),
+    "cursor": (_TEXT, "a page's next_cursor or prev_cursor: the page after or before it (page is then ignored); "
+                      "reading on by cursor neither repeats nor skips a task while tasks come and go"),
+    "due_before": ({"anyOf": [_DAY, {"type": "string", "format": "date-time", "pattern": f"^{_YEAR}-"}]},
+                   "only tasks due before this instant (with its offset), or before the start of this day in the "
+                   "centre's time zone"),
     "group": (_TEXT, "a handling group (lane)"),
     "case_no": (_TEXT, "a case number"),
     "name": (_TEXT, "a task's BPMN id (dispatch, handle, ...)"),
-    "q": (_TEXT, "text to look for: in the case number, title or description (cases), in the username or name "
-                 "(users)"),
+    "q": (_TEXT, "text to look for: in the case number, title or description (cases); the start of a case number "
+                 "or work-order number (external_id), a fragment of the case's title, or — for those who may see "
+                 "the parties' data — a party's exact name or phone (tasks and the escalation board); in the "
+                 "username or name (users)"),
     "status": (_TEXT, "a case status"),
     "category": (_TEXT, "a category code"),
     "source": (_TEXT, "a source channel"),
@@ -67,7 +75,7 @@ QUERY: dict[str, tuple[Schema, str]] = {
 # Parameters whose empty value (?to=, as an HTML form sends an empty field) counts as absent; the others take
 # it as it is (an empty scope is unknown, an empty text filter matches nothing or everything as it says).
 _EMPTY_IS_ABSENT = ("page", "per_page", "overdue", "compare", "level", "from", "to", "date", "month", "group_by",
-                    "metric")
+                    "metric", "cursor", "due_before")
 _MUST_CHANGE = "a login whose password an administrator reset, until it changes it (POST /auth/password)"
 # Path parameters by converter; a view's @doc(path=...) adds to these.
 _CONVERTERS: dict[str, Schema] = {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}

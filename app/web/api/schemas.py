@@ -35,6 +35,26 @@ def page_of(name: str, **extra: Schema) -> Schema:
                            "per_page": {"type": "integer", "minimum": 1, "maximum": 200}, **extra}}
 
 
+def cursor_page_of(name: str, **extra: Schema) -> Schema:
+    """A list read by page number or by cursor (app.services.kernel.keyset): `total` counts at most 1000
+    rows; a longer list says 1000 with `total_is_exact` false ("more than 1000")."""
+    return {"type": "object",
+            "required": ["items", "total", "page", "per_page", "total_is_exact", "next_cursor", "prev_cursor", *extra],
+            "properties": {
+                "items": array_of(name),
+                "total": {"type": "integer", "minimum": 0, "maximum": 1000,
+                          "description": "the list's length when total_is_exact; otherwise 1000: more than that"},
+                "total_is_exact": BOOL,
+                "page": {"type": ["integer", "null"], "minimum": 1,
+                         "description": "the page number asked for; null on a page read by cursor"},
+                "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
+                "next_cursor": {"type": ["string", "null"], "description": "`cursor` for the next page; null on "
+                                                                          "the last"},
+                "prev_cursor": {"type": ["string", "null"], "description": "`cursor` for the page before; null "
+                                                                          "on the first"},
+                **extra}}
+
+
 def link(operation: str, **parameters: str) -> Schema:
     """An OpenAPI link: the operation an answer leads to, its parameters as runtime expressions
     ($response.body#/id, $request.path.key)."""
@@ -108,7 +128,11 @@ _TASK_ITEM = {
     "group": _nullable(TEXT), "assignee": _nullable(TEXT),
     "state": {"type": "string", "enum": ["open", "completed", "cancelled"]}, "created_at": INSTANT,
     "due_at": _nullable(INSTANT), "due_provisional": BOOL, "completed_at": _nullable(INSTANT),
-    "escalation_level": LEVEL, "form_key": _nullable(TEXT)}
+    "escalation_level": LEVEL, "form_key": _nullable(TEXT),
+    # the case's facts: on the inbox's and the board's items and on a task opened on its own
+    "case_title": TEXT, "category": _nullable(TEXT), "urgency": TEXT, "source": TEXT,
+    "external_id": {**_nullable(TEXT), "description": "the source system's work-order number (GD2026...)"}}
+_CASE_FACTS = ("case_title", "category", "urgency", "source", "external_id")
 
 _CASE_SUMMARY = {
     "id": INT, "case_no": TEXT, "case_type": {**TEXT, "description": "the key of its type (GET /case-types)"},
@@ -182,7 +206,7 @@ RESPONSES: dict[str, Schema] = {
     "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded"]},
                        "database": {"type": "string", "enum": ["ok", "unavailable"]},
                        "scheduler": {"type": "string", "enum": ["running", "stopped"]}, "version": TEXT}),
-    "TaskItem": _object(_TASK_ITEM),
+    "TaskItem": _object(_TASK_ITEM, _CASE_FACTS),
     "CaseType": _object({
         "key": {**TEXT, "description": "the process key; POST /cases takes it as case_type"},
         "name": {**TEXT, "description": "the process's name, what people read"},
@@ -194,7 +218,7 @@ RESPONSES: dict[str, Schema] = {
                                         _object({"key": TEXT, "schema": ANY_OBJECT, "ui_schema": ANY_OBJECT})],
                               "description": "the task's form, its choices narrowed to what the case allows"},
                      "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields"}}),
-    "Escalation": _object({**_TASK_ITEM, "overdue_seconds": COUNT}),
+    "Escalation": _object({**_TASK_ITEM, "overdue_seconds": COUNT}, _CASE_FACTS),
     "Incident": _object({
         "id": INT,
         "kind": {**TEXT, "description": "step, or for a timer the timer's kind (engine, warning, overdue, listed)"},

@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from app.errors import Bilingual, FieldError, ValidationFailed
 from app.services.inbox import tasks as task_service
 from app.web.api.blueprint import bp
-from app.web.api.schemas import case_links, page_of, ref, task_links
+from app.web.api.schemas import case_links, cursor_page_of, ref, task_links
 from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
 
 _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not open or held by someone else"}
@@ -14,16 +14,22 @@ _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not
 
 @bp.get("/tasks")
 @authenticated
-@doc("Open human tasks (the inbox)", tag="tasks",
-     query=("scope", "overdue", "case_no", "name", "case_type", "page", "per_page"),
-     answer=page_of("TaskItem"), links={200: task_links("/items/0/id")},
-     responses={200: "A page of open tasks", 403: "scope=all for supervisors only",
-                422: "Unknown scope, page or per_page not a number, overdue not a boolean"})
+@doc("Open human tasks (the inbox), in due order, with their cases' facts; search and filters", tag="tasks",
+     query=("scope", "q", "category", "case_type", "level", "due_before", "overdue", "case_no", "name", "cursor",
+            "page", "per_page"),
+     answer=cursor_page_of("TaskItem"), links={200: task_links("/items/0/id")},
+     responses={200: "A page of open tasks (`total` exact up to 1000, else 1000 with total_is_exact false)",
+                403: "scope=all for supervisors only",
+                422: "Unknown scope, level not 0-3, due_before not a date or instant, a cursor this "
+                     "list did not give out, page or per_page not a number, overdue not a boolean"})
 def list_tasks() -> ResponseReturnValue:
+    level = request.args.get("level")
     return jsonify(task_service.list_tasks(
         principal(), scope=request.args.get("scope", "group"), overdue=bool_arg("overdue"),
-        case_no=request.args.get("case_no"), name=request.args.get("name"),
-        case_type=request.args.get("case_type"),
+        case_no=request.args.get("case_no"), name=request.args.get("name"), case_type=request.args.get("case_type"),
+        q=request.args.get("q"),
+        category=request.args.get("category"), level=None if level in (None, "") else int_arg("level", 0),
+        due_before=request.args.get("due_before"), cursor=request.args.get("cursor") or None,
         page=int_arg("page", 1), per_page=int_arg("per_page", 50)))
 
 

@@ -32,6 +32,7 @@ def board() -> ResponseReturnValue:
     level = request.args.get("level", type=int)
     group = request.args.get("group") or None
     page = supervision_service.list_escalations(principal(), level=level or None, group=group,
+                                                cursor=request.args.get("cursor") or None,
                                                 page=request.args.get("page", 1, type=int), per_page=200)
     items = page["items"]
     by_group = Counter(item["group"] for item in items)

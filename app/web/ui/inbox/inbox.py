@@ -24,8 +24,9 @@ def inbox() -> ResponseReturnValue:
     scope = scope if scope in ("mine", "group", "all") else "group"
     if scope == "all" and not principal().has_role("supervisor"):
         scope = "group"
-    page = task_service.list_tasks(principal(), scope=scope, page=request.args.get("page", 1, type=int),
-                                   per_page=50)
+    # Pages after the first are read by cursor (the links of the pager); a page number still works.
+    page = task_service.list_tasks(principal(), scope=scope, cursor=request.args.get("cursor") or None,
+                                   page=request.args.get("page", 1, type=int), per_page=50)
     return render_template("inbox/inbox.html", page=page, scope=scope)
 
 
