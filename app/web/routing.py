@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import BadRequest, LengthRequired
+from werkzeug.exceptions import BadRequest, LengthRequired, NotFound
 from werkzeug.routing import IntegerConverter
 
 LARGEST = 2**63 - 1  # what a database integer column can hold
-UNKNOWN = 0  # no row has id or version 0: a number beyond LARGEST reads as this one
 
 
 class BoundedInt(IntegerConverter):
-    """`<int:...>` for numbers a database integer column can hold: a larger one is unknown (404), never
-    an overflow inside the driver (500). It matches and becomes 0 rather than failing the match: a
-    failed match on a path that has rules for other methods would answer 405 (werkzeug counts the
-    other methods' rules as matches)."""
+    """`<int:...>` for numbers a database integer column can hold: a larger one names nothing (404), never
+    an overflow inside the driver (500). It answers 404 itself rather than failing the match: a failed
+    match on a path that has rules for other methods would answer 405 (werkzeug counts the other
+    methods' rules as matches)."""
 
     def to_python(self, value: str) -> int:
         number = int(value)
-        return number if number <= LARGEST else UNKNOWN
+        if number > LARGEST:
+            raise NotFound()
+        return number
 
 
 def _require_length() -> None:
