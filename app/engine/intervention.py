@@ -82,6 +82,8 @@ def move_token(workflow: Any, source: str, target: str) -> None:
         branch.cancel()
         added = anchor._add_child(entry, TaskState.FUTURE)
         running.task = added
+        # As Task.reset_branch does: predict the new task's branch (its children), then let it become ready.
+        added.task_spec._predict(added, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
         added.task_spec._update(added)
         _engine_steps(workflow, running)
     except ConcordError:
