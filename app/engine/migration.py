@@ -20,6 +20,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import failures
 from app.engine.runner import ready_task_ids
 from app.engine.serializer import REGISTRY
 
@@ -45,16 +46,20 @@ class Plan:
 
 
 def _bpmn_id(spec: Any) -> str:
-    return str(getattr(spec, "bpmn_id", None) or spec.name)
+    """The diagram's element a spec stands for (the engine's receive.BoundaryEventSplit is `receive`'s)."""
+    return str(getattr(spec, "bpmn_id", None) or spec.name.partition(".")[0])
 
 
 def _apply_mapping(diff: SpecDiff, old: Any, new: Any, mapping: dict[str, str], used: set[str]) -> None:
     for old_spec in list(diff.alignment):
-        target = mapping.get(old_spec.name)
+        # The engine's own specs around an element (receive.BoundaryEventSplit, ...) follow its mapping.
+        element, dot, suffix = old_spec.name.partition(".")
+        target = mapping.get(old_spec.name) or (f"{mapping[element]}.{suffix}" if dot and element in mapping
+                                                 else None)
         if target is not None and target in new.task_specs:
             diff.alignment[old_spec] = new.task_specs[target]
             diff.comparisons[old_spec] = diff._compare_task_specs(old_spec, new.task_specs[target])
-            used.add(old_spec.name)
+            used.add(element if dot else old_spec.name)
 
 
 def plan(old_spec: Any, old_subprocess_specs: dict[str, Any], new_spec: Any, new_subprocess_specs: dict[str, Any],
@@ -106,13 +111,16 @@ def migrate(the_plan: Plan, workflow: Any) -> list[Problem]:
             problems.append(Problem(_bpmn_id(task.task_spec), f"{_bpmn_id(task.task_spec)!r} was done and is a "
                                     "different kind of element in the target version"))
     if problems:
-        return problems
+        return list(dict.fromkeys(problems))  # one per element
     ready_before = ready_task_ids(workflow)
     kept = {task.id: dict(task.internal_data) for task in workflow.get_tasks(state=_KEEP_INTERNAL)}
-    migrate_workflow(top, workflow, the_plan.new_spec)
-    for sp_id, diff in diffs.items():
-        sub = workflow.subprocesses[sp_id]
-        migrate_workflow(diff, sub, the_plan.new_subprocess_specs[sub.spec.name])
+    try:
+        migrate_workflow(top, workflow, the_plan.new_spec)
+        for sp_id, diff in diffs.items():
+            sub = workflow.subprocesses[sp_id]
+            migrate_workflow(diff, sub, the_plan.new_subprocess_specs[sub.spec.name])
+    except Exception as exc:  # the engine could not re-predict a branch, ...: that instance is a problem
+        return [Problem(None, f"the engine could not migrate it: {failures.error_text(exc)}")]
     workflow.subprocess_specs = the_plan.new_subprocess_specs
     for task in workflow.get_tasks(state=_KEEP_INTERNAL):
         if task.id in kept:
