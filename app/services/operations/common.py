@@ -41,7 +41,7 @@ def expected_version(body: Any) -> int | None:
     version = body.get("version") if isinstance(body, dict) else None
     if version is None:
         return None
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 2**63 - 1:
         raise ValidationFailed.of_field("version", "版本号必须是正整数", "version must be a positive integer")
     return version
 

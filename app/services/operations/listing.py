@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, false, select
 
 from app.database import db
 from app.errors import ValidationFailed
@@ -34,8 +34,8 @@ def filtered(principal: Principal, *, process_key: str | None = None, version: i
     conditions: list[ColumnElement[bool]] = [] if scope is None else [scope]
     if process_key:
         conditions.append(ProcessDefinition.key == process_key)
-    if version is not None:
-        conditions.append(ProcessDefinition.version == version)
+    if version is not None:  # (a version no database integer holds matches nothing, without an overflow)
+        conditions.append(ProcessDefinition.version == version if 0 < version < 2**31 else false())
     if state is not None:
         conditions.append(ProcessInstance.status == STATES[state])
     if waiting_at:

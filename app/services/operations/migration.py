@@ -32,6 +32,7 @@ _RENAME_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(
 MAX_INSTANCES = 100_000
 # Instances per transaction (each in a savepoint of its own): commits cost more than the work on PostgreSQL.
 BATCH = 25
+MAX_ID = 2**63 - 1  # what a database integer holds (larger numbers name nothing)
 
 
 def _request(body: dict[str, Any]) -> tuple[str, int, int, list[int] | None, dict[str, str], bool]:
@@ -42,12 +43,12 @@ def _request(body: dict[str, Any]) -> tuple[str, int, int, list[int] | None, dic
     versions: list[Any] = []
     for name in ("from_version", "to_version"):
         value = body.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
             errors.append(FieldError(name, Bilingual("必须是正整数", "must be a positive integer")))
         versions.append(value)
     ids = body.get("instance_ids")
     if ids is not None and (not isinstance(ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in ids)):
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID for i in ids)):
         errors.append(FieldError("instance_ids", Bilingual("必须是正整数列表", "must be a list of positive integers")))
     mapping = body.get("mapping") or {}
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) and v

@@ -148,9 +148,10 @@ _PROBLEM_LOCATION = _object({"file": _nullable(TEXT), "line": _nullable(INT), "e
 
 _REASON: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_REASON, "pattern": NOT_ONLY_SPACES,
                    "description": "why (on the case's timeline)"}
-_VERSION: Schema = {"type": "integer", "minimum": 1,
+_VERSION: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1,
                     "description": "the instance version the caller saw (instance_version): 409 when it moved since"}
 _ELEMENT: Schema = {"type": "string", "minLength": 1, "pattern": NOT_ONLY_SPACES}
+_POSITIVE: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 _INSTANCE_STATE: Schema = {"type": "string", "enum": list(INSTANCE_STATES)}
 
 RESPONSES: dict[str, Schema] = {
@@ -317,9 +318,8 @@ REQUESTS: dict[str, Schema] = {
                      "to": {**_ELEMENT, "description": "the BPMN id of a human task of the same (sub)process"},
                      "reason": _REASON, "version": _VERSION}, optional=("version",)),
     "Migration": _object({
-        "process_key": {"type": "string", "minLength": 1}, "from_version": {"type": "integer", "minimum": 1},
-        "to_version": {"type": "integer", "minimum": 1},
-        "instance_ids": {"type": "array", "items": {"type": "integer", "minimum": 1},
+        "process_key": {"type": "string", "minLength": 1}, "from_version": _POSITIVE, "to_version": _POSITIVE,
+        "instance_ids": {"type": "array", "items": _POSITIVE,
                          "description": "only these instances (default: every running one on from_version)"},
         "mapping": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1},
                     "description": "old element id -> new element id, for elements the target renamed"},
