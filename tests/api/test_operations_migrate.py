@@ -186,3 +186,28 @@ def test_refusals_and_the_command_line(api: Api, app: Any, monkeypatch: pytest.M
     frozen_clock.advance(timedelta(days=30, minutes=1))
     timers.run_once()
     assert [api.get("admin1", f"/cases/{i}")["status"] for i in ids] == ["closed", "closed"]
+
+
+def test_a_timer_incident_is_retried_after_the_case_moved_to_a_mended_version(api: Api, frozen_clock: Any) -> None:
+    from tests.test_engine_failures import FAILING_TIMER
+    from tests.test_engine_failures import _deploy as deploy_failing
+
+    deploy_failing(FAILING_TIMER)
+    case = api.register()
+    start = frozen_clock.now() + timedelta(days=31)
+    for hours in range(12):  # the 30-day timer leads to a script that divides by zero: it gives up
+        frozen_clock.set(start + timedelta(hours=hours))
+        timers.run_once()
+    [incident] = api.get("admin1", "/incidents")["items"]
+    assert (incident["element"], incident["case_no"]) == ("chase", case["case_no"])
+    broken = api.get("admin1", f"/cases/{case['id']}")["process_instance_id"]
+    [item] = [i for i in api.get("admin1", "/process-instances?incident=true")["items"] if i["id"] == broken]
+    deploy_failing(FAILING_TIMER.replace(b"chased = 1 / 0", b"chased = 1"))
+    report = api.post("admin1", "/process-instances/migrate", json={
+        "process_key": "dispute_case", "from_version": item["version"], "to_version": item["version"] + 1})
+    assert (report["migrated"], report["problems"]) == (1, [])
+    assert api.post("admin1", f"/incidents/{incident['id']}/retry")["retried"] is True
+    assert timers.run_once().fired >= 1  # the timer fires again, on the mended version
+    assert api.get("admin1", f"/cases/{case['id']}")["status"] == "closed"
+    assert api.get("admin1", "/incidents")["items"] == []
+    api.post("admin1", f"/incidents/{incident['id']}/retry", 409)

@@ -77,6 +77,9 @@ def _retry(principal: Principal, incident_id: int) -> dict[str, Any]:
         now = clock.now()
         if row.timer_id is not None:
             timer = conn.execute(_TIMER, {"b_id": row.timer_id}).one()
+            if timer.state not in (TimerState.FAILED, TimerState.WAITING):  # fired or cancelled since
+                raise Conflict(Bilingual(f"定时器已{timer.state}，无需重试",
+                                         f"the timer is {timer.state}: nothing to retry"))
             require_transition(TIMER_TRANSITIONS, timer.state, TimerState.WAITING)
             conn.execute(_REQUEUE, {"b_id": timer.id, "b_now": now})
             detail = {"incident": row.id, "timer": timer.id, "element": row.element}
