@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine import failures
 from app.engine.failures import Running
-from app.engine.runner import _engine_steps, _process_name
+from app.engine.runner import _engine_steps, _process_name  # the runner's own step loop (clock alignment)
 from app.errors import Bilingual, ConcordError, FieldError, ValidationFailed
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED

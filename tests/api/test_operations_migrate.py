@@ -166,7 +166,8 @@ def test_refusals_and_the_command_line(api: Api, app: Any, monkeypatch: pytest.M
     body = {"process_key": "dispute_case", "from_version": source, "to_version": target}
     api.post("mediator1", "/process-instances/migrate", 403, json=body)
     api.post("admin1", "/process-instances/migrate", 404, json={**body, "to_version": 99})
-    api.post("admin1", "/process-instances/migrate", 422, json={**body, "to_version": source})
+    api.post("admin1", "/process-instances/migrate", 409, json={**body, "to_version": source})
+    api.post("admin1", "/process-instances/migrate", 422, json={**body, "instance_ids": None})
     api.post("admin1", "/process-instances/migrate", 422, json={**body, "mapping": {"receive": ""}})
     unknown = api.post("admin1", "/process-instances/migrate", json={**body, "mapping": {"receive": "nowhere"}})
     assert unknown["migrated"] == 0 and unknown["problems"][0]["element_id"] == "nowhere"

@@ -36,12 +36,24 @@ def reason_of(body: Any) -> str:
     return reason.strip()
 
 
+MAX_INTEGER = 2**63 - 1  # what a database integer holds (larger numbers name nothing)
+
+
+def positive_integer(value: Any) -> int | None:
+    """`value` as an integer from 1 to MAX_INTEGER (JSON's 3.0 is the integer 3), else None."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_INTEGER:
+        return value
+    return None
+
+
 def expected_version(body: Any) -> int | None:
     """The instance version the caller saw (optional): acting on an older one is a 409."""
-    version = body.get("version") if isinstance(body, dict) else None
-    if version is None:
+    if not isinstance(body, dict) or "version" not in body:
         return None
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 2**63 - 1:
+    version = positive_integer(body["version"])
+    if version is None:
         raise ValidationFailed.of_field("version", "版本号必须是正整数", "version must be a positive integer")
     return version
 
@@ -66,6 +78,11 @@ def lock_instance(conn: Connection, principal: Principal, instance_id: int, vers
     if case_id is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     return lock_case(conn, principal, case_id, version)
+
+
+def case_of_instance(conn: Connection, instance_id: int) -> int:
+    """The id of the case an instance runs for."""
+    return int(conn.execute(_CASE_OF_INSTANCE, {"b_id": instance_id}).scalar_one())
 
 
 def check_version(instance: Any, version: int | None) -> None:

@@ -16,12 +16,12 @@ from sqlalchemy import bindparam, select, update
 from app import clock
 from app.database import db
 from app.engine import migration, runner
-from app.errors import Bilingual, ConcordError, FieldError, NotFound, ValidationFailed
+from app.errors import Bilingual, ConcordError, Conflict, FieldError, NotFound, ValidationFailed
 from app.models import ProcessInstance, TaskRow, table_of
 from app.services.kernel import audit, definitions, instances, policy, projection
 from app.services.kernel.principals import Principal
 from app.services.operations import listing
-from app.services.operations.common import _CASE_OF_INSTANCE
+from app.services.operations.common import case_of_instance, positive_integer
 from app.states import InstanceStatus, TaskState
 
 _T = table_of(TaskRow)
@@ -32,7 +32,6 @@ _RENAME_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(
 MAX_INSTANCES = 100_000
 # Instances per transaction (each in a savepoint of its own): commits cost more than the work on PostgreSQL.
 BATCH = 25
-MAX_ID = 2**63 - 1  # what a database integer holds (larger numbers name nothing)
 
 
 def _request(body: dict[str, Any]) -> tuple[str, int, int, list[int] | None, dict[str, str], bool]:
@@ -42,15 +41,16 @@ def _request(body: dict[str, Any]) -> tuple[str, int, int, list[int] | None, dic
         errors.append(FieldError("process_key", Bilingual("必填", "required")))
     versions: list[Any] = []
     for name in ("from_version", "to_version"):
-        value = body.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        versions.append(positive_integer(body.get(name)))
+        if versions[-1] is None:
             errors.append(FieldError(name, Bilingual("必须是正整数", "must be a positive integer")))
-        versions.append(value)
     ids = body.get("instance_ids")
-    if ids is not None and (not isinstance(ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID for i in ids)):
-        errors.append(FieldError("instance_ids", Bilingual("必须是正整数列表", "must be a list of positive integers")))
-    mapping = body.get("mapping") or {}
+    if "instance_ids" in body:
+        ids = [positive_integer(i) for i in ids] if isinstance(ids, list) else [None]
+        if None in ids:
+            errors.append(FieldError("instance_ids", Bilingual("必须是正整数列表",
+                                                               "must be a list of positive integers")))
+    mapping = body.get("mapping", {})
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
                                                 for k, v in mapping.items()):
         errors.append(FieldError("mapping", Bilingual("必须是 旧环节→新环节 的对象",
@@ -58,10 +58,10 @@ def _request(body: dict[str, Any]) -> tuple[str, int, int, list[int] | None, dic
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         errors.append(FieldError("dry_run", Bilingual("必须是 true 或 false", "must be true or false")))
-    if not errors and versions[0] == versions[1]:
-        errors.append(FieldError("to_version", Bilingual("与源版本相同", "is the version migrated from")))
     if errors:
         raise ValidationFailed("the migration request is invalid", errors)
+    if versions[0] == versions[1]:  # (well-formed, so not a 422: there is just nothing to do)
+        raise Conflict(Bilingual("目标版本与源版本相同", "the instances run on that version already"))
     return str(key), int(versions[0]), int(versions[1]), ids, dict(mapping), bool(dry_run)
 
 
@@ -148,7 +148,7 @@ class Step:
         now = clock.now()
         instances.rebase(conn, live, self.target, now)
         renamed = _follow_renamed_tasks(conn, live)
-        case_id = conn.execute(_CASE_OF_INSTANCE, {"b_id": instance_id}).scalar_one()
+        case_id = case_of_instance(conn, instance_id)
         entry = audit.entry(actor=self.actor, action="case.migrated", case_id=case_id, instance_id=instance_id,
                             at=now, detail={"process": self.target.key, "from_version": self.source,
                                             "to_version": self.target.version, "mapping": self.mapping,

@@ -78,8 +78,8 @@ def move_token(instance_id: int) -> ResponseReturnValue:
 @doc("Migrate running instances to another version of their process (dry run first)", tag="operations",
      body="Migration", answer=ref("MigrationReport"),
      responses={200: "What was (or, in a dry run, would be) migrated, and the problems of the others",
-                403: _OPERATOR, 404: "No such process version",
-                422: "Fields missing or of the wrong type; the same version twice"})
+                403: _OPERATOR, 404: "No such process version", 409: "The same version twice",
+                422: "Fields missing or of the wrong type"})
 def migrate_instances() -> ResponseReturnValue:
     return jsonify(migration.migrate(principal(), json_body()))
 
