@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import cli_accounts, clock, create_app
+from app import cli_accounts, cli_operations, clock, create_app
 from app.config import load_config
 from app.errors import ConcordError, ProcessInvalid
 from app.services import demo
@@ -243,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, help="mapping: 12345, 110, petition, or a .toml mapping file")
     p.set_defaults(run=cmd_import)
     cli_accounts.add_commands(sub)
+    cli_operations.add_commands(sub)
     audit_parser = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True)
     p = audit_parser.add_parser("verify", help="recompute the audit log's hash chains; exit 1 naming the first "
                                                "broken entry")

@@ -27,6 +27,7 @@ class TimerState(StrEnum):
     FIRED = "fired"
     CANCELLED = "cancelled"  # its task was done before it came due
     FAILED = "failed"  # gave up after the configured attempts: an incident
+    SUSPENDED = "suspended"  # its case is suspended (中止): not due until it resumes, then moved later
 
 
 class CaseStatus(StrEnum):
@@ -38,6 +39,8 @@ class CaseStatus(StrEnum):
     IN_CHANNEL = "in_channel"  # on the rule-of-law roadmap, outside mediation
     FEEDBACK = "feedback"
     CLOSED = "closed"
+    SUSPENDED = "suspended"  # 中止 by an operator: nothing fires or completes until it resumes
+    CANCELLED = "cancelled"  # 撤销 by an operator (a duplicate registration): counted neither closed nor open
 
 
 class InstanceStatus(StrEnum):
@@ -45,6 +48,8 @@ class InstanceStatus(StrEnum):
 
     RUNNING = "running"
     COMPLETED = "completed"
+    SUSPENDED = "suspended"  # an operator suspended its case
+    CANCELLED = "cancelled"  # an operator cancelled its case; the engine's state is kept as it was
 
 
 TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
@@ -55,23 +60,31 @@ TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
 
 TIMER_TRANSITIONS: dict[TimerState, frozenset[TimerState]] = {
     # A failed attempt keeps the row waiting (with a later fire time) until the last attempt fails.
-    TimerState.WAITING: frozenset({TimerState.FIRED, TimerState.CANCELLED, TimerState.FAILED}),
+    TimerState.WAITING: frozenset({TimerState.FIRED, TimerState.CANCELLED, TimerState.FAILED, TimerState.SUSPENDED}),
     TimerState.FIRED: frozenset(),
     TimerState.CANCELLED: frozenset(),
-    TimerState.FAILED: frozenset(),
+    # An operator's retry of a timer incident puts it back in the queue.
+    TimerState.FAILED: frozenset({TimerState.WAITING}),
+    TimerState.SUSPENDED: frozenset({TimerState.WAITING, TimerState.CANCELLED}),
 }
 
 # A case's status follows the node its process waits at; designers may route back (a return to dispatch,
-# an unsatisfied visit that reopens the case), so any open status may follow any other. Only closing is final.
-_OPEN_STATUSES = frozenset(CaseStatus) - {CaseStatus.CLOSED}
+# an unsatisfied visit that reopens the case), so any working status may follow any other. Operators
+# suspend and cancel; a suspended case resumes to a working status (the one it had) or is cancelled.
+# Closing and cancelling are final.
+WORKING_STATUSES = frozenset(CaseStatus) - {CaseStatus.CLOSED, CaseStatus.SUSPENDED, CaseStatus.CANCELLED}
 CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    **{status: frozenset(CaseStatus) - {status} for status in _OPEN_STATUSES},
+    **{status: frozenset(CaseStatus) - {status} for status in WORKING_STATUSES},
+    CaseStatus.SUSPENDED: WORKING_STATUSES | {CaseStatus.CANCELLED},
     CaseStatus.CLOSED: frozenset(),
+    CaseStatus.CANCELLED: frozenset(),
 }
 
 INSTANCE_TRANSITIONS: dict[InstanceStatus, frozenset[InstanceStatus]] = {
-    InstanceStatus.RUNNING: frozenset({InstanceStatus.COMPLETED}),
+    InstanceStatus.RUNNING: frozenset({InstanceStatus.COMPLETED, InstanceStatus.SUSPENDED, InstanceStatus.CANCELLED}),
+    InstanceStatus.SUSPENDED: frozenset({InstanceStatus.RUNNING, InstanceStatus.CANCELLED}),
     InstanceStatus.COMPLETED: frozenset(),
+    InstanceStatus.CANCELLED: frozenset(),
 }
 
 

@@ -165,6 +165,14 @@ class WorkCalendar:
         total = self._working_seconds(start, due)
         return [self._add_seconds(start, int(total * fraction), True).at for fraction in fractions]
 
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """The time from `start` to `end` that fell on working days (a suspension's working time)."""
+        return self._working_seconds(start, end)
+
+    def later_by(self, instant: datetime, seconds: float, *, working: bool = True) -> datetime:
+        """`instant` moved later by `seconds` of working-day time (of any time when not `working`)."""
+        return self._add_seconds(instant, int(round(seconds)), working).at if seconds > 0 else instant
+
     def _end_of(self, day: date) -> datetime:
         return datetime.combine(day + DAY, time(0), self.zone).astimezone(ZoneInfo("UTC"))
 

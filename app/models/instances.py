@@ -23,6 +23,9 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(16))  # an InstanceStatus
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # While an operator has suspended the case (中止): since when, and the case status it resumes to.
+    suspended_at: Mapped[datetime | None]
+    status_before_suspension: Mapped[str | None] = mapped_column(String(16))
 
 
 class Timer(Base):

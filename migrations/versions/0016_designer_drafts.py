@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0016_designer_drafts'
-down_revision: Union[str, Sequence[str], None] = '0013_inbox_scale'
+down_revision: Union[str, Sequence[str], None] = '0014_operations'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

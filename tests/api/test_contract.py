@@ -97,6 +97,9 @@ _STATEFUL_VALIDITY = [
     ("assign_task", "positive_data_acceptance", "422"),
     # What completes a task is its own form (GET /tasks/{task_id} answers its schema, narrowed by the case).
     ("complete_task", "positive_data_acceptance", "422"),
+    # Which elements a token may move between is the instance's process and where its token waits (the 422
+    # names an unknown element, an element no token waits at, one in another subprocess or not a human task).
+    ("move_token", "positive_data_acceptance", "422"),
 ]
 _POSITIVE_EXPECTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

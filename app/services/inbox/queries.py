@@ -13,7 +13,8 @@ from app.states import TaskState
 _T, _PI = table_of(TaskRow), table_of(ProcessInstance)
 _TASK = Prepared(select(_T).where(_T.c.id == bindparam("b_id")))
 _TASK_LOCKING_INSTANCE = Prepared(
-    select(_T, _PI.c.version.label("instance_version"), _PI.c.definition_id.label("instance_definition_id"))
+    select(_T, _PI.c.version.label("instance_version"), _PI.c.definition_id.label("instance_definition_id"),
+           _PI.c.status.label("instance_status"))
     .join(_PI, _PI.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")).with_for_update(of=_PI))
 _SET_ASSIGNEE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == TaskState.OPEN)
                  .values(assignee=bindparam("b_assignee")))

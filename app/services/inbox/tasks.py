@@ -11,6 +11,7 @@ from app.database import db
 from app.engine import runner
 from app.errors import (
     Bilingual,
+    Conflict,
     EngineFailure,
     FieldError,
     Forbidden,
@@ -36,7 +37,7 @@ from app.services.kernel import (
 from app.services.kernel.keyset import CursorPage
 from app.services.kernel.principals import Principal, find_principal
 from app.services.kernel.shapes import TaskItem
-from app.states import TaskState
+from app.states import InstanceStatus, TaskState
 
 SCOPES = ("mine", "group", "all")
 
@@ -206,10 +207,14 @@ def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         if task is None or not policy.can_see_task(principal, task):
             raise NotFound(f"task {task_id} does not exist")
         live = instances.locked(conn, task.instance_id, task.instance_version, task.instance_definition_id)
+        suspended = task.instance_status == InstanceStatus.SUSPENDED  # (read under the instance's lock)
         if db.dialect != "sqlite":
             task = _load(conn, principal, task_id)
         if task.state != TaskState.OPEN:
             raise TaskNotOpen(f"task {task_id} is {task.state}")
+        if suspended:
+            raise Conflict(Bilingual("案件已中止，恢复后才能办理", "the case is suspended: resume it before completing "
+                                                         "its tasks"))
         if task.assignee not in (None, principal.username):
             raise TaskHeldByOther(f"task {task_id} is held by {task.assignee}")
         if not policy.is_member(principal, task):

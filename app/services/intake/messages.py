@@ -22,6 +22,7 @@ from app.errors import (
 from app.models import Case, ReceivedMessage, table_of
 from app.services.kernel import audit, definitions, incidents, instances, projection
 from app.services.kernel.principals import Principal
+from app.states import CaseStatus
 
 _C, _M = table_of(Case), table_of(ReceivedMessage)
 _CASE = select(_C.c.id, _C.c.process_instance_id, _C.c.status).where(_C.c.case_no == bindparam("b_no"))
@@ -73,6 +74,9 @@ def _deliver(principal: Principal, name: str, case_no: str, payload: dict[str, A
         case = conn.execute(_CASE, {"b_no": case_no}).one_or_none()
         if case is None or case.process_instance_id is None:
             raise NotFound(f"case {case_no} does not exist")
+        if case.status in (CaseStatus.SUSPENDED, CaseStatus.CANCELLED):
+            raise Conflict(Bilingual(f"案件 {case_no} 已{'中止' if case.status == CaseStatus.SUSPENDED else '撤销'}",
+                                     f"case {case_no} is {case.status}"))
         # A refused message raises before anything is saved: the transaction rolls back and the workflow
         # taken from the cache is simply reloaded by the next command (a cache miss, nothing more).
         live = instances.lock(conn, case.process_instance_id)

@@ -82,6 +82,11 @@ def definition_info(session: Executor, definition_id: int) -> DefinitionInfo:
     return info
 
 
+def version_id(session: Executor, key: str, version: int) -> int | None:
+    """The id of version `version` of process `key`, or None."""
+    return session.scalar(select(_T.c.id).where(_T.c.key == key, _T.c.version == version))
+
+
 def spec_of(session: Executor, definition_id: int) -> Any:
     def load() -> str:
         text = session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))

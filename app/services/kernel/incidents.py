@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 STEP, TIMER = "step", "timer"  # kinds
 # Operations: what was being done when it failed.
 REGISTER, COMPLETE, MESSAGE, OPEN, DIAGRAM, FIRE = "register", "complete", "message", "open", "diagram", "timer"
+MOVE, MIGRATE = "move", "migrate"  # an operator's intervention or migration (app.services.operations)
 MAX_ERROR = 2000
 BOARD_LIMIT = 100
 

@@ -112,6 +112,38 @@ def locked(conn: Connection, instance_id: int, version: int, definition_id: int)
                         timers_before={(t.task_id, t.fire_at) for t in runner.waiting_timers(workflow)})
 
 
+def lock_fresh(conn: Connection, instance_id: int) -> LiveInstance:
+    """Lock the instance and load its workflow from the database, never the cache: for an operation that
+    may throw the object away half-changed (a migration with problems)."""
+    head = queries.lock_instance(conn, instance_id, wait=True)
+    if head is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    cache.forget(instance_id)
+    version, definition_id = head
+    workflow = _load(conn, instance_id, definition_id)
+    return LiveInstance(instance_id, version, definitions.definition_info(conn, definition_id), workflow,
+                        ready_before=runner.ready_task_ids(workflow),
+                        timers_before={(t.task_id, t.fire_at) for t in runner.waiting_timers(workflow)})
+
+
+def rebase(conn: Connection, live: LiveInstance, definition: DefinitionInfo, now: datetime) -> None:
+    """Save a migrated workflow on its new definition, with the version check (409 when it moved)."""
+    saved = queries.rebase_instance(conn, live.id, expected_version=live.version, definition_id=definition.id,
+                                    state=serializer.dump_state(live.workflow),
+                                    serializer_version=serializer.ENGINE_FORMAT_VERSION, now=now)
+    if not saved:
+        raise ConcurrentUpdate(f"process instance {live.id} was changed by another request; reload and retry")
+    live.version += 1
+    live.definition = definition
+    live.case_row = None
+
+
+def lock_row_waiting(conn: Connection, instance_id: int) -> None:
+    """Lock the instance row without loading its workflow, waiting for a command that holds it."""
+    if queries.lock_instance(conn, instance_id, wait=True) is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
+
+
 def lock_row(conn: Connection, instance_id: int) -> None:
     """Lock the instance row without loading its workflow, never waiting (Busy when taken)."""
     if queries.lock_instance(conn, instance_id, wait=False) is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Case, TaskRow, table_of
@@ -138,3 +138,25 @@ def personal_data_visible(principal: Principal, case_id: Any) -> ColumnElement[b
 def _handling(principal: Principal, case_id: Any) -> ColumnElement[bool]:
     # Their own groups only: overseeing a group is not handling its cases.
     return exists().where(_involved(principal, principal.groups, case_id), _SEEN.c.group_name != SUPERVISION_GROUP)
+
+
+# Operations on running cases (cancel, suspend, move, migrate, incidents) -----------------------------
+
+def require_operator(principal: Principal) -> None:
+    """Admins, and supervisors for the cases of their centres (operations_scope); everyone else: 403."""
+    principal.require_role("supervisor")
+
+
+def operations_scope(principal: Principal) -> ColumnElement[bool] | None:
+    """The cases an operator may act on: None for every case (admins, the top centre's supervisors),
+    else those a supervisor's lists count (case_scope)."""
+    require_operator(principal)
+    return case_scope(principal)
+
+
+def may_operate_on(session: Session | Connection, principal: Principal, case_id: int) -> bool:
+    """Whether `principal` (an operator) may act on case `case_id`."""
+    scope = operations_scope(principal)
+    if scope is None:
+        return True
+    return session.scalar(select(Case.id).where(Case.id == case_id, scope)) is not None

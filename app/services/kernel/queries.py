@@ -29,7 +29,7 @@ from app.models import (
     timer_state_is,
 )
 from app.prepared import Prepared, Rows
-from app.states import TaskState, TimerState
+from app.states import InstanceStatus, TaskState, TimerState
 
 Executor = Session | Connection
 _PI, _T, _C, _TM, _PD = (table_of(ProcessInstance), table_of(TaskRow), table_of(Case), table_of(Timer),
@@ -50,10 +50,27 @@ _TRY_LOCK_INSTANCE = Prepared(select(_PI.c.version, _PI.c.definition_id).where(_
                               .with_for_update(skip_locked=True))
 _INSTANCE_DEFINITION = Prepared(select(_PI.c.definition_id).where(_PI.c.id == bindparam("b_id")))
 _INSTANCE_STATE = Prepared(select(_PI.c.state).where(_PI.c.id == bindparam("b_id")))
+# An instance an operator suspended or cancelled takes no step (a racing command loses: 409).
 _SAVE_INSTANCE = Prepared(
-    update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"))
+    update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"),
+                      _PI.c.status != InstanceStatus.SUSPENDED, _PI.c.status != InstanceStatus.CANCELLED)
     .values(state=bindparam("b_state"), version=bindparam("b_version"), status=bindparam("b_status"),
             serializer_version=bindparam("b_format"), updated_at=bindparam("b_now")))
+
+
+_REBASE_INSTANCE = (update(_PI).where(_PI.c.id == bindparam("b_id"), _PI.c.version == bindparam("b_expected"),
+                                      _PI.c.status == InstanceStatus.RUNNING)
+                    .values(state=bindparam("b_state"), version=bindparam("b_version"),
+                            definition_id=bindparam("b_definition"), serializer_version=bindparam("b_format"),
+                            updated_at=bindparam("b_now")))
+
+
+def rebase_instance(conn: Connection, instance_id: int, *, expected_version: int, definition_id: int, state: str,
+                    serializer_version: str, now: datetime) -> bool:
+    """Write a migrated instance (its new definition and state) if its version is still `expected_version`."""
+    return conn.execute(_REBASE_INSTANCE, {
+        "b_id": instance_id, "b_expected": expected_version, "b_version": expected_version + 1, "b_state": state,
+        "b_definition": definition_id, "b_format": serializer_version, "b_now": now}).rowcount == 1
 
 
 def insert_instance(conn: Connection, row: dict[str, Any]) -> int:

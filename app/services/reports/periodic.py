@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from app.models import Case, TaskRow
 from app.services.kernel import policy, present
 from app.services.reports import summary as reports
 from app.services.reports.summary import Period
-from app.states import TaskState
+from app.states import CaseStatus, TaskState
 
 LIST_LIMIT = 1000  # a city receives about 600 cases a day; longer lists say how many were left out
 TREND_RATES = ("closure_rate", "on_time_rate", "resolution_rate", "mediation_success_rate", "satisfaction_rate")
@@ -33,8 +33,10 @@ def daily(principal: Any, day: date) -> dict[str, Any]:
     visible = reports.scope_of(principal)
     start, end = Period(day, day).bounds()
     at = min(end, clock.now())
-    open_tasks = select(TaskRow).where(TaskRow.state == TaskState.OPEN, policy.overseen_tasks(principal))
+    open_tasks = select(TaskRow).where(TaskRow.state == TaskState.OPEN, policy.overseen_tasks(principal),
+                                       ~exists().where(Case.id == TaskRow.case_id, Case.status == CaseStatus.SUSPENDED))
     new_cases = select(Case).where(Case.received_at >= start, Case.received_at < end,
+                                   Case.status != CaseStatus.CANCELLED,
                                    visible if visible is not None else true())
 
     def overdue_item(task: TaskRow) -> dict[str, Any]:

@@ -4,6 +4,8 @@ never the cases themselves, so a year of a city's cases summarises in well under
 Definitions (a *period* is from..to, whole days in the centre's time zone; `end` is the instant the
 day after `to` begins; `at` is the moment of evaluation, min(end, now)):
 
+- cancelled cases (撤销 by an operator: a duplicate registration, a case registered by mistake) count
+  nowhere: neither received, closed nor open.
 - received: cases received in the period (received_at: the registration, or for a work order imported
   from the 12345 / 110 / petition systems the source's own reception time). Every other count is about
   these cases (a cohort), so a case received on the 30th and closed on the 2nd counts in the month it
@@ -14,7 +16,9 @@ day after `to` begins; `at` is the moment of evaluation, min(end, now)):
   open past its due_at at `at` (a cancelled task counts only while it was open). Tasks without a due
   instant cannot be late.
 - resolved: closed with outcome 'resolved' (agreement reached / request met).
-- overdue_open: open at `at` with at least one task open past its due_at at that moment.
+- overdue_open: open at `at` with at least one task open past its due_at at that moment; a case
+  suspended (中止) now is not overdue, and once resumed its due instants are later by the suspended working
+  time, so suspended time never makes a case late (nor costs it closed_on_time).
 - mediated (entered mediation): a `handle` task opened before `end`, or the case's procedure is
   'mediation' since before `end`. agreements: mediated with outcome 'resolved'.
 - feedback_visits: closed cases with `satisfied` recorded (the visit that closed the case; an unsatisfied
@@ -41,7 +45,7 @@ from app.errors import FieldError, ValidationFailed
 from app.models import Case, TaskRow, table_of
 from app.runtime import settings
 from app.services.kernel import policy
-from app.states import TaskState
+from app.states import CaseStatus, TaskState
 
 GROUPINGS = {"category": "category", "group": "handling_group", "source": "source", "grid": "grid",
              "case_type": "case_type"}
@@ -131,8 +135,10 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def _statement(column: str | None, visible: ColumnElement[bool] | None = None) -> Select[Any]:
     # Tasks that can change a case's flags; the others (most of them: done on time) are not joined.
+    # A suspended case's tasks are not late while it is suspended; on resuming, their due instants move
+    # later by the suspended working time (app.services.operations.lifecycle), so the suspension never counts.
     overdue_at = and_(_T.c.created_at < _END, _T.c.due_at < _AT,
-                      or_(_T.c.completed_at.is_(None), _T.c.completed_at > _AT))
+                      or_(_T.c.completed_at.is_(None), _T.c.completed_at > _AT), _C.c.status != CaseStatus.SUSPENDED)
     late_done = and_(_T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END, _T.c.completed_at > _T.c.due_at)
     handle = and_(_T.c.bpmn_id == "handle", _T.c.created_at < _END)
     handled = and_(_T.c.bpmn_id == "handle", _T.c.state == TaskState.COMPLETED, _T.c.completed_at < _END)
@@ -149,7 +155,7 @@ def _statement(column: str | None, visible: ColumnElement[bool] | None = None) -
                        func.sum(_flag(visit)).label("visits"))
                 .select_from(_C.outerjoin(_T, and_(_T.c.case_id == _C.c.id,
                                                    or_(handle, late_done, overdue_at, visit))))
-                .where(_C.c.received_at >= _START, _C.c.received_at < _END,
+                .where(_C.c.received_at >= _START, _C.c.received_at < _END, _C.c.status != CaseStatus.CANCELLED,
                        visible if visible is not None else true())
                 .group_by(_C.c.id).subquery("per_case"))
     c = per_case.c

@@ -14,4 +14,5 @@ from app.web.api.reports import reports  # noqa: F401
 from app.web.api.escalation import supervision  # noqa: F401
 from app.web.api.inbox import tasks  # noqa: F401
 from app.web.api.accounts import admin  # noqa: F401
+from app.web.api.operations import instances  # noqa: F401
 # isort: on

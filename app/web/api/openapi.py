@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from app.errors import NotFound
 from app.services.inbox.tasks import SCOPES
 from app.services.intake import cases as case_service
+from app.services.operations.listing import STATES as INSTANCE_STATES
 from app.services.reports.charts import METRICS
 from app.services.reports.summary import GROUPINGS
 from app.web.api.blueprint import bp
@@ -71,11 +72,17 @@ QUERY: dict[str, tuple[Schema, str]] = {
               "YYYY-MM (default: the last complete month)"),
     "group_by": ({"type": "string", "enum": list(GROUPINGS)}, "figures per category, group, source, grid or case type"),
     "metric": ({"type": "string", "enum": list(METRICS)}, "the figure to chart (default received)"),
+    "process_key": (_TEXT, "a process's key (dispute_case)"),
+    "version": ({"type": "integer"}, "a deployed version of the process"),
+    "state": ({"type": "string", "enum": list(INSTANCE_STATES)}, "the instance's state"),
+    "waiting_at": (_TEXT, "a BPMN id of a human task: only instances with that task open"),
+    "incident": (_FLAG, "only instances with (true) or without (false) an unresolved incident"),
 }
 # Parameters whose empty value (?to=, as an HTML form sends an empty field) counts as absent; the others take
 # it as it is (an empty scope is unknown, an empty text filter matches nothing or everything as it says).
 _EMPTY_IS_ABSENT = ("page", "per_page", "overdue", "compare", "level", "from", "to", "date", "month", "group_by",
-                    "metric", "cursor", "due_before")
+                    "metric", "cursor", "due_before", "version", "state", "incident", "process_key",
+                    "waiting_at")
 _MUST_CHANGE = "a login whose password an administrator reset, until it changes it (POST /auth/password)"
 # Path parameters by converter; a view's @doc(path=...) adds to these.
 _CONVERTERS: dict[str, Schema] = {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}

@@ -15,6 +15,8 @@ from app.services.escalation.supervision import MAX_NOTE
 from app.services.kernel import incidents
 from app.services.kernel.directory import GROUP_KINDS
 from app.services.kernel.principals import ROLES
+from app.services.operations.common import MAX_REASON
+from app.services.operations.listing import STATES as INSTANCE_STATES
 
 Schema = dict[str, Any]
 
@@ -173,6 +175,14 @@ _KEY_FIELDS = {"id": INT, "name": TEXT, "source": TEXT}
 _PROBLEM_LOCATION = _object({"file": _nullable(TEXT), "line": _nullable(INT), "element_id": _nullable(TEXT),
                              "message": TEXT})
 
+_REASON: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_REASON, "pattern": NOT_ONLY_SPACES,
+                   "description": "why (on the case's timeline)"}
+_VERSION: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1,
+                    "description": "the instance version the caller saw (instance_version): 409 when it moved since"}
+_ELEMENT: Schema = {"type": "string", "minLength": 1, "pattern": NOT_ONLY_SPACES}
+_POSITIVE: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+_INSTANCE_STATE: Schema = {"type": "string", "enum": list(INSTANCE_STATES)}
+
 RESPONSES: dict[str, Schema] = {
     "Problem": {
         "type": "object", "required": ["type", "title", "status", "detail"],
@@ -228,12 +238,25 @@ RESPONSES: dict[str, Schema] = {
         "element": {**TEXT, "description": "where it failed: a BPMN id, or the process state"},
         "element_name": _nullable(TEXT), "operation": {"type": "string", "enum": [
             incidents.REGISTER, incidents.COMPLETE, incidents.MESSAGE, incidents.OPEN, incidents.DIAGRAM,
-            incidents.FIRE]},
+            incidents.FIRE, incidents.MOVE, incidents.MIGRATE]},
         "case_id": {**_nullable(INT), "description": "null for a registration that failed"},
         "case_no": _nullable(TEXT), "attempts": {**COUNT, "description": "a timer's attempts; a step's occurrences"},
         "occurrences": {"type": "integer", "minimum": 1}, "error": TEXT, "created_at": INSTANT,
         "last_seen_at": INSTANT}),
     "CaseSummary": _object(_CASE_SUMMARY),
+    "ProcessInstance": _object({
+        "id": INT, "case_id": INT, "case_no": TEXT, "process_key": TEXT, "version": INT, "state": _INSTANCE_STATE,
+        "waiting_at": {"type": "array", "items": TEXT, "description": "BPMN ids of its open human tasks"},
+        "started_at": INSTANT, "suspended_at": _nullable(INSTANT), "incident": BOOL,
+        "instance_version": {**INT, "description": "send it back as `version` to act only on what you saw"}}),
+    "CaseOperation": _object({"case_id": INT, "case_no": TEXT, "status": TEXT, "process_instance_id": INT,
+                              "version": INT, "at": INSTANT}),
+    "Incidents": _object({"items": array_of("Incident")}),
+    "IncidentAction": _object({"id": INT, "resolved": BOOL, "retried": BOOL}),
+    "MigrationReport": _object({
+        "instances": COUNT, "migrable": COUNT, "migrated": COUNT, "dry_run": BOOL,
+        "problems": {"type": "array", "items": _object({"instance_id": INT, "element_id": _nullable(TEXT),
+                                                        "message": TEXT})}}),
     "CaseStarted": _object({**_CASE_SUMMARY, "process_instance_id": INT, "active_tasks": array_of("TaskItem")}),
     "Case": _object({
         **_CASE_SUMMARY, "description": TEXT, "request": _nullable(TEXT), "risk_level": _nullable(TEXT),
@@ -337,6 +360,20 @@ REQUESTS: dict[str, Schema] = {
                            {"required": ["new_key"], "not": {"required": ["process_key"]}}]},
     "DraftFile": _object({"text": TEXT}),
     "TextCheck": _object({"text": TEXT, "kind": {"type": "string", "enum": ["script", "expression"]}}),
+
+    # Operations on running cases (app.services.operations).
+    "Reason": _object({"reason": _REASON, "version": _VERSION}, optional=("version",)),
+    "Move": _object({"from": {**_ELEMENT, "description": "the BPMN id of the element the token waits at"},
+                     "to": {**_ELEMENT, "description": "the BPMN id of a human task of the same (sub)process"},
+                     "reason": _REASON, "version": _VERSION}, optional=("version",)),
+    "Migration": _object({
+        "process_key": {"type": "string", "minLength": 1}, "from_version": _POSITIVE, "to_version": _POSITIVE,
+        "instance_ids": {"type": "array", "items": _POSITIVE,
+                         "description": "only these instances (default: every running one on from_version)"},
+        "mapping": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1},
+                    "description": "old element id -> new element id, for elements the target renamed"},
+        "dry_run": {**BOOL, "description": "report only, change nothing (default false)"}},
+        optional=("instance_ids", "mapping", "dry_run")),
     "Upload": _object({"files": {"type": "array", "minItems": 1,
                                  "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}),
 }
