@@ -5,7 +5,7 @@ import argparse
 import os
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,15 +37,6 @@ def _read_files(paths: list[str]) -> dict[str, bytes]:
     return files
 
 
-def _last_written(paths: list[str]) -> datetime:
-    """When the newest of the files under `paths` was last written (a repository deploy compares it with
-    the designer's latest deployment)."""
-    times = [member.stat().st_mtime for raw in paths for member in
-             (sorted(p for p in Path(raw).iterdir() if p.is_file()) if Path(raw).is_dir() else [Path(raw)])
-             if member.suffix in (".bpmn", ".dmn", ".json")]
-    return datetime.fromtimestamp(max(times, default=0), tz=timezone.utc)
-
-
 def _print_problems(problems: list[Any]) -> None:
     for p in problems:
         where = ":".join(str(x) for x in (p.file, p.line) if x)
@@ -72,8 +63,7 @@ def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     try:
-        outcome = repository.deploy(OPERATOR, _read_files(args.files), written_at=_last_written(args.files),
-                                    force=args.force)
+        outcome = repository.deploy(OPERATOR, _read_files(args.files), force=args.force)
     except ProcessInvalid as exc:
         print("not deployed; the files have problems:", file=sys.stderr)
         _print_problems(exc.problems)

@@ -71,10 +71,9 @@ def test_redeploying_the_repository_after_a_designer_deployment_keeps_the_design
     assert "dispute_case v1" in out and "v2" in out and "stays the latest" in out and "保持为最新" in out
     assert [v for v, latest, _ in _versions(api) if latest] == [2]
 
-    # Files changed in the repository before the designer's deployment cannot hold its changes either.
+    # Files changed in the repository do not replace the designer's version either.
     form = repository / "forms" / "triage.uischema.json"
     form.write_text(form.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    _written(repository, clock.now() - timedelta(days=1))
     out = _deploy(concord, repository)
     assert "deployed from the pages by designer1" in out and "--force" in out and "files.zip" in out
     assert [v for v, latest, _ in _versions(api) if latest] == [2] and len(_versions(api)) == 2
@@ -105,12 +104,15 @@ def test_the_designer_downloads_the_latest_files_and_the_committed_copy_deploys_
     assert [v for v, latest, _ in _versions(api) if latest] == [2] and len(_versions(api)) == 2
 
 
-def test_repository_files_written_after_the_designers_deployment_deploy_as_a_new_version(
+def test_repository_files_newer_than_the_designers_deployment_still_do_not_replace_it(
         concord: Any, api: Api, repository: Path, frozen_clock: clock.FrozenClock) -> None:
+    """A file's time says nothing of its content: a fresh clone is newer than every deployment."""
     edited = {**BUNDLE, "dispute_case.bpmn": BUNDLE["dispute_case.bpmn"] + b"\n"}
     api.post("designer1", "/process-definitions", 201, **upload(edited))
     form = repository / "forms" / "triage.uischema.json"
     form.write_text(form.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    _written(repository, clock.now() + timedelta(minutes=5))  # edited after the designer deployed v2
-    assert "deployed: dispute_case v3" in _deploy(concord, repository)
+    _written(repository, clock.now() + timedelta(minutes=5))  # written after the designer deployed v2
+    assert "--force" in _deploy(concord, repository)
+    assert [v for v, latest, _ in _versions(api) if latest] == [2]
+    assert "deployed: dispute_case v3" in _deploy(concord, repository, "--force")
 

@@ -5,9 +5,10 @@ pages. A repository deploy must never put an older copy back over those behind t
 
 - files identical to a version deployed before (the same bundle) deploy nothing, and say which version
   they are and which one stays the latest;
-- files last written before the latest version of one of their processes was deployed from the pages
-  cannot hold that version's changes: they deploy nothing either, and say how to get the designer's
-  files into the repository (download them, commit them) or to deploy anyway (`force`).
+- when the latest version of one of their processes was deployed from the pages, they deploy nothing
+  either, whatever their age: a file's time says nothing about whether it holds the designer's changes
+  (a fresh clone is newer than every deployment). They say how to get the designer's files into the
+  repository (download them, commit them: then they are identical) or to deploy anyway (`force`).
 
 Forced, the files deploy as a new version as the pages would (a rollback, when they are an older version's)."""
 from __future__ import annotations
@@ -34,9 +35,8 @@ class RepositoryDeploy:
     notes: list[Bilingual] = field(default_factory=list)  # why nothing was deployed
 
 
-def deploy(principal: Principal, files: dict[str, bytes], *, written_at: datetime, force: bool = False
-           ) -> RepositoryDeploy:
-    """Deploy the repository's files, last written at `written_at` (the newest file's time)."""
+def deploy(principal: Principal, files: dict[str, bytes], *, force: bool = False) -> RepositoryDeploy:
+    """Deploy the repository's files (processes/ and forms/)."""
     principal.require_role("designer", "admin")
     report = deployments.checked(files)
     content_hash = deployments.bundle_hash(files)
@@ -48,11 +48,10 @@ def deploy(principal: Principal, files: dict[str, bytes], *, written_at: datetim
             if same and any(latest[row.key].version != row.version for row in same):
                 return RepositoryDeploy([_brief(row, latest[row.key]) for row in same], False,
                                         [_identical_note(row, latest[row.key]) for row in same])
-            newer = [row for row in latest.values() if row.origin == deployments.PAGES
-                     and row.deployed_at > written_at and not same]
+            newer = [row for row in latest.values() if row.origin == deployments.PAGES and not same]
             if newer:
                 return RepositoryDeploy([_brief(row, row) for row in newer], False,
-                                        [_newer_note(row, written_at) for row in newer])
+                                        [_newer_note(row) for row in newer])
     definitions, created = deployments.guarded_store(principal, files, report, content_hash, deployments.REPOSITORY)
     return RepositoryDeploy(definitions, created)
 
@@ -95,13 +94,13 @@ def _identical_note(row: Any, latest: Any) -> Bilingual:
         f"To roll back to v{row.version}, pass --force.")
 
 
-def _newer_note(row: Any, written_at: datetime) -> Bilingual:
+def _newer_note(row: Any) -> Bilingual:
     download = f"/api/v1/process-definitions/{row.key}/files.zip"
     return Bilingual(
-        f"未部署：{row.key} v{row.version} 由 {row.deployed_by} 于 {_when(row.deployed_at)} 在页面上部署，"
-        f"晚于这些文件最后修改的时间（{_when(written_at)}），部署它们会用旧文件覆盖设计人员的版本。"
+        f"未部署：最新版本 {row.key} v{row.version} 由 {row.deployed_by} 于 {_when(row.deployed_at)} 在页面上部署，"
+        "仓库中的文件与它不同，部署它们会覆盖设计人员的版本。"
         f"请先在流程设计页面下载最新部署的文件（{download}）并提交到仓库；确要覆盖，请加 --force。",
-        f"not deployed: {row.key} v{row.version} was deployed from the pages by {row.deployed_by} at "
-        f"{_when(row.deployed_at)}, after these files were last written ({_when(written_at)}); deploying them "
-        "would put an older copy over the designer's version. Download the latest deployed files (designer "
-        f"page, or {download}) and commit them to the repository; to replace it anyway, pass --force.")
+        f"not deployed: the latest version, {row.key} v{row.version}, was deployed from the pages by "
+        f"{row.deployed_by} at {_when(row.deployed_at)}, and the repository's files differ from it: deploying "
+        "them would replace the designer's version. Download the latest deployed files (designer page, or "
+        f"{download}) and commit them to the repository; to replace it anyway, pass --force.")
