@@ -17,9 +17,11 @@ from app.database import db
 from app.engine.lint import group_references
 from app.engine.loader import parse_bundle
 from app.engine.records import ParsedProcess
-from app.errors import Conflict, ProblemLocation, ProcessInvalid
+from app.engine.xml import as_utf8
+from app.errors import Bilingual, Conflict, ProblemLocation, ProcessInvalid
 from app.forms import check_schema_file
 from app.models import Deployment, ProcessDefinition
+from app.services.designer import case_types, resolution
 from app.services.kernel import audit, definitions, directory, present
 from app.services.kernel.principals import Principal
 
@@ -33,6 +35,8 @@ class ValidationReport:
     warnings: list[ProblemLocation] = field(default_factory=list)
     processes: list[ParsedProcess] = field(default_factory=list)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed form files by name
+    files: dict[str, bytes] = field(default_factory=dict)  # what is deployed: the upload (as UTF-8) and what it
+    # took from the latest deployments
 
 
 MAX_NAME = 200
@@ -42,23 +46,27 @@ def _plain_name(name: str) -> bool:
     return 0 < len(name) <= MAX_NAME and not any(ch in "/\\" or ord(ch) < 32 or ord(ch) == 127 for ch in name)
 
 
-def _check(files: dict[str, bytes]) -> ValidationReport:
+def _check(upload: dict[str, bytes]) -> ValidationReport:
     errors: list[ProblemLocation] = []
-    if not files:
-        errors.append(ProblemLocation(None, None, None, "no files were sent"))
-    for name in files:
+    if not upload:
+        errors.append(ProblemLocation(None, None, None, Bilingual("没有收到文件", "no files were sent")))
+    files: dict[str, bytes] = {}
+    for name, content in upload.items():
         if not name.endswith(ALLOWED_SUFFIXES):
-            errors.append(ProblemLocation(name, None, None, "only .bpmn, .dmn and form .json files are accepted"))
+            errors.append(ProblemLocation(name, None, None, Bilingual(
+                "只接受 .bpmn、.dmn 和表单 .json 文件", "only .bpmn, .dmn and form .json files are accepted")))
         if not _plain_name(name):
             # The name comes back in downloads (headers, zip entries) and in references between files.
-            errors.append(ProblemLocation(name.encode("unicode_escape").decode("ascii"), None, None,
-                                          "a file name may not contain control characters, slashes or be "
-                                          f"longer than {MAX_NAME} characters"))
-        try:
-            files[name].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = files[name].count(b"\n", 0, exc.start) + 1
-            errors.append(ProblemLocation(name, line, None, "the file is not UTF-8; save it as UTF-8"))
+            errors.append(ProblemLocation(name.encode("unicode_escape").decode("ascii"), None, None, Bilingual(
+                f"文件名不能含控制字符或斜杠，也不能超过 {MAX_NAME} 个字符",
+                f"a file name may not contain control characters, slashes or be longer than {MAX_NAME} characters")))
+        text, problem = _readable(name, content)
+        if problem:
+            errors.append(problem)
+        else:
+            files[name] = text
+    resolved = resolution.resolve(files)
+    files = resolved.files
     forms = {name for name in files if name.endswith(".json")}
     parsed: dict[str, dict[str, Any]] = {}
     for name in sorted(forms):
@@ -68,11 +76,28 @@ def _check(files: dict[str, bytes]) -> ValidationReport:
             parsed[name] = form
     processes: list[ParsedProcess] = []
     try:
-        processes = parse_bundle(files, forms)
+        processes = parse_bundle(files, forms, resolved=frozenset(resolved.taken))
     except ProcessInvalid as exc:
         errors.extend(exc.problems)
-    return ValidationReport(valid=not errors, errors=errors, warnings=_unknown_groups(files), processes=processes,
-                            forms=parsed)
+    if not errors:
+        errors.extend(case_types.refusals(processes, parsed))
+    return ValidationReport(valid=not errors, errors=errors, warnings=resolved.warnings + _unknown_groups(files),
+                            processes=processes, forms=parsed, files=files)
+
+
+def _readable(name: str, content: bytes) -> tuple[bytes, ProblemLocation | None]:
+    """BPMN and DMN in the encoding their XML declaration names (stored as UTF-8); forms in UTF-8 (JSON's)."""
+    if name.endswith((".bpmn", ".dmn")):
+        text, problem = as_utf8(content, name)
+        return (text or b""), problem
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        return content, ProblemLocation(name, line, None, Bilingual(
+            f"第 {line} 行不是 UTF-8 编码：JSON 表单文件须存为 UTF-8",
+            f"line {line} is not UTF-8: a JSON form file must be saved as UTF-8"))
+    return content, None
 
 
 def _unknown_groups(files: dict[str, bytes]) -> list[ProblemLocation]:
@@ -96,6 +121,7 @@ def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str
     report = _check(files)
     if not report.valid:
         raise ProcessInvalid(report.errors)
+    files = report.files
     try:
         return _store(principal, files, report, _bundle_hash(files))
     except IntegrityError as exc:  # (key, version) is unique: a concurrent deploy took the number
