@@ -288,3 +288,32 @@ def group_references(files: dict[str, bytes]) -> list[tuple[str, ProblemLocation
                 if isinstance(group, str):
                     found.append((group, _problem(name, prop, "")))
     return found
+
+
+# Attributes and elements that name another element of the same file by id (IDREF or QName in BPMN 2.0).
+_REF_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef", "messageRef",
+                   "bpmnElement", "signalRef", "errorRef", "escalationRef")
+_REF_ELEMENTS = ("flowNodeRef", "incoming", "outgoing")
+
+
+def lint_references(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
+    """Every reference names an element the file defines (the schema types most of them as QNames, which
+    it cannot check): a model that draws a flow to nowhere is wrong, executable or not. A prefixed name in
+    another namespace points into an imported file and is not checked."""
+    ids = {node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    own = {prefix for prefix, uri in root.nsmap.items() if uri == root.get("targetNamespace")}
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        refs = [(attr, node.get(attr)) for attr in _REF_ATTRIBUTES if node.get(attr)]
+        if etree.QName(node).localname in _REF_ELEMENTS and etree.QName(node).namespace == BPMN:
+            refs.append((etree.QName(node).localname, (node.text or "").strip()))
+        for what, value in refs:
+            prefix, _, local = value.rpartition(":")
+            if prefix and prefix not in own:
+                continue
+            if local and local not in ids:
+                kind = etree.QName(node).localname
+                yield _problem(file, node, Bilingual(
+                    f"<{kind}> 的 {what} 引用了文件中不存在的元素 {local}",
+                    f"<{kind}> {what} names {local!r}, which no element of the file has as its id"))

@@ -12,11 +12,11 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from app.engine import dmn_schema, failures
-from app.engine.lint import NS, is_executable, lint_bpmn, lint_dmn
+from app.engine.lint import NS, is_executable, lint_bpmn, lint_dmn, lint_references
 from app.engine.records import ParsedProcess
 from app.engine.serializer import REGISTRY
 from app.engine.xml import parse_xml
-from app.errors import ProblemLocation, ProcessInvalid
+from app.errors import Bilingual, ProblemLocation, ProcessInvalid
 
 Spec = Any  # a SpiffWorkflow BpmnProcessSpec; kept opaque above this package
 
@@ -52,8 +52,19 @@ class ConcordParser(SpiffBpmnParser):
 
 
 def _validation_problem(exc: ValidationException, fallback_file: str | None) -> ProblemLocation:
+    """The parser's complaint with its subject: the engine's texts name neither the element's kind nor its
+    name, and some end mid-sentence ("... not supported for tasks of type")."""
     line = exc.line_number if isinstance(exc.line_number, int) else None
-    return ProblemLocation(exc.file_name or fallback_file, line, exc.id or None, str(exc.args[0] if exc.args else exc))
+    text = str(exc.args[0] if exc.args else exc).strip()
+    tag = getattr(exc, "tag", "") or ""
+    name = getattr(exc, "name", "") or ""
+    subject = " ".join(part for part in (f"<{tag}>" if tag else "", f"'{name}'" if name else "",
+                                         f"({exc.id})" if getattr(exc, "id", "") else "") if part)
+    if text.endswith(" of type") and tag:
+        text = f"{text} <{tag}>"
+    en = f"{subject}: {text}" if subject else text
+    return ProblemLocation(exc.file_name or fallback_file, line, getattr(exc, "id", None) or None,
+                           Bilingual(f"BPMN/DMN 校验未通过{f'（{subject}）' if subject else ''}：{text}", en))
 
 
 def parse_bundle(files: dict[str, bytes], available_forms: set[str],
@@ -71,8 +82,8 @@ def parse_bundle(files: dict[str, bytes], available_forms: set[str],
             continue
         root, problem = parse_xml(files[name], name)
         problem = problem or _wrong_kind(root, name)
-        if problem:
-            problems.append(problem)
+        if problem or root is None:
+            problems.extend([problem] if problem else [])
             continue
         try:
             if name.endswith(".dmn"):
@@ -80,6 +91,7 @@ def parse_bundle(files: dict[str, bytes], available_forms: set[str],
                 parser.add_dmn_xml(root, filename=name)
             else:
                 problems.extend(lint_bpmn(root, name, available_forms))
+                problems.extend(lint_references(root, name))
                 if any(is_executable(p) for p in root.iterfind("bpmn:process", NS)):
                     parser.add_bpmn_xml(root, filename=name)
                     bpmn_roots[name] = root

@@ -34,7 +34,8 @@ def as_utf8(content: bytes, filename: str) -> tuple[bytes | None, ProblemLocatio
         codec = codecs.lookup(encoding)
     except LookupError:
         return None, ProblemLocation(filename, 1, None, Bilingual(
-            f"XML 声明的编码 {encoding} 无法识别", f"the XML declaration names encoding {encoding!r}, which is unknown"))
+            f"XML 声明的编码 {encoding} 无法识别",
+            f"the XML declaration names encoding {encoding!r}, which is unknown"))
     try:
         text = content.decode(codec.name if declared else "utf-8")
     except UnicodeDecodeError as exc:

@@ -44,7 +44,8 @@ def refusals(processes: list[ParsedProcess], forms: dict[str, dict[str, Any]]) -
                     "case of this type could be registered")))
             continue
         schema = forms.get(process.start_form) or {}
-        declared = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        properties = schema.get("properties")
+        declared: dict[str, Any] = properties if isinstance(properties, dict) else {}
         lacking = [name for name in CASE_FIELDS if name not in declared]
         if lacking:
             problems.append(ProblemLocation(process.start_form, None, process.key, Bilingual(

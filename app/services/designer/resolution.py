@@ -51,8 +51,8 @@ def _latest_deployments(session: Session) -> list[_Source]:
         by_deployment.setdefault(deployment_id, []).append((key, version))
     if not by_deployment:
         return []
-    sources = dict(session.execute(select(Deployment.id, Deployment.sources)
-                                   .where(Deployment.id.in_(by_deployment))).all())
+    sources: dict[int, dict[str, str]] = {row.id: row.sources for row in session.execute(
+        select(Deployment.id, Deployment.sources).where(Deployment.id.in_(by_deployment)))}
     return [_Source(", ".join(f"{k} v{v}" for k, v in versions), frozenset(k for k, _ in versions),
                     dict(sources.get(deployment_id) or {}))
             for deployment_id, versions in by_deployment.items()]
