@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.database import db
+from app.engine import references
 from app.engine.lint import group_references
 from app.engine.loader import parse_bundle
 from app.engine.records import ParsedProcess
@@ -21,7 +22,7 @@ from app.engine.xml import as_utf8
 from app.errors import Bilingual, Conflict, ProblemLocation, ProcessInvalid
 from app.forms import check_schema_file
 from app.models import Deployment, ProcessDefinition
-from app.services.designer import case_types, resolution
+from app.services.designer import case_types, dry_run, resolution
 from app.services.kernel import audit, definitions, directory, present
 from app.services.kernel.principals import Principal
 
@@ -35,6 +36,7 @@ class ValidationReport:
     warnings: list[ProblemLocation] = field(default_factory=list)
     processes: list[ParsedProcess] = field(default_factory=list)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed form files by name
+    dry_run: dict[str, Any] | None = None  # app.services.designer.dry_run.run's answer (None: not walked)
     files: dict[str, bytes] = field(default_factory=dict)  # what is deployed: the upload (as UTF-8) and what it
     # took from the latest deployments
 
@@ -81,8 +83,21 @@ def _check(upload: dict[str, bytes]) -> ValidationReport:
         errors.extend(exc.problems)
     if not errors:
         errors.extend(case_types.refusals(processes, parsed))
-    return ValidationReport(valid=not errors, errors=errors, warnings=resolved.warnings + _unknown_groups(files),
-                            processes=processes, forms=parsed, files=files)
+    warnings = resolved.warnings + _unknown_groups(files)
+    walked: dict[str, Any] | None = None
+    if not errors:  # the walk needs built specs and checked forms
+        read = dry_run.read_names([content for name, content in files.items() if name.endswith((".bpmn", ".dmn"))])
+        walked = dry_run.run_cached(_bundle_hash(files), processes, parsed, _files_of(files, processes), read)
+        errors.extend(walked["problems"])
+        warnings.extend(walked["warnings"])
+    return ValidationReport(valid=not errors, errors=errors, warnings=warnings, processes=processes, forms=parsed,
+                            files=files, dry_run=walked)
+
+
+def _files_of(files: dict[str, bytes], processes: list[ParsedProcess]) -> dict[str, str]:
+    """The BPMN file of each process (where the dry run's findings are)."""
+    found = references.provided({name: content for name, content in files.items() if name.endswith(".bpmn")})
+    return {p.key: found.processes.get(p.key, "") for p in processes}
 
 
 def _readable(name: str, content: bytes) -> tuple[bytes, ProblemLocation | None]:
@@ -117,13 +132,20 @@ def validate(principal: Principal, files: dict[str, bytes]) -> ValidationReport:
 def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str, Any]], bool]:
     """Deploy a new version of every process in `files`. Returns (definitions, created);
     re-deploying the files of the latest versions creates nothing and returns those versions."""
+    deployed, created, _report = deploy_checked(principal, files)
+    return deployed, created
+
+
+def deploy_checked(principal: Principal,
+                   files: dict[str, bytes]) -> tuple[list[dict[str, Any]], bool, ValidationReport]:
+    """deploy(), with the report it was deployed on (warnings, the dry run)."""
     principal.require_role("designer")
     report = _check(files)
     if not report.valid:
         raise ProcessInvalid(report.errors)
     files = report.files
     try:
-        return _store(principal, files, report, _bundle_hash(files))
+        return (*_store(principal, files, report, _bundle_hash(files)), report)
     except IntegrityError as exc:  # (key, version) is unique: a concurrent deploy took the number
         raise Conflict("another deployment of the same process finished at the same moment; deploy again") from exc
 
