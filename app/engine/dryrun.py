@@ -81,10 +81,20 @@ def walk(key: str, spec: Spec, subprocess_specs: dict[str, Spec], start_samples:
             continue
         following = _next(result, workflow, branch, trail, seen, samples, payload, failures)
         if following is None:
+            _mark_reached(result, workflow)
             result.paths += 1
         else:
             stack.extend(reversed(following))
     return result
+
+
+def _mark_reached(result: Walk, workflow: Any) -> None:
+    """Every element done or waiting in the workflow at the end of a path (done ones stay in its tree)."""
+    try:
+        completed, active = runner.element_states(workflow)
+    except EngineFailure:
+        return
+    result.reached |= completed | active
 
 
 def _novel(seen: set[tuple[str, str]], element: str, label: str) -> bool:
@@ -114,13 +124,12 @@ def _act(result: Walk, spec: Spec, subprocess_specs: dict[str, Spec], branch: _B
                 runner.fire_timer(workflow, target)
             else:
                 runner.deliver_message(workflow, target, data)
-        completed, active = runner.element_states(workflow)
     except EngineFailure as failure:
+        result.reached.add(failure.element)
         _failed(result, failure, trail, failures)
         return None
     except ConcordError:  # refused before the engine ran (data the runner does not accept): no path here
         return None
-    result.reached |= completed | active
     return workflow
 
 
@@ -146,6 +155,9 @@ def _next(result: Walk, workflow: Any, branch: _Branch, trail: tuple[str, ...], 
     except EngineFailure as failure:  # a task property (group, time limit) that does not evaluate
         _failed(result, failure, trail, failures)
         return None
+    result.reached.update(task.bpmn_id for task in tasks)  # (a timer may cancel them before the path ends)
+    result.reached.update(timer.bpmn_id for timer in timers)
+    result.reached.update(element for element, _name in messages)
     for task in tasks:
         if task.time_limit is None and task.bpmn_id not in result.untimed:
             result.untimed.append(task.bpmn_id)
@@ -172,11 +184,13 @@ def _next(result: Walk, workflow: Any, branch: _Branch, trail: tuple[str, ...], 
     actions = [(a, label) for a, label in actions if branch.visits.get(a[2], 0) < LOOP_VISITS]
     if not actions:
         return None
-    try:  # (production saves the state after every step: one that cannot be saved fails every case here)
-        state = serializer.dump_state(workflow)
-    except EngineFailure as failure:
-        _failed(result, failure, trail, failures)
-        return None
+    state = ""
+    if len(actions) > 1:  # a copy for each other branch (the first goes on in this workflow)
+        try:
+            state = serializer.dump_state(workflow)
+        except EngineFailure as failure:  # data no state can hold: production would fail to save it too
+            _failed(result, failure, trail, failures)
+            return None
     branches = [_Branch(state, action, label, trail, {**branch.visits, action[2]: branch.visits.get(action[2], 0) + 1})
                 for action, label in actions]
     branches[0].live = workflow  # taken next (the stack is last in, first out): it goes on in this workflow
