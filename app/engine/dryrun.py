@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
 from app.engine import runner, serializer
 from app.engine.loader import Spec
 from app.engine.records import HumanTask
@@ -63,7 +65,7 @@ class _Branch:
 
 def walk(key: str, spec: Spec, subprocess_specs: dict[str, Spec], start_samples: list[tuple[str, dict[str, Any]]],
          samples: Samples, payload: Payload) -> Walk:
-    result = Walk(key, elements=runner.elements_of(spec))
+    result = Walk(key, elements=_elements_of(spec))
     seen: set[tuple[str, str]] = set()
     failures: set[tuple[str, str]] = set()
     stack = [_Branch(None, ("start", "", key, data), label, (), {})
@@ -151,7 +153,7 @@ def _next(result: Walk, workflow: Any, branch: _Branch, trail: tuple[str, ...], 
     try:
         tasks: list[HumanTask] = runner.ready_human_tasks(workflow)
         timers = runner.waiting_timers(workflow)
-        messages = runner.waiting_messages(workflow)
+        messages = _waiting_messages(workflow)
     except EngineFailure as failure:  # a task property (group, time limit) that does not evaluate
         _failed(result, failure, trail, failures)
         return None
@@ -195,3 +197,19 @@ def _next(result: Walk, workflow: Any, branch: _Branch, trail: tuple[str, ...], 
                 for action, label in actions]
     branches[0].live = workflow  # taken next (the stack is last in, first out): it goes on in this workflow
     return branches
+
+
+def _waiting_messages(workflow: Any) -> list[tuple[str, str]]:
+    """(BPMN id, message name) of every event or receive task waiting for a message."""
+    found = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            found.append((task.task_spec.bpmn_id, definition.name))
+    return found
+
+
+def _elements_of(spec: Spec) -> list[str]:
+    """The BPMN ids of the flow elements a process spec holds (its tasks, events and gateways)."""
+    return sorted({bpmn_id for task_spec in spec.task_specs.values()
+                   if (bpmn_id := getattr(task_spec, "bpmn_id", None))})

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.engine.lint_messages import bilingual
 from app.engine.sandbox import refusal
 from app.engine.xml import parse_xml
 from app.errors import Bilingual, ProblemLocation
@@ -46,36 +47,8 @@ def _owner_id(node: etree._Element) -> str | None:
     return None
 
 
-# The subjects of the checks below in Chinese (the English message starts with the subject).
-_SUBJECTS = (
-    ("user task has neither a lane nor a candidateGroups property",
-     "用户任务既不在泳道中，也没有 candidateGroups 属性"),
-    ("month limits count calendar months", "以月计的时限按自然月计算，须将 timeLimitCalendar 设为 \"calendar\""),
-    ("condition", "顺序流条件"), ("script", "脚本"), ("preScript", "前置脚本"), ("postScript", "后置脚本"),
-    ("event condition", "事件条件"), ("loop cardinality", "循环次数"), ("completion condition", "完成条件"),
-    ("loop condition", "循环条件"), ("correlation expression", "消息关联表达式"), ("message payload", "消息内容"),
-    ("parameter", "参数"), ("timer expression", "定时器表达式"), ("timer value", "定时器取值"),
-    ("onComplete", "完成后动作 onComplete"), ("timeLimit", "办理时限 timeLimit"), ("caseStatus", "案件状态 caseStatus"),
-    ("candidateGroups", "候选组 candidateGroups"), ("procedure", "程序 procedure"),
-    ("timeLimitCalendar", "时限日历 timeLimitCalendar"), ("input expression", "DMN 输入表达式"),
-    ("input entry", "DMN 输入条目"), ("output entry", "DMN 输出条目"),
-)
-
-
-def _bilingual(message: str) -> Bilingual:
-    """The message with its subject said in Chinese first (the detail, from the sandbox or the parser, is
-    the English one)."""
-    if isinstance(message, Bilingual):
-        return message
-    for subject, zh in sorted(_SUBJECTS, key=lambda pair: -len(pair[0])):
-        if message == subject or message.startswith(f"{subject} ") or message.startswith(f"{subject}:"):
-            return Bilingual(zh if message.startswith(subject) and len(subject) > 30 else f"{zh}有误：{message}",
-                             message)
-    return Bilingual(f"有误：{message}", message)
-
-
 def _problem(file: str, node: etree._Element, message: str) -> ProblemLocation:
-    return ProblemLocation(file, node.sourceline, _owner_id(node), _bilingual(message) if message else message)
+    return ProblemLocation(file, node.sourceline, _owner_id(node), bilingual(message) if message else message)
 
 
 def _compile(text: str, mode: str) -> str | None:
@@ -317,31 +290,3 @@ def group_references(files: dict[str, bytes]) -> list[tuple[str, ProblemLocation
                     found.append((group, _problem(name, prop, "")))
     return found
 
-
-# Attributes and elements that name another element of the same file by id (IDREF or QName in BPMN 2.0).
-_REF_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef", "messageRef",
-                   "bpmnElement", "signalRef", "errorRef", "escalationRef")
-_REF_ELEMENTS = ("flowNodeRef", "incoming", "outgoing")
-
-
-def lint_references(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
-    """Every reference names an element the file defines (the schema types most of them as QNames, which
-    it cannot check): a model that draws a flow to nowhere is wrong, executable or not. A prefixed name in
-    another namespace points into an imported file and is not checked."""
-    ids = {node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
-    own = {prefix for prefix, uri in root.nsmap.items() if uri == root.get("targetNamespace")}
-    for node in root.iter():
-        if not isinstance(node.tag, str):
-            continue
-        refs = [(attr, node.get(attr)) for attr in _REF_ATTRIBUTES if node.get(attr)]
-        if etree.QName(node).localname in _REF_ELEMENTS and etree.QName(node).namespace == BPMN:
-            refs.append((etree.QName(node).localname, (node.text or "").strip()))
-        for what, value in refs:
-            prefix, _, local = value.rpartition(":")
-            if prefix and prefix not in own:
-                continue
-            if local and local not in ids:
-                kind = etree.QName(node).localname
-                yield _problem(file, node, Bilingual(
-                    f"<{kind}> 的 {what} 引用了文件中不存在的元素 {local}",
-                    f"<{kind}> {what} names {local!r}, which no element of the file has as its id"))

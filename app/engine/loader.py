@@ -12,8 +12,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from app.engine import dmn_schema, failures
-from app.engine.lint import NS, is_executable, lint_bpmn, lint_dmn, lint_references
+from app.engine.lint import NS, is_executable, lint_bpmn, lint_dmn
 from app.engine.records import ParsedProcess
+from app.engine.references import lint_references
 from app.engine.serializer import REGISTRY
 from app.engine.xml import parse_xml
 from app.errors import Bilingual, ProblemLocation, ProcessInvalid

@@ -3,12 +3,14 @@ processes, message schemas) and what each file provides, so that the designer ca
 lacks from the latest deployment (app.services.designer.resolution)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from app.engine.lint import NS, is_executable
+from app.engine.lint import BPMN, NS, is_executable
 from app.engine.xml import parse_xml
+from app.errors import Bilingual, ProblemLocation
 
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 
@@ -87,3 +89,40 @@ def missing(files: dict[str, bytes]) -> Needs:
     return Needs(forms=needs.forms - provides.forms, decisions=needs.decisions - set(provides.decisions),
                  processes=needs.processes - set(provides.processes),
                  optional=needs.optional - provides.forms)
+
+
+# Attributes and elements that name another element of the same file by id (IDREF or QName in BPMN 2.0).
+_REF_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef", "messageRef",
+                   "bpmnElement", "signalRef", "errorRef", "escalationRef")
+_REF_ELEMENTS = ("flowNodeRef", "incoming", "outgoing")
+
+
+def lint_references(root: etree._Element, file: str) -> Iterator[ProblemLocation]:
+    """Every reference names an element the file defines (the schema types most of them as QNames, which
+    it cannot check): a model that draws a flow to nowhere is wrong, executable or not. A prefixed name in
+    another namespace points into an imported file and is not checked."""
+    ids = {node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    own = {prefix for prefix, uri in root.nsmap.items() if uri == root.get("targetNamespace")}
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        refs = [(attr, node.get(attr)) for attr in _REF_ATTRIBUTES if node.get(attr)]
+        if etree.QName(node).localname in _REF_ELEMENTS and etree.QName(node).namespace == BPMN:
+            refs.append((etree.QName(node).localname, (node.text or "").strip()))
+        for what, value in refs:
+            prefix, _, local = value.rpartition(":")
+            if prefix and prefix not in own:
+                continue
+            if local and local not in ids:
+                kind = etree.QName(node).localname
+                yield ProblemLocation(file, node.sourceline, _owner(node), Bilingual(
+                    f"<{kind}> 的 {what} 引用了文件中不存在的元素 {local}",
+                    f"<{kind}> {what} names {local!r}, which no element of the file has as its id"))
+
+
+def _owner(node: etree._Element) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None

@@ -285,19 +285,3 @@ def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
             active.add(bpmn_id)
     return completed, active
 
-
-@converted
-def waiting_messages(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
-    """(BPMN id, message name) of every event or receive task waiting for a message."""
-    found = []
-    for task in workflow.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
-        if isinstance(definition, MessageEventDefinition):
-            found.append((task.task_spec.bpmn_id, definition.name))
-    return found
-
-
-def elements_of(spec: Spec) -> list[str]:
-    """The BPMN ids of the flow elements a process spec holds (its tasks, events and gateways)."""
-    return sorted({bpmn_id for task_spec in spec.task_specs.values()
-                   if (bpmn_id := getattr(task_spec, "bpmn_id", None))})
