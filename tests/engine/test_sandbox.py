@@ -447,14 +447,9 @@ def test_deploying_the_issue_escape_is_refused_with_422_naming_the_element(api: 
 
 
 @pytest.fixture
-def unchecked_deploys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def unchecked_deploys(monkeypatch: pytest.MonkeyPatch, unwalked_deploys: None) -> Iterator[None]:
     """Deploys as they were before the check: nothing linted, nothing walked (what older stored versions are)."""
-    from app.services.designer import dry_run
-
     monkeypatch.setattr(loader, "lint_bpmn", lambda *args: iter(()))
-    monkeypatch.setattr(dry_run, "run_cached", lambda *args: {
-        "paths": 0, "problems": [], "warnings": [], "coverage": {"elements": [], "reached": []}, "processes": [],
-        "seconds": 0})
     yield
 
 
