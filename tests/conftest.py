@@ -184,6 +184,17 @@ class Api:
 
 
 @pytest.fixture
+def unwalked_deploys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deploys without the dry run, as versions deployed before it existed were: for tests of what happens
+    when a deployed expression fails at run time (the dry run would refuse such a version now)."""
+    from app.services.designer import dry_run
+
+    monkeypatch.setattr(dry_run, "run_cached", lambda *args: {
+        "paths": 0, "problems": [], "warnings": [], "coverage": {"elements": [], "reached": []}, "processes": [],
+        "seconds": 0})
+
+
+@pytest.fixture
 def api(client: Any) -> Api:
     return Api(client)
 

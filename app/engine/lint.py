@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.engine.lint_messages import bilingual
 from app.engine.sandbox import refusal
 from app.engine.xml import parse_xml
-from app.errors import ProblemLocation
+from app.errors import Bilingual, ProblemLocation
 from app.states import CaseStatus
 from app.workdays import Limit, LimitError
 
@@ -47,7 +48,7 @@ def _owner_id(node: etree._Element) -> str | None:
 
 
 def _problem(file: str, node: etree._Element, message: str) -> ProblemLocation:
-    return ProblemLocation(file, node.sourceline, _owner_id(node), message)
+    return ProblemLocation(file, node.sourceline, _owner_id(node), bilingual(message) if message else message)
 
 
 def _compile(text: str, mode: str) -> str | None:
@@ -121,16 +122,37 @@ def _has_month_limit(expression: str) -> bool:
                and Limit.is_months(node.value) for node in ast.walk(tree))
 
 
+def is_executable(process: etree._Element) -> bool:
+    """Only processes marked isExecutable="true" run; the others document (the BPMN MIWG reference models)."""
+    return (process.get("isExecutable") or "").strip().lower() == "true"
+
+
+def _in_executable(node: etree._Element, file_executes: bool) -> bool:
+    """Whether `node` belongs to an executable process (or, outside every process, to a file that has one)."""
+    while node is not None:
+        if node.tag == f"{{{BPMN}}}process":
+            return is_executable(node)
+        node = node.getparent()
+    return file_executes
+
+
+def _find(root: etree._Element, path: str) -> Iterator[etree._Element]:
+    """The nodes `path` finds where they run: documentation models are checked by the schema, not for
+    execution (an empty <timeDate/> or a lane-less task is fine there)."""
+    file_executes = any(is_executable(p) for p in root.iterfind("bpmn:process", NS))
+    return (node for node in root.iterfind(path, NS) if _in_executable(node, file_executes))
+
+
 def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Iterator[ProblemLocation]:
-    for cond in root.iterfind(".//bpmn:conditionExpression", NS):
+    for cond in _find(root, ".//bpmn:conditionExpression"):
         error = _compile((cond.text or "").strip() or "True", "eval")
         if error:
             yield _problem(file, cond, f"condition {error}")
-    for script in root.iterfind(".//bpmn:script", NS):
+    for script in _find(root, ".//bpmn:script"):
         error = _compile(script.text or "", "exec")
         if error:
             yield _problem(file, script, f"script {error}")
-    for task in root.iterfind(".//bpmn:scriptTask", NS):
+    for task in _find(root, ".//bpmn:scriptTask"):
         # the engine runs any child whose tag ends in "script", not only bpmn:script
         for script in task:
             if isinstance(script.tag, str) and script.tag.endswith("script") and script.tag != f"{{{BPMN}}}script":
@@ -138,31 +160,33 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
                 if error:
                     yield _problem(file, script, f"script {error}")
     for tag in ("preScript", "postScript"):
-        for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
+        for script in _find(root, f".//spiffworkflow:{tag}"):
             error = _compile(script.text or "", "exec")
             if error:
                 yield _problem(file, script, f"{tag} {error}")
     for path, what in _OTHER_EXPRESSIONS:
-        for node in root.iterfind(path, NS):
+        for node in _find(root, path):
             text = (node.text or "").strip()
             error = _compile(text, "eval") if text else None
             if error:
                 yield _problem(file, node, f"{what} {error}")
-    for param in root.iterfind(".//spiffworkflow:parameter", NS):
+    for param in _find(root, ".//spiffworkflow:parameter"):
         error = _compile(param.get("value") or "None", "eval")
         if error:
             yield _problem(file, param, f"parameter {param.get('id')!r} {error}")
     for kind in ("timeDuration", "timeDate", "timeCycle"):
-        for timer in root.iterfind(f".//bpmn:{kind}", NS):
+        for timer in _find(root, f".//bpmn:{kind}"):
             error = _check_timer((timer.text or "").strip(), kind)
             if error:
                 yield _problem(file, timer, error)
-    for prop in root.iterfind(".//spiffworkflow:property", NS):
+    for prop in _find(root, ".//spiffworkflow:property"):
         name, value = prop.get("name"), prop.get("value") or ""
         if name == "onComplete" and value not in ON_COMPLETE_EFFECTS:
             yield _problem(file, prop, f"onComplete {value!r} is not one of: {', '.join(ON_COMPLETE_EFFECTS)}")
         if name in FORM_PROPERTIES and value not in available_forms:
-            yield _problem(file, prop, f"form file {value!r} is not part of the deployment")
+            yield _problem(file, prop, Bilingual(
+                f"表单文件 {value} 既不在上传中，也不在已部署的版本中",
+                f"form file {value!r} is neither in the upload nor in a deployed version"))
         if name in ("candidateGroups", "timeLimit", "timeLimitCalendar", "caseStatus", "procedure"):
             error = _compile(value, "eval")
             if error:
@@ -171,15 +195,15 @@ def lint_bpmn(root: etree._Element, file: str, available_forms: set[str]) -> Ite
                 yield from (_problem(file, prop, message) for message in _check_limits(value))
             elif name == "caseStatus":
                 yield from (_problem(file, prop, message) for message in _check_status(value))
-    for task in root.iterfind(".//bpmn:userTask", NS):
+    for task in _find(root, ".//bpmn:userTask"):
         props = {p.get("name"): p for p in task.iterfind(".//spiffworkflow:property", NS)}
         limit, calendar = props.get("timeLimit"), props.get("timeLimitCalendar")
         if limit is not None and _has_month_limit(limit.get("value") or "") and (
                 calendar is None or (calendar.get("value") or "").strip() != '"calendar"'):
             yield _problem(file, limit, 'month limits count calendar months: set timeLimitCalendar to "calendar"')
-    lanes_of = {ref.text: lane for lane in root.iterfind(".//bpmn:lane", NS)
+    lanes_of = {ref.text: lane for lane in _find(root, ".//bpmn:lane")
                 for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
-    for task in root.iterfind(".//bpmn:userTask", NS):
+    for task in _find(root, ".//bpmn:userTask"):
         has_binding = task.find(".//spiffworkflow:property[@name='candidateGroups']", NS) is not None
         if not has_binding and lanes_of.get(task.get("id")) is None:
             yield _problem(file, task, "user task has neither a lane nor a candidateGroups property")
@@ -250,13 +274,13 @@ def group_references(files: dict[str, bytes]) -> list[tuple[str, ProblemLocation
         root, problem = parse_xml(files[name], name)
         if root is None or problem is not None:
             continue
-        for lane in root.iterfind(".//bpmn:lane", NS):
+        for lane in _find(root, ".//bpmn:lane"):
             refs = {ref.text for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
             tasks = [t for t in root.iterfind(".//bpmn:userTask", NS) if t.get("id") in refs]
             bound = all(t.find(".//spiffworkflow:property[@name='candidateGroups']", NS) is not None for t in tasks)
             if lane.get("name") and tasks and not bound:
                 found.append((lane.get("name", ""), _problem(name, lane, "")))
-        for prop in root.iterfind(".//spiffworkflow:property[@name='candidateGroups']", NS):
+        for prop in _find(root, ".//spiffworkflow:property[@name='candidateGroups']"):
             try:
                 value = ast.literal_eval((prop.get("value") or "").strip())
             except (ValueError, SyntaxError):
@@ -265,3 +289,4 @@ def group_references(files: dict[str, bytes]) -> list[tuple[str, ProblemLocation
                 if isinstance(group, str):
                     found.append((group, _problem(name, prop, "")))
     return found
+

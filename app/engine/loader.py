@@ -7,38 +7,84 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from app.engine import failures
-from app.engine.lint import NS, lint_bpmn, lint_dmn
+from app.engine import dmn_schema, failures
+from app.engine.lint import NS, is_executable, lint_bpmn, lint_dmn
 from app.engine.records import ParsedProcess
+from app.engine.references import lint_references
 from app.engine.serializer import REGISTRY
 from app.engine.xml import parse_xml
-from app.errors import ProblemLocation, ProcessInvalid
+from app.errors import Bilingual, ProblemLocation, ProcessInvalid
 
 Spec = Any  # a SpiffWorkflow BpmnProcessSpec; kept opaque above this package
 
 
+class ConcordParser(SpiffBpmnParser):
+    """SpiffBpmnParser reading DMN 1.1, 1.2 and 1.3 whatever prefix the file gives the DMN namespace (the
+    engine looked for a default namespace: a prefixed file gave IndexError), validated with working
+    schemas (app.engine.dmn_schema)."""
+
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        namespace = etree.QName(node).namespace or ""
+        decisions = node.findall(f"{{{namespace}}}decision")
+        if len(decisions) != 1:
+            ids = ", ".join(d.get("id") or "?" for d in decisions)
+            raise ValidationException(
+                f"the file holds {len(decisions)} decisions ({ids or 'none'}); Concord reads one decision "
+                "(with its decision table) per DMN file" if decisions else
+                "the file holds no <decision>; Concord reads one decision with its decision table per DMN file",
+                node=node, file_name=filename)
+        validator = dmn_schema.validator(namespace)
+        if validator is not None:
+            validator.validate(node, filename)
+        namespaces = {**self.namespaces, **{k: v for k, v in node.nsmap.items() if k}, "dmn": namespace}
+        dmn_parser = DMNParser(self, node, namespaces, filename=filename)
+        self.dmn_parsers[dmn_parser.bpmn_id] = dmn_parser
+        self.dmn_parsers_by_name[dmn_parser.get_name()] = dmn_parser
+
+    def add_documentation_xml(self, node: Any, filename: str | None = None) -> None:
+        """A file without an executable process: checked against the schema (which also checks that every
+        reference names an element of the file), never built."""
+        if self.validator:
+            self.validator.validate(node, filename)
+
+
 def _validation_problem(exc: ValidationException, fallback_file: str | None) -> ProblemLocation:
+    """The parser's complaint with its subject: the engine's texts name neither the element's kind nor its
+    name, and some end mid-sentence ("... not supported for tasks of type")."""
     line = exc.line_number if isinstance(exc.line_number, int) else None
-    return ProblemLocation(exc.file_name or fallback_file, line, exc.id or None, str(exc.args[0] if exc.args else exc))
+    text = str(exc.args[0] if exc.args else exc).strip()
+    tag = getattr(exc, "tag", "") or ""
+    name = getattr(exc, "name", "") or ""
+    subject = " ".join(part for part in (f"<{tag}>" if tag else "", f"'{name}'" if name else "",
+                                         f"({exc.id})" if getattr(exc, "id", "") else "") if part)
+    if text.endswith(" of type") and tag:
+        text = f"{text} <{tag}>"
+    en = f"{subject}: {text}" if subject else text
+    return ProblemLocation(exc.file_name or fallback_file, line, getattr(exc, "id", None) or None,
+                           Bilingual(f"BPMN/DMN 校验未通过{f'（{subject}）' if subject else ''}：{text}", en))
 
 
-def parse_bundle(files: dict[str, bytes], available_forms: set[str]) -> list[ParsedProcess]:
-    """Parse, validate against the XSDs, lint, and build a storable spec of every executable process.
+def parse_bundle(files: dict[str, bytes], available_forms: set[str],
+                 resolved: frozenset[str] = frozenset()) -> list[ParsedProcess]:
+    """Parse, validate against the XSDs, lint, and build a storable spec of every executable process
+    (except those of the `resolved` files: taken from a deployment to be called, not to be versioned).
 
     Raises ProcessInvalid listing every problem found (not only the first)."""
     problems: list[ProblemLocation] = []
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = ConcordParser(validator=VALIDATOR)
     bpmn_roots: dict[str, Any] = {}
+    documentation: list[str] = []
     for name in sorted(files):
         if not name.endswith((".bpmn", ".dmn")):
             continue
         root, problem = parse_xml(files[name], name)
         problem = problem or _wrong_kind(root, name)
-        if problem:
-            problems.append(problem)
+        if problem or root is None:
+            problems.extend([problem] if problem else [])
             continue
         try:
             if name.endswith(".dmn"):
@@ -46,18 +92,23 @@ def parse_bundle(files: dict[str, bytes], available_forms: set[str]) -> list[Par
                 parser.add_dmn_xml(root, filename=name)
             else:
                 problems.extend(lint_bpmn(root, name, available_forms))
-                parser.add_bpmn_xml(root, filename=name)
-                bpmn_roots[name] = root
+                problems.extend(lint_references(root, name))
+                if any(is_executable(p) for p in root.iterfind("bpmn:process", NS)):
+                    parser.add_bpmn_xml(root, filename=name)
+                    bpmn_roots[name] = root
+                else:
+                    parser.add_documentation_xml(root, filename=name)
+                    documentation.append(name)
         except ValidationException as exc:
             problems.append(_validation_problem(exc, name))
         except Exception as exc:  # the parser raises bare errors on some malformed input
             problems.append(ProblemLocation(name, None, None, f"{type(exc).__name__}: {exc}"))
-    if not bpmn_roots and not problems:
+    if not bpmn_roots and not documentation and not problems:
         problems.append(ProblemLocation(None, None, None, "the deployment contains no BPMN file"))
     if problems:
         raise ProcessInvalid(problems)
-    parsed = [_build(parser, name, root, process) for name, root in bpmn_roots.items()
-              for process in root.iterfind("bpmn:process", NS) if process.get("isExecutable") == "true"]
+    parsed = [_build(parser, name, root, process) for name, root in bpmn_roots.items() if name not in resolved
+              for process in root.iterfind("bpmn:process", NS) if is_executable(process)]
     failures = [p for p in parsed if isinstance(p, ProblemLocation)]
     if failures:
         raise ProcessInvalid(failures)
@@ -86,6 +137,9 @@ def _build(parser: SpiffBpmnParser, file: str, root: Any, process: Any) -> Parse
         return _validation_problem(exc, file)
     except SpiffWorkflowException as exc:
         return ProblemLocation(file, None, key, str(exc))
+    except Exception as exc:  # the parser raises bare errors on some input (a decision without a table)
+        return ProblemLocation(file, process.sourceline, key, f"process {key!r} cannot be built: "
+                                                             f"{type(exc).__name__}: {exc}")
     start_form = None
     start = process.find("bpmn:startEvent", NS)
     if start is not None:

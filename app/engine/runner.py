@@ -318,3 +318,4 @@ def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
         elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             active.add(bpmn_id)
     return completed, active
+

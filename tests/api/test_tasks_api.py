@@ -125,7 +125,8 @@ def test_task_view_carries_form_schema_and_ui_schema(api: Api) -> None:
     assert view["data"] == {"handling_group": "labor", "complexity": "general"}
 
 
-def test_a_step_the_diagram_fails_on_answers_500_keeps_nothing_and_goes_on_the_timeline(api: Api) -> None:
+def test_a_step_the_diagram_fails_on_answers_500_keeps_nothing_and_goes_on_the_timeline(
+        api: Api, unwalked_deploys: None) -> None:
     from app.config import PROJECT_ROOT
     from app.services.designer import deployments
     from tests.conftest import BUNDLE, OPERATOR

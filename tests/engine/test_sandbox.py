@@ -118,7 +118,7 @@ def _run_to_script(replacements: dict[str, str], data: dict[str, Any] | None = N
 def test_escape_is_refused_at_deploy_naming_the_script_task(script: str) -> None:
     problems = _problems(_with_script(script))
     assert [(p.element_id, p.file) for p in problems] == [("double", "two_step.bpmn")], problems
-    assert problems[0].message.startswith("script ") and problems[0].line
+    assert problems[0].message.en.startswith("script ") and problems[0].line
     assert "refused" in problems[0].message or "does not compile" in problems[0].message
 
 
@@ -158,7 +158,7 @@ _BAD = "().__class__.__base__.__subclasses__()"
 
 def test_condition_is_refused_at_deploy_and_at_run_time() -> None:
     [problem] = _problems(BPMN.replace(b"amount &lt; 10", escape(_BAD).encode()))
-    assert problem.element_id == "f5" and problem.message.startswith("condition refused")
+    assert problem.element_id == "f5" and problem.message.en.startswith("condition refused")
     spec, subs = _spec_deployed_before_the_check({"amount < 10": _BAD})
     workflow = runner.start(spec, subs, {"reviewer_group": "beta"})
     runner.complete_task(workflow, runner.ready_human_tasks(workflow)[0].id, {"amount": 3})
@@ -169,7 +169,7 @@ def test_condition_is_refused_at_deploy_and_at_run_time() -> None:
 
 def test_task_property_is_refused_at_deploy_and_at_run_time() -> None:
     [problem] = _problems(BPMN.replace(b'value="reviewer_group"', f'value="{escape(_BAD)}"'.encode()))
-    assert problem.element_id == "review" and problem.message.startswith("candidateGroups refused")
+    assert problem.element_id == "review" and problem.message.en.startswith("candidateGroups refused")
     with pytest.raises(EngineFailure, match="at review .*candidateGroups: .*refused"):
         _run_to_script({"reviewer_group": _BAD})
 
@@ -184,7 +184,7 @@ def test_pre_and_post_scripts_are_refused_at_deploy(tag: str) -> None:
                         b"<bpmn:extensionElements>" + extension + b'<spiffworkflow:properties>'
                         b'<spiffworkflow:property name="formJsonSchemaFilename"')
     [problem] = _problems(bpmn)
-    assert problem.element_id == "ask" and problem.message.startswith(f"{tag} refused")
+    assert problem.element_id == "ask" and problem.message.en.startswith(f"{tag} refused")
 
 
 def test_pre_script_is_refused_at_run_time() -> None:
@@ -447,8 +447,8 @@ def test_deploying_the_issue_escape_is_refused_with_422_naming_the_element(api: 
 
 
 @pytest.fixture
-def unchecked_deploys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Deploys as they were before the check: nothing linted (what older stored versions are)."""
+def unchecked_deploys(monkeypatch: pytest.MonkeyPatch, unwalked_deploys: None) -> Iterator[None]:
+    """Deploys as they were before the check: nothing linted, nothing walked (what older stored versions are)."""
     monkeypatch.setattr(loader, "lint_bpmn", lambda *args: iter(()))
     yield
 

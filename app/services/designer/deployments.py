@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.database import db
+from app.engine import references
 from app.engine.lint import group_references
 from app.engine.loader import parse_bundle
 from app.engine.records import ParsedProcess
-from app.errors import Conflict, ProblemLocation, ProcessInvalid
+from app.engine.xml import as_utf8
+from app.errors import Bilingual, Conflict, ProblemLocation, ProcessInvalid
 from app.forms import check_schema_file
 from app.models import Deployment, ProcessDefinition
+from app.services.designer import case_types, dry_run, resolution
 from app.services.kernel import audit, definitions, directory, present
 from app.services.kernel.principals import Principal
 
@@ -33,6 +36,9 @@ class ValidationReport:
     warnings: list[ProblemLocation] = field(default_factory=list)
     processes: list[ParsedProcess] = field(default_factory=list)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed form files by name
+    dry_run: dict[str, Any] | None = None  # app.services.designer.dry_run.run's answer (None: not walked)
+    files: dict[str, bytes] = field(default_factory=dict)  # what is deployed: the upload (as UTF-8) and what it
+    # took from the latest deployments
 
 
 MAX_NAME = 200
@@ -42,23 +48,27 @@ def _plain_name(name: str) -> bool:
     return 0 < len(name) <= MAX_NAME and not any(ch in "/\\" or ord(ch) < 32 or ord(ch) == 127 for ch in name)
 
 
-def _check(files: dict[str, bytes]) -> ValidationReport:
+def _check(upload: dict[str, bytes]) -> ValidationReport:
     errors: list[ProblemLocation] = []
-    if not files:
-        errors.append(ProblemLocation(None, None, None, "no files were sent"))
-    for name in files:
+    if not upload:
+        errors.append(ProblemLocation(None, None, None, Bilingual("没有收到文件", "no files were sent")))
+    files: dict[str, bytes] = {}
+    for name, content in upload.items():
         if not name.endswith(ALLOWED_SUFFIXES):
-            errors.append(ProblemLocation(name, None, None, "only .bpmn, .dmn and form .json files are accepted"))
+            errors.append(ProblemLocation(name, None, None, Bilingual(
+                "只接受 .bpmn、.dmn 和表单 .json 文件", "only .bpmn, .dmn and form .json files are accepted")))
         if not _plain_name(name):
             # The name comes back in downloads (headers, zip entries) and in references between files.
-            errors.append(ProblemLocation(name.encode("unicode_escape").decode("ascii"), None, None,
-                                          "a file name may not contain control characters, slashes or be "
-                                          f"longer than {MAX_NAME} characters"))
-        try:
-            files[name].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = files[name].count(b"\n", 0, exc.start) + 1
-            errors.append(ProblemLocation(name, line, None, "the file is not UTF-8; save it as UTF-8"))
+            errors.append(ProblemLocation(name.encode("unicode_escape").decode("ascii"), None, None, Bilingual(
+                f"文件名不能含控制字符或斜杠，也不能超过 {MAX_NAME} 个字符",
+                f"a file name may not contain control characters, slashes or be longer than {MAX_NAME} characters")))
+        text, problem = _readable(name, content)
+        if problem:
+            errors.append(problem)
+        else:
+            files[name] = text
+    resolved = resolution.resolve(files)
+    files = resolved.files
     forms = {name for name in files if name.endswith(".json")}
     parsed: dict[str, dict[str, Any]] = {}
     for name in sorted(forms):
@@ -68,11 +78,41 @@ def _check(files: dict[str, bytes]) -> ValidationReport:
             parsed[name] = form
     processes: list[ParsedProcess] = []
     try:
-        processes = parse_bundle(files, forms)
+        processes = parse_bundle(files, forms, resolved=frozenset(resolved.taken))
     except ProcessInvalid as exc:
         errors.extend(exc.problems)
-    return ValidationReport(valid=not errors, errors=errors, warnings=_unknown_groups(files), processes=processes,
-                            forms=parsed)
+    if not errors:
+        errors.extend(case_types.refusals(processes, parsed))
+    warnings = resolved.warnings + _unknown_groups(files)
+    walked: dict[str, Any] | None = None
+    if not errors:  # the walk needs built specs and checked forms
+        read = dry_run.read_names([content for name, content in files.items() if name.endswith((".bpmn", ".dmn"))])
+        walked = dry_run.run_cached(bundle_hash(files), processes, parsed, _files_of(files, processes), read)
+        errors.extend(walked["problems"])
+        warnings.extend(walked["warnings"])
+    return ValidationReport(valid=not errors, errors=errors, warnings=warnings, processes=processes, forms=parsed,
+                            files=files, dry_run=walked)
+
+
+def _files_of(files: dict[str, bytes], processes: list[ParsedProcess]) -> dict[str, str]:
+    """The BPMN file of each process (where the dry run's findings are)."""
+    found = references.provided({name: content for name, content in files.items() if name.endswith(".bpmn")})
+    return {p.key: found.processes.get(p.key, "") for p in processes}
+
+
+def _readable(name: str, content: bytes) -> tuple[bytes, ProblemLocation | None]:
+    """BPMN and DMN in the encoding their XML declaration names (stored as UTF-8); forms in UTF-8 (JSON's)."""
+    if name.endswith((".bpmn", ".dmn")):
+        text, problem = as_utf8(content, name)
+        return (text or b""), problem
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        return content, ProblemLocation(name, line, None, Bilingual(
+            f"第 {line} 行不是 UTF-8 编码：JSON 表单文件须存为 UTF-8",
+            f"line {line} is not UTF-8: a JSON form file must be saved as UTF-8"))
+    return content, None
 
 
 def _unknown_groups(files: dict[str, bytes]) -> list[ProblemLocation]:
@@ -93,9 +133,19 @@ def deploy(principal: Principal, files: dict[str, bytes]) -> tuple[list[dict[str
     """Deploy a new version of every process in `files` (a designer's act: the pages and the API).
     Returns (definitions, created); re-deploying the files of the latest versions creates nothing and
     returns those versions; the files of an older version deploy anew (a rollback)."""
+    deployed, created, _report = deploy_checked(principal, files)
+    return deployed, created
+
+
+def deploy_checked(principal: Principal,
+                   files: dict[str, bytes]) -> tuple[list[dict[str, Any]], bool, ValidationReport]:
+    """deploy(), with the report it was deployed on (warnings, the dry run)."""
     principal.require_role("designer")
     report = checked(files)
-    return guarded_store(principal, files, report, bundle_hash(files), PAGES)
+    # the upload with what it took from the latest deployment (forms, tables, called processes)
+    complete = report.files
+    deployed, created = guarded_store(principal, complete, report, bundle_hash(complete), PAGES)
+    return deployed, created, report
 
 
 PAGES, REPOSITORY = "pages", "repository"  # where a deployment came from (Deployment.origin)

@@ -26,10 +26,6 @@ from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import CaseDetail, CaseSummary
 from app.states import TaskState
 
-# Start-form fields kept on the case row only. The process gets every other field of its start form
-# (for dispute_case: source, category, urgency, amount, risk_level, willing_to_mediate); personal data
-# (parties) and free texts stay out of the process state.
-CASE_ROW_ONLY = frozenset({"title", "description", "request", "parties", "location", "external_id"})
 
 
 def register(principal: Principal, body: Any, received_at: datetime | None = None) -> tuple[CaseSummary, bool]:
@@ -156,7 +152,7 @@ def _create(conn: Connection, principal: Principal, body: dict[str, Any], defini
         {"case_id": case_id, "position": i, "name": p["name"], "role": p["role"], "phone": p.get("phone"),
          "id_number": (p.get("id_number") or "").upper() or None} for i, p in enumerate(body.get("parties") or [])])
     duplicates.flag(conn, case_id, body.get("category"), now, received_at)
-    data = {name: body.get(name) for name in schema.get("properties", {}) if name not in CASE_ROW_ONLY}
+    data = {name: body.get(name) for name in schema.get("properties", {}) if name not in case_types.CASE_ROW_ONLY}
     data.update(case_id=case_id, case_no=case_no, urgency=body.get("urgency", "normal"))
     live = instances.start(conn, definition, data, now)
     registered = audit.entry(actor=principal.username, action="case.registered", case_id=case_id,

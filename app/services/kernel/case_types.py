@@ -19,6 +19,10 @@ from app.services.kernel.definitions import DefinitionInfo, Executor
 DEFAULT = "dispute_case"
 DEFAULT_START_FORM = "register_case.schema.json"
 FIELD = "case_type"
+# Start-form fields kept on the case row only. The process gets every other field of its start form
+# (for dispute_case: source, category, urgency, amount, risk_level, willing_to_mediate); personal data
+# (parties) and free texts stay out of the process state. Intake starts cases so; the dry run walks so.
+CASE_ROW_ONLY = frozenset({"title", "description", "request", "parties", "location", "external_id"})
 
 
 def _latest_rows(session: Executor) -> list[Any]:

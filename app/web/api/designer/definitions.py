@@ -5,7 +5,7 @@ from typing import Any
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from app.errors import BadRequest
+from app.errors import BadRequest, ProcessInvalid
 from app.services.designer import deployments as definition_service
 from app.services.designer import sources as definition_sources
 from app.web.api.blueprint import bp
@@ -31,6 +31,12 @@ def _problems(items: list[Any]) -> list[dict[str, Any]]:
     return [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message} for p in items]
 
 
+def _dry_run(walked: dict[str, Any] | None) -> dict[str, Any] | None:
+    if walked is None:
+        return None
+    return {**walked, "problems": _problems(walked["problems"]), "warnings": _problems(walked["warnings"])}
+
+
 @bp.get("/process-definitions")
 @authenticated
 @doc("Deployed process definitions, every version", tag="process-definitions", answer=array_of("Definition"),
@@ -48,7 +54,20 @@ def list_definitions() -> ResponseReturnValue:
 def validate_definitions() -> ResponseReturnValue:
     report = definition_service.validate(principal(), _files())
     return jsonify({"valid": report.valid, "errors": _problems(report.errors),
-                    "warnings": _problems(report.warnings)})
+                    "warnings": _problems(report.warnings), "dry_run": _dry_run(report.dry_run)})
+
+
+@bp.post("/process-definitions/dry-run")
+@authenticated
+@doc("Walk every path of each case type of the upload in memory (what validate does, its walk alone)",
+     tag="process-definitions", body="Upload", answer=ref("DryRun"),
+     responses={200: "Paths, problems (errors naming their element) and coverage", 403: "Designers only",
+                422: "The files have errors before the walk (process-invalid, as for deploy)"})
+def dry_run_definitions() -> ResponseReturnValue:
+    report = definition_service.validate(principal(), _files())
+    if report.dry_run is None:
+        raise ProcessInvalid(report.errors)
+    return jsonify(_dry_run(report.dry_run))
 
 
 @bp.post("/process-definitions")
@@ -59,8 +78,9 @@ def validate_definitions() -> ResponseReturnValue:
      responses={201: "Deployed", 200: "Identical files were already deployed", 403: "Designers only",
                 422: "Invalid files (process-invalid, each problem with file, line and element)"})
 def deploy_definitions() -> ResponseReturnValue:
-    deployed, is_new = definition_service.deploy(principal(), _files())
-    return jsonify({"definitions": deployed}), 201 if is_new else 200
+    deployed, is_new, report = definition_service.deploy_checked(principal(), _files())
+    return jsonify({"definitions": deployed, "warnings": _problems(report.warnings),
+                    "dry_run": _dry_run(report.dry_run)}), 201 if is_new else 200
 
 
 @bp.get("/process-definitions/<key>/<int:version>/resources")
