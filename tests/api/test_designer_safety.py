@@ -142,4 +142,5 @@ def test_an_unsupported_engine_construct_names_its_element_and_kind(api: Api) ->
 def test_the_unchanged_route_alone_deploys_nothing_new(api: Api) -> None:
     # Completed from the latest deployment it is the very bundle deployed: no new version.
     again = api.post("designer1", "/process-definitions", expect=200, **_upload({"dispute_case.bpmn": ROUTE}))
-    assert [(d["key"], d["version"]) for d in again["definitions"]] == [("dispute_case", 1), ("roadmap", 1)]
+    # (the shipped bundle holds more routes: the one uploaded is still the version deployed with them)
+    assert [(d["key"], d["version"]) for d in again["definitions"]] == [("dispute_case", 1)]

@@ -28,7 +28,8 @@ def test_the_shipped_route_walks_every_element_without_problems(api: Api) -> Non
     assert run["coverage"]["reached"] == run["coverage"]["elements"]
     assert "dispute_case:triage" in run["coverage"]["elements"]  # reached only by a case without category
     assert "dispute_case:record_court_decision" in run["coverage"]["reached"]  # only by the court's message
-    assert [p["key"] for p in run["processes"]] == ["dispute_case"]  # roadmap is only called
+    # every case type is walked; roadmap and instruction_department are only called (walked from their callers)
+    assert [p["key"] for p in run["processes"]] == ["dispute_case", "instruction", "police_referral"]
 
 
 def test_a_name_error_only_one_enum_value_reaches_is_found_and_refuses_the_deploy(api: Api) -> None:

@@ -170,7 +170,7 @@ def guarded_store(principal: Principal, files: dict[str, bytes], report: Validat
 def _store(principal: Principal, files: dict[str, bytes], report: ValidationReport,
            content_hash: str, origin: str) -> tuple[list[dict[str, Any]], bool]:
     with db.transaction() as session:
-        existing = _latest_with_hash(session, content_hash)
+        existing = _latest_with_hash(session, content_hash) or _latest_holding(session, files, report)
         if existing:
             deployment_id, summaries, created = existing[0].deployment_id, [_summary(d, True) for d in existing], False
         else:
@@ -178,6 +178,25 @@ def _store(principal: Principal, files: dict[str, bytes], report: ValidationRepo
             summaries, created = [_summary(d, latest=True) for d in inserted], True
     definitions.remember_forms(deployment_id, report.forms)
     return summaries, created
+
+
+def _latest_holding(session: Session, files: dict[str, bytes], report: ValidationReport) -> list[ProcessDefinition]:
+    """The latest versions of the processes in `files`, when one deployment holds them and every one of
+    `files`, byte for byte: one unchanged file of a larger deployment (completed from it) is not new."""
+    keys = [process.key for process in report.processes]
+    if not keys:
+        return []
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .where(ProcessDefinition.key.in_(keys)).group_by(ProcessDefinition.key).subquery())
+    latest = session.scalars(select(ProcessDefinition).join(
+        newest, (newest.c.key == ProcessDefinition.key) & (newest.c.version == ProcessDefinition.version))
+        .order_by(ProcessDefinition.id)).all()
+    if len(latest) != len(set(keys)) or len({row.deployment_id for row in latest}) != 1:
+        return []
+    sources = session.scalar(select(Deployment.sources).where(Deployment.id == latest[0].deployment_id)) or {}
+    if all(name in sources and sources[name].encode("utf-8") == content for name, content in files.items()):
+        return list(latest)
+    return []
 
 
 def _latest_with_hash(session: Session, content_hash: str) -> list[ProcessDefinition]:

@@ -27,7 +27,6 @@ from app.services.kernel.shapes import CaseDetail, CaseSummary
 from app.states import TaskState
 
 
-
 def register(principal: Principal, body: Any, received_at: datetime | None = None) -> tuple[CaseSummary, bool]:
     """Register a case and start its process. Returns (case, created); the same (source, external_id)
     again returns the existing case with created=False (idempotent intake for the 12345/110 feeds).
