@@ -17,11 +17,12 @@ What the engine still reads of finished tasks (SpiffWorkflow 3.2, checked in its
   consumed by it; the engine would read them again at the next pass of a loop (and count a branch of the
   previous pass as arrived: a parallel join in a loop could fire early), so consumed ones are dropped;
 - `workflow.last_task` (run_next, a subprocess's result, Concord's latest_data);
+- a running loop or multi-instance task reads its finished children (the last merged one's data);
 - a call activity's task owns its subprocess (workflow.subprocesses, keyed by the task's id).
 
-So a task is *needed* when it is unfinished, the last task, an unconsumed finished join instance, or the
-split of an unfinished structured join (with the split's children); the parent of a needed task is kept
-too. Everything that is neither needed nor an ancestor of a needed task is a dead branch and goes. On the
+So a task is *needed* when it is unfinished, the child of an unfinished task, the last task, an unconsumed
+finished join instance, or the split of an unfinished structured join (with the split's children); the
+parent of a needed task is kept too. Everything that is neither needed nor an ancestor of a needed task is a dead branch and goes. On the
 remaining paths from the root, a finished task that is not needed and has a single child is spliced out
 (its child hangs from its parent instead): ancestry among the tasks left is unchanged, so every
 is_descendant_of / find_ancestor answer about them is the same, and the tree's depth no longer grows.
@@ -98,6 +99,8 @@ def _needed(workflow: Any, touched: set[Task]) -> set[UUID]:
         spec = task.task_spec
         if not task._state & _FINISHED:
             needed.add(task.id)
+            # A running loop or multi-instance task reads its finished children (the last one merged).
+            needed.update(task._children)
             split = getattr(spec, "split_task", None) if isinstance(spec, Join) else None
             if split is not None:
                 ancestor = _nearest_ancestor(task, split)

@@ -124,3 +124,14 @@ def test_the_roadmap_subprocess_leaves_with_its_calling_task() -> None:
 def _roadmap_answer(bpmn_id: str) -> dict[str, Any]:
     return {"choose_channel": {"channel": "litigation", "parties_informed": True},
             "track_channel": {"channel_result": "resolved"}}[bpmn_id]
+
+
+def test_a_sequential_multi_instance_task_keeps_the_children_it_reads() -> None:
+    # A running multi-instance task evaluates its completion condition on its last finished child.
+    files = {"review_rounds.bpmn": (ROOT / "tests" / "data" / "review_rounds.bpmn").read_bytes()}
+    spec, subs = _spec(files, set(), "review_rounds")
+    case = Case(spec, subs, {})
+    for settled in (False, False, True):
+        assert case.ready() == ["review"]
+        case.do("review", {"settled": settled})
+    assert runner.is_completed(case.workflow)
