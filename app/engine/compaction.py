@@ -21,11 +21,11 @@ What the engine still reads of finished tasks (SpiffWorkflow 3.2, checked in its
 - a call activity's task owns its subprocess (workflow.subprocesses, keyed by the task's id).
 
 So a task is *needed* when it is unfinished, the child of an unfinished task, the last task, an unconsumed
-finished join instance, or the split of an unfinished structured join (with the split's children); the
-parent of a needed task is kept too. Everything that is neither needed nor an ancestor of a needed task is a dead branch and goes. On the
-remaining paths from the root, a finished task that is not needed and has a single child is spliced out
-(its child hangs from its parent instead): ancestry among the tasks left is unchanged, so every
-is_descendant_of / find_ancestor answer about them is the same, and the tree's depth no longer grows.
+finished join instance, or the split of an unfinished structured join (with the split's children); the parent
+of a needed task is kept too. Everything that is neither needed nor an ancestor of a needed task is a dead
+branch and goes. On the remaining paths from the root, a finished task that is not needed and has a single
+child is spliced out (its child hangs from its parent instead): ancestry among the tasks left is unchanged, so
+every is_descendant_of / find_ancestor answer about them is the same, and the tree's depth no longer grows.
 
 Finished instances of one join that were not consumed and arrived from the same kind of input (e.g. one
 per 督办 branch ending while the case goes on) count once for the threshold; the older ones are folded

@@ -135,3 +135,20 @@ def test_a_sequential_multi_instance_task_keeps_the_children_it_reads() -> None:
         assert case.ready() == ["review"]
         case.do("review", {"settled": settled})
     assert runner.is_completed(case.workflow)
+
+
+def test_the_memoized_save_of_a_compacted_tree_matches_a_fresh_conversion_at_every_step() -> None:
+    # Compaction re-parents tasks and rewrites children lists; the save's memo must notice.
+    from tests.engine.test_engine import _plain_dump
+
+    case = _parallel_case()
+    workflow = case.workflow  # one object throughout, as the workflow cache keeps it
+    for rounds in range(6):
+        for name in ("b", "a") if rounds % 2 else ("a", "b"):
+            [task] = [t for t in runner.ready_human_tasks(workflow) if t.bpmn_id == name]
+            runner.complete_task(workflow, task.id, {f"{name}{rounds}": True})
+            assert serializer.dump_state(workflow) == _plain_dump(workflow), (rounds, name)
+        [task] = runner.ready_human_tasks(workflow)
+        runner.complete_task(workflow, task.id, {"again": rounds < 5})
+        assert serializer.dump_state(workflow) == _plain_dump(workflow), (rounds, "decide")
+    assert runner.is_completed(workflow)
