@@ -3,7 +3,8 @@ overdue boundary events, keeps working and keeps a stored state that does not gr
 (app/engine/compaction.py); the history itself stays on the case's timeline (the audit log).
 
 The normal suite drives a few hundred loops; the full lengths of the performance goal (1,000 returns,
-500 supervision tasks) run in the drill: `CONCORD_LONG_CASES=1 make test PYTEST_ARGS="-m drill"`.
+500 supervision tasks) are marked `drill` and run with
+`CONCORD_LONG_CASES=1 make test PYTEST_ARGS="tests/test_long_cases.py"`.
 """
 from __future__ import annotations
 
