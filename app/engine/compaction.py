@@ -18,7 +18,8 @@ What the engine still reads of finished tasks (SpiffWorkflow 3.2, checked in its
   previous pass as arrived: a parallel join in a loop could fire early), so consumed ones are dropped;
 - `workflow.last_task` (run_next, a subprocess's result, Concord's latest_data);
 - a running loop or multi-instance task reads its finished children (the last merged one's data);
-- a call activity's task owns its subprocess (workflow.subprocesses, keyed by the task's id).
+- a call activity's task owns its subprocess (workflow.subprocesses, keyed by the task's id);
+- an ad hoc process tells its running paths by the specs of the root's children (path_complete).
 
 So a task is *needed* when it is unfinished, the child of an unfinished task, the last task, an unconsumed
 finished join instance, or the split of an unfinished structured join (with the split's children); the parent
@@ -218,7 +219,10 @@ def _splice(workflow: Any, root: Task, needed: set[UUID], remembered: set[str]) 
         task = stack.pop()
         for index, child_id in enumerate(task._children):
             child = tasks[child_id]
-            while (child._state & _FINISHED and child.id not in needed and len(child._children) == 1):
+            # The root's own children stay: an ad hoc process tells its running paths by their spec
+            # (BpmnProcessSpec.path_complete).
+            while (task is not root and child._state & _FINISHED and child.id not in needed
+                   and len(child._children) == 1):
                 grandchild = tasks[child._children[0]]
                 _remember(child, remembered)
                 del tasks[child.id]
