@@ -3,8 +3,8 @@ overdue boundary events, keeps working and keeps a stored state that does not gr
 (app/engine/compaction.py); the history itself stays on the case's timeline (the audit log).
 
 The normal suite drives a few hundred loops; the full lengths of the performance goal (1,000 returns,
-500 supervision tasks) are marked `drill` and run with
-`CONCORD_LONG_CASES=1 make test PYTEST_ARGS="tests/test_long_cases.py"`.
+500 supervision tasks) are marked `long` and run with
+`CONCORD_LONG_CASES=1 make test PYTEST_ARGS="-m long"`.
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_a_case_returned_to_dispatch_200_times_keeps_a_flat_state(api: Api, app:
     _returned_again_and_again(api, app, 200)  # past the 186th loop, where the engine used to give up
 
 
-@pytest.mark.drill
+@pytest.mark.long
 @long_only
 def test_a_case_returned_to_dispatch_1000_times_keeps_a_flat_state(api: Api, app: Any) -> None:
     _returned_again_and_again(api, app, 1000)
@@ -97,7 +97,7 @@ def test_a_case_supervised_30_times_from_overdue_boundary_events_keeps_a_flat_st
     _supervised_again_and_again(api, app, frozen_clock, 30)
 
 
-@pytest.mark.drill
+@pytest.mark.long
 @long_only
 def test_a_case_supervised_500_times_from_overdue_boundary_events_keeps_a_flat_state(
         api: Api, app: Any, frozen_clock: Any) -> None:
