@@ -1,11 +1,12 @@
 """Whatever the engine or the serializer raises becomes an EngineFailure naming where it happened.
 
-Why: the engine runs the deployed diagram's scripts and expressions, and walks a case's whole task history
-(recursively, in places: a case returned to dispatch a couple of hundred times reaches Python's recursion
-limit inside SpiffWorkflow). Any error from there — a SpiffWorkflow exception, a script's ZeroDivisionError,
-a RecursionError, a state that no longer loads — is a failure of the process, not a bug of the request:
-callers answer `process-failure` naming the element, roll the step back and record an incident. Concord's
-own refusals raised on the way (NotFound, TaskNotOpen, ValidationFailed: ConcordErrors) pass unchanged.
+Why: the engine runs the deployed diagram's scripts and expressions, and walks a case's task tree
+(recursively, in places: before compaction — app/engine/compaction.py — a case returned to dispatch a couple
+of hundred times reached Python's recursion limit inside SpiffWorkflow). Any error from there — a
+SpiffWorkflow exception, a script's ZeroDivisionError, a RecursionError, a state that no longer loads — is a
+failure of the process, not a bug of the request: callers answer `process-failure` naming the element, roll
+the step back and record an incident. Concord's own refusals raised on the way (NotFound, TaskNotOpen,
+ValidationFailed: ConcordErrors) pass unchanged.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
-from app.engine import failures
+from app.engine import compaction, failures, serializer
 from app.engine.failures import Running, converted
 from app.engine.loader import Spec
 from app.engine.records import HumanTask, WaitingTimer
@@ -38,6 +38,7 @@ def _engine_steps(workflow: BpmnWorkflow, running: Running) -> None:
     workflow.refresh_timers()
     workflow.do_engine_steps(will_complete_task=running)
     _align_duration_timers(workflow)
+    serializer.compact(workflow)  # a step costs the same at any age of the case
 
 
 def _align_duration_timers(workflow: BpmnWorkflow) -> None:
@@ -308,7 +309,7 @@ def taken_transitions(workflow: BpmnWorkflow) -> set[tuple[str, str]]:
 
 def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
     """(completed element ids, active element ids) for marking the diagram."""
-    completed, active = set(), set()
+    completed, active = compaction.completed_elements(workflow), set()
     for task in workflow.get_tasks():
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if not bpmn_id:

@@ -22,7 +22,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import failures
+from app.engine import compaction, failures
 from app.engine.scripts import SCRIPT_ENGINE
 
 STATE_FORMAT = "concord-slim-1"  # our envelope; the engine's own format version is stored beside it
@@ -261,14 +261,26 @@ def _forget_removed_tasks(workflow: BpmnWorkflow, memo: _Memo) -> None:
         memo.names = {number: name for number, name in memo.names.items() if number in names}
 
 
+def compact(workflow: BpmnWorkflow) -> None:
+    """Take completed history out of the live task tree (app.engine.compaction), and make the next save
+    encode afresh the tasks whose parent or children it changed."""
+    touched = compaction.compact(workflow)
+    memo = workflow.__dict__.get(_MEMO)
+    if memo is not None:
+        for task in touched:
+            memo.records.pop(id(task), None)
+
+
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-    """The workflow stored as `state`; an EngineFailure at the process state when it does not load
-    (a damaged row, a state the engine cannot restore)."""
+    """The workflow stored as `state`, compacted (a state stored before compaction existed, with a history
+    too deep for the engine, can take steps again); an EngineFailure at the process state when it does not
+    load (a damaged row, a state the engine cannot restore)."""
     try:
         workflow = SERIALIZER.from_dict(json.loads(state), spec=spec, subprocess_specs=subprocess_specs)
         if not isinstance(workflow, BpmnWorkflow):  # (the registry hands back what it does not recognise)
             raise TypeError(f"the stored state holds a {type(workflow).__name__}, not a workflow")
         workflow.script_engine = SCRIPT_ENGINE
+        compact(workflow)
     except Exception as exc:  # any error of the restoration: see app.engine.failures
         raise failures.state_not_loaded(exc) from exc
     return workflow
