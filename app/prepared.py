@@ -144,14 +144,34 @@ def _executed(connection: Connection, sql: str, values: Any, many: bool = False)
         _echo.info("[prepared] %s %r", sql, values)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        (cursor.executemany if many else cursor.execute)(sql, values)
+        if not many:
+            cursor.execute(sql, values)
+        elif connection.dialect.driver == "psycopg2" and len(values) > 1:
+            # psycopg2's executemany sends one statement per round trip; a batch sends them all in one.
+            _execute_batch(cursor, sql, values, page_size=_BATCH)
+        else:
+            cursor.executemany(sql, values)
     except connection.dialect.loaded_dbapi.Error as exc:
         cursor.close()
-        raise _wrapped(connection.dialect, sql, values, exc, many) from exc
+        # As SQLAlchemy's own execution does: a connection the error shows lost is invalidated (the pool
+        # never hands it out again) and the error says so (app.database may run the request again).
+        lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise _wrapped(connection.dialect, sql, values, exc, many, lost) from exc
     except BaseException:
         cursor.close()
         raise
     return cursor
+
+
+_BATCH = 500  # rows a round trip at most
+
+
+def _execute_batch(cursor: Any, sql: str, values: Any, page_size: int) -> None:
+    from psycopg2.extras import execute_batch
+
+    execute_batch(cursor, sql, values, page_size=page_size)
 
 
 def _connection(session: Session | Connection) -> Connection:
@@ -232,5 +252,7 @@ def _read(compiled: _Compiled, cursor: Any, dialect: Dialect) -> list[Any]:
     return rows
 
 
-def _wrapped(dialect: Dialect, sql: str, params: Any, exc: Exception, many: bool = False) -> Exception:
-    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect, ismulti=many)
+def _wrapped(dialect: Dialect, sql: str, params: Any, exc: Exception, many: bool = False,
+             lost: bool = False) -> Exception:
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect, ismulti=many,
+                               connection_invalidated=lost)
