@@ -311,7 +311,7 @@ class Database:
         self.checkpointer: wal.Checkpointer | None = None
         self._writer: _Writer | None = None
         self._probe: pgwait.Probe | None = None
-        self._opened: tuple[str, Limits] | None = None
+        self._opened: tuple[str, Limits, bool] | None = None
 
     def init_app(self, app: Flask) -> None:
         """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement) with its DB_* and
@@ -322,10 +322,10 @@ class Database:
                   limits=Limits.from_config(app.config))
 
     def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0, limits: Limits | None = None) -> None:
-        """Connect to `url` (again only when it or the limits changed); `checkpoint_seconds` is ignored for
+        """Connect to `url` (again only when it, the limits or `echo` changed); `checkpoint_seconds` is ignored for
         other databases than a file SQLite one. Without `limits`, those of the environment (app.config)."""
         limits = limits or Limits.from_config(load_config())
-        if self.engine is not None and self._opened == (url, limits):
+        if self.engine is not None and self._opened == (url, limits, echo):
             return
         self.dispose()
         if url.startswith("sqlite"):
@@ -341,7 +341,7 @@ class Database:
                 self._writer = _Writer(engine, limits.sqlite_busy_seconds)
         else:
             engine, self._probe = _postgres_engine(url, echo, limits)
-        self.engine, self.limits, self._opened = engine, limits, (url, limits)
+        self.engine, self.limits, self._opened = engine, limits, (url, limits, echo)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
     def probe(self) -> bool:
