@@ -45,13 +45,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
 
-    from app.services.kernel import audit, definitions, directory, instances
+    from app.services.kernel import audit, definitions, directory, instances, revocation
 
     # Caches hold rows of one database by id; a (re)configured database starts them afresh.
     definitions.clear_caches()
     instances.cache.clear()
     directory.forget()
     audit.heads.clear()
+    revocation.forget()
 
     from app.web import problems, routing, security, ui
     from app.web.api.blueprint import bp as api

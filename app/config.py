@@ -105,6 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DIRECTORY_CACHE_SECONDS", "CONCORD_DIRECTORY_CACHE_SECONDS", 30, int,
             "how long a node reuses the centres and groups before re-reading them (changes on the node apply "
             "at once)"),
+    Setting("AUTH_REVOCATION_SECONDS", "CONCORD_AUTH_REVOCATION_SECONDS", 5.0, float,
+            "how long another server process may still accept a login or key revoked elsewhere (logout, "
+            "deactivation, password change or reset, role change); the process that revoked it refuses it "
+            "at once; 0 checks every request against the database"),
     Setting("LOGIN_FAILURES_ALLOWED", "CONCORD_LOGIN_FAILURES_ALLOWED", 5, int,
             "failed logins of one username within the window after which its logins answer 429"),
     Setting("LOGIN_FAILURE_WINDOW_SECONDS", "CONCORD_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, int,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NoReturn, TypeVar
 from urllib.parse import quote
 
 from flask import Flask
@@ -32,6 +33,7 @@ from app.config import SQLITE_SYNCHRONOUS_MODES, load_config
 from app.errors import Bilingual, ConcurrentUpdate, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -107,21 +109,29 @@ def _postgres_engine(url: str, echo: bool, limits: Limits) -> tuple[Engine, pgwa
     bounds = pgwait.Bounds(connect_seconds=limits.connect_seconds, stall_seconds=limits.stall_seconds,
                            backstop_seconds=statement_seconds + limits.stall_seconds,
                            probe_seconds=limits.probe_seconds, probe=probe)
-    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10,
+    # No ping before every checkout (a round trip per transaction): a connection the server closed while
+    # it sat in the pool is told by its socket (`_closed_while_idle`, no round trip), and a request whose
+    # first statements meet a connection lost in between is run once more (Database.retrying).
+    engine = create_engine(url, echo=echo, pool_pre_ping=False, pool_size=10, max_overflow=10,
                            pool_timeout=limits.connect_seconds,
                            connect_args={**args, "connection_factory": pgwait.connection_class(bounds)})
     url_args, url_kwargs = engine.dialect.create_connect_args(engine.url)
     probe.connect = lambda: engine.dialect.connect(*url_args, **{**url_kwargs, **args})
-    # The pool's ping of a connection it hands out answers in a millisecond from a live server: bounded
-    # by the probe timeout, a dead connection is replaced (within the connect timeout) rather than waited on.
-    ping = engine.dialect.do_ping
-
-    def bounded_ping(dbapi_connection: Any) -> bool:
-        with pgwait.deadline(limits.probe_seconds):
-            return ping(dbapi_connection)
-
-    engine.dialect.do_ping = bounded_ping  # type: ignore[method-assign]
+    event.listen(engine, "checkout", _closed_while_idle)
     return engine, probe
+
+
+def _closed_while_idle(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose server went away (restart, failover, an administrator's terminate, an
+    idle timeout) has said so on its socket: the server's goodbye or the end of the stream is waiting
+    there, where an idle connection has nothing to read. The pool then replaces it (DisconnectionError
+    at checkout). A host that vanished without a word is met by the first statement instead."""
+    if dbapi_connection.closed:
+        raise DisconnectionError("the connection was closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed this connection while it was idle in the pool")
 
 
 _AFTER_COMMIT = "concord.after_commit"
@@ -188,6 +198,29 @@ def _first_line(error: BaseException) -> str:
 def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
     """Run `callback` after the command transaction of `connection` commits (never on rollback)."""
     connection.info[_AFTER_COMMIT].append(callback)
+
+
+class _Journal:
+    """What the transactions of one unit of work (a request under Database.retrying) came to."""
+
+    __slots__ = ("commits", "lost_before_commit")
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self.lost_before_commit = False
+
+    def failed(self, exc: Exception, committing: bool) -> None:
+        self.lost_before_commit = (not committing and isinstance(exc, DBAPIError) and exc.connection_invalidated
+                                   and not pgwait.gave_up(exc.orig))
+
+
+_local = threading.local()
+
+
+def _journal() -> _Journal:
+    journal: _Journal | None = getattr(_local, "journal", None)
+    # Outside Database.retrying nobody reads it: a throwaway one.
+    return journal if journal is not None else _Journal()
 
 
 class _Writer:
@@ -278,7 +311,7 @@ class Database:
         self.checkpointer: wal.Checkpointer | None = None
         self._writer: _Writer | None = None
         self._probe: pgwait.Probe | None = None
-        self._opened: tuple[str, Limits] | None = None
+        self._opened: tuple[str, Limits, bool] | None = None
 
     def init_app(self, app: Flask) -> None:
         """Connect to the application's DATABASE_URL (SQL_ECHO logs every statement) with its DB_* and
@@ -289,10 +322,10 @@ class Database:
                   limits=Limits.from_config(app.config))
 
     def open(self, url: str, echo: bool = False, checkpoint_seconds: float = 0, limits: Limits | None = None) -> None:
-        """Connect to `url` (again only when it or the limits changed); `checkpoint_seconds` is ignored for
+        """Connect to `url` (again only when it, the limits or `echo` changed); `checkpoint_seconds` is ignored for
         other databases than a file SQLite one. Without `limits`, those of the environment (app.config)."""
         limits = limits or Limits.from_config(load_config())
-        if self.engine is not None and self._opened == (url, limits):
+        if self.engine is not None and self._opened == (url, limits, echo):
             return
         self.dispose()
         if url.startswith("sqlite"):
@@ -308,7 +341,7 @@ class Database:
                 self._writer = _Writer(engine, limits.sqlite_busy_seconds)
         else:
             engine, self._probe = _postgres_engine(url, echo, limits)
-        self.engine, self.limits, self._opened = engine, limits, (url, limits)
+        self.engine, self.limits, self._opened = engine, limits, (url, limits, echo)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
     def probe(self) -> bool:
@@ -340,11 +373,15 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         if self._sessions is None:
             raise RuntimeError("database not configured: call create_app() (or db.open(url))")
+        committing = False
         try:
             with self._sessions() as session, session.begin():
                 yield session
+                committing = True
         except (DBAPIError, PoolTimeout, DisconnectionError) as exc:
+            _journal().failed(exc, committing)
             _translated(exc)
+        _journal().commits += 1
 
     @contextmanager
     def command(self) -> Iterator[Connection]:
@@ -354,6 +391,7 @@ class Database:
         if self.engine is None:
             raise RuntimeError("database not configured: call create_app() (or db.open(url))")
         callbacks: list[Callable[[], None]] = []
+        committing = False
         try:
             with self._connected() as connection, connection.begin():
                 # The dict itself, not `connection.info` again on the way out: a statement that lost the
@@ -365,10 +403,34 @@ class Database:
                     yield connection
                 finally:
                     info.pop(_AFTER_COMMIT, None)
+                committing = True
         except (DBAPIError, PoolTimeout, DisconnectionError) as exc:
+            _journal().failed(exc, committing)
             _translated(exc)
+        _journal().commits += 1
         for callback in callbacks:
             callback()
+
+    def retrying(self, work: Callable[[], T]) -> T:
+        """Run `work` (a request's whole work), and once more when it failed because the database
+        connection was lost before anything of it committed: a connection the server dropped since the
+        pool last used it (no ping checks it before use). Not when a commit was under way (its outcome is
+        unknown), nor after an earlier transaction of `work` committed, nor when app.pgwait gave up on a
+        stalled server (waiting again would double the wait for the same answer)."""
+        previous = getattr(_local, "journal", None)
+        journal = _local.journal = _Journal()
+        try:
+            try:
+                return work()
+            except DatabaseUnavailable:
+                if journal.commits or not journal.lost_before_commit:
+                    raise
+                log.warning("the database connection was lost before this request changed anything: "
+                            "running it once more on a fresh connection")
+            _local.journal = _Journal()
+            return work()
+        finally:
+            _local.journal = previous
 
     def _connected(self) -> Any:
         assert self.engine is not None

@@ -134,7 +134,7 @@ def wait(conn: Any) -> None:
                 if not bounds.probe(bounds.probe_seconds):
                     raise conn.OperationalError(
                         f"the database server has not answered for {bounds.stall_seconds:g} s and does not "
-                        f"answer a new connection within {bounds.probe_seconds:g} s: stalled or unreachable")
+                        f"answer a new connection within {bounds.probe_seconds:g} s: {GAVE_UP}")
                 now = time.monotonic()
                 check_at = now + bounds.stall_seconds
                 continue
@@ -162,12 +162,20 @@ def _clocks(conn: Any, bounds: Bounds | None, connecting: bool, thread_deadline:
     return end, now + bounds.stall_seconds if checking and bounds is not None else _NEVER
 
 
+GAVE_UP = "stalled or unreachable"  # in the message of every wait this module ended
+
+
+def gave_up(error: BaseException | None) -> bool:
+    """Did this module end the wait that failed with `error` (rather than the server or the network)?"""
+    return error is not None and GAVE_UP in str(error)
+
+
 def _late(connecting: bool, bounds: Bounds | None, thread_deadline: float | None, now: float) -> str:
     doing = "connecting" if connecting else "waiting for an answer"
     if bounds is None or (thread_deadline is not None and now >= thread_deadline):
-        return f"the database server did not answer in time ({doing}): stalled or unreachable"
+        return f"the database server did not answer in time ({doing}): {GAVE_UP}"
     limit = bounds.connect_seconds if connecting else bounds.backstop_seconds
-    return f"the database server did not answer within {limit:g} s ({doing}): stalled or unreachable"
+    return f"the database server did not answer within {limit:g} s ({doing}): {GAVE_UP}"
 
 
 class Probe:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import Session
@@ -126,6 +126,30 @@ class Prepared:
         compiled = self._for(connection.dialect, rows[0])
         _executed(connection, compiled.sql, [_bound(compiled, row) for row in rows], many=True).close()
 
+    def defer(self, session: Session | Connection, params: Mapping[str, Any] | None = None) -> None:
+        """Run this write later in the caller's transaction: on PostgreSQL it travels with the next
+        statement of the transaction (or just before its commit) in the same round trip. Only for writes
+        whose outcome the caller does not read (no rows, no row count); an error it meets surfaces at that
+        next statement or the commit, within the same transaction. Elsewhere (SQLite) it runs at once."""
+        params = params or {}
+        connection = _connection(session)
+        if connection.dialect.driver != "psycopg2":
+            self.run(connection, params)
+            return
+        compiled = self._for(connection.dialect, params)
+        _deferred(connection).append((compiled.sql, _bound(compiled, params)))
+
+    def defer_many(self, session: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`defer` for many parameter sets (see there)."""
+        if not rows:
+            return
+        connection = _connection(session)
+        if connection.dialect.driver != "psycopg2":
+            self.run_many(connection, rows)
+            return
+        compiled = self._for(connection.dialect, rows[0])
+        _deferred(connection).extend((compiled.sql, _bound(compiled, row)) for row in rows)
+
     def _for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
         # A bare INSERT given column values renders only those columns, as Core's own execution does
         # (an INSERT with its own VALUES or SELECT takes bind parameters instead).
@@ -144,14 +168,82 @@ def _executed(connection: Connection, sql: str, values: Any, many: bool = False)
         _echo.info("[prepared] %s %r", sql, values)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        (cursor.executemany if many else cursor.execute)(sql, values)
+        pending = connection.__dict__.pop(_DEFERRED, None)
+        if pending or (many and connection.dialect.driver == "psycopg2"):
+            # psycopg2's executemany sends one statement per round trip; joined, they travel in one (the
+            # deferred writes first, in their order; the rows and row count are the last statement's).
+            texts = [cursor.mogrify(text, bound) for text, bound in pending or ()]
+            texts += [cursor.mogrify(sql, row) for row in values] if many else [cursor.mogrify(sql, values)]
+            for start in range(0, len(texts), _BATCH):
+                cursor.execute(b";".join(texts[start:start + _BATCH]))
+        elif many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
     except connection.dialect.loaded_dbapi.Error as exc:
         cursor.close()
-        raise _wrapped(connection.dialect, sql, values, exc, many) from exc
+        # As SQLAlchemy's own execution does: a connection the error shows lost is invalidated (the pool
+        # never hands it out again) and the error says so (app.database may run the request again).
+        lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise _wrapped(connection.dialect, sql, values, exc, many, lost) from exc
     except BaseException:
         cursor.close()
         raise
     return cursor
+
+
+_BATCH = 500  # statements a round trip at most
+_DEFERRED = "_concord_deferred"  # on the Connection: (sql, parameters) of writes not sent yet
+
+
+def _deferred(connection: Connection) -> list[tuple[str, Any]]:
+    if connection.engine.echo:
+        _echo.info("[prepared] (deferred)")
+    pending: list[tuple[str, Any]] = connection.__dict__.setdefault(_DEFERRED, [])
+    return pending
+
+
+def _send_deferred(connection: Connection, cursor: Any = None) -> None:
+    """Send the writes deferred on `connection`, before anything else reaches the server through it."""
+    pending = connection.__dict__.pop(_DEFERRED, None)
+    if not pending:
+        return
+    own = cursor is None
+    if own:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        texts = [cursor.mogrify(text, bound) for text, bound in pending]
+        for start in range(0, len(texts), _BATCH):
+            cursor.execute(b";".join(texts[start:start + _BATCH]))
+    except connection.dialect.loaded_dbapi.Error as exc:
+        lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise _wrapped(connection.dialect, "(deferred writes)", None, exc, True, lost) from exc
+    finally:
+        if own:
+            cursor.close()
+
+
+# Whatever else runs on a connection (a Core or ORM statement, a savepoint, the commit) sends its deferred
+# writes first, so that every statement sees them and the commit includes them; a rollback drops them.
+@event.listens_for(Engine, "before_cursor_execute")
+def _before_statement(conn: Connection, cursor: Any, *_args: Any) -> None:
+    if _DEFERRED in conn.__dict__:
+        _send_deferred(conn, cursor)
+
+
+@event.listens_for(Engine, "commit")
+def _before_commit(conn: Connection) -> None:
+    if _DEFERRED in conn.__dict__:
+        _send_deferred(conn)
+
+
+@event.listens_for(Engine, "rollback")
+def _on_rollback(conn: Connection) -> None:
+    conn.__dict__.pop(_DEFERRED, None)
 
 
 def _connection(session: Session | Connection) -> Connection:
@@ -232,5 +324,7 @@ def _read(compiled: _Compiled, cursor: Any, dialect: Dialect) -> list[Any]:
     return rows
 
 
-def _wrapped(dialect: Dialect, sql: str, params: Any, exc: Exception, many: bool = False) -> Exception:
-    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect, ismulti=many)
+def _wrapped(dialect: Dialect, sql: str, params: Any, exc: Exception, many: bool = False,
+             lost: bool = False) -> Exception:
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect, ismulti=many,
+                               connection_invalidated=lost)

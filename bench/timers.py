@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The project first; not this folder, whose http.py would hide the standard library's http package.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 from scratch import scratch_database  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402

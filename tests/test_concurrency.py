@@ -53,6 +53,44 @@ def test_two_completions_of_the_same_task_exactly_one_succeeds(app: Any, api: Ap
         assert [t["name"] for t in detail["active_tasks"]] == ["sign_for"]
 
 
+def test_a_claim_racing_a_completion_never_lets_both_through(app: Any, api: Api) -> None:
+    # The completion reads the task row and locks it with its instance in one statement; after waiting
+    # for the claim it must see the claim's assignee (PostgreSQL re-reads locked rows), never the row
+    # as its snapshot had it.
+    users.upsert_user("dispatch2", "test-password-1", display_name="调度员二", roles=["handler"], groups=["dispatch"])
+    data = {"data": {"handling_group": "labor", "complexity": "general"}}
+    headers = {user: api.headers(user) for user in ("dispatch1", "dispatch2")}
+    for _ in range(5):
+        case = api.register(category="labor")
+        task = api.task(case["id"], "dispatch")
+        barrier = threading.Barrier(2)
+        statuses: dict[str, int] = {}
+
+        def attempt(user: str, path: str, body: dict[str, Any], barrier: threading.Barrier,
+                    statuses: dict[str, int]) -> None:
+            client = app.test_client()
+            barrier.wait()
+            statuses[path.rsplit("/", 1)[1]] = client.post(path, json=body, headers=headers[user]).status_code
+
+        path = f"/api/v1/tasks/{task['id']}"
+        threads = [threading.Thread(target=attempt, args=("dispatch2", f"{path}/claim", {}, barrier, statuses)),
+                   threading.Thread(target=attempt, args=("dispatch1", f"{path}/complete", data, barrier, statuses))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses.values()) == [200, 409], statuses
+        detail = api.get("admin1", f"/cases/{case['id']}")
+        completed = [e for e in detail["timeline"] if e["action"] == "task.completed"]
+        if statuses["complete"] == 200:
+            assert [e["actor"] for e in completed] == ["dispatch1"]
+            assert [t["name"] for t in detail["active_tasks"]] == ["sign_for"]
+        else:
+            assert completed == []
+            [held] = detail["active_tasks"]
+            assert held["name"] == "dispatch" and held["assignee"] == "dispatch2"
+
+
 def test_crash_after_the_engine_moved_leaves_nothing_half_written(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     case = api.register(category="labor")
     task = api.task(case["id"], "dispatch")

@@ -257,3 +257,66 @@ def test_a_command_whose_statement_meets_a_freeze_ends_with_503(outage: Outage) 
     outage.proxy.thaw()
     with db.command() as conn:
         assert conn.execute(text("SELECT 3")).scalar_one() == 3
+
+
+# No ping before a checkout: dropped connections are told by their socket, or met and retried ------------
+
+def test_connections_the_server_dropped_while_idle_are_replaced_without_an_error(outage: Outage) -> None:
+    headers = outage.api.headers("dispatch1")
+    assert outage.client.get("/api/v1/tasks?scope=group", headers=headers).status_code == 200
+    outage.proxy.cut()  # every pooled connection ends, as at a server restart or failover
+    assert outage.client.get("/api/v1/tasks?scope=group", headers=headers).status_code == 200
+    outage.api.register()
+
+
+def test_a_connection_lost_after_checkout_before_anything_committed_runs_the_request_once_more(
+        outage: Outage, caplog: pytest.LogCaptureFixture) -> None:
+    from sqlalchemy import event
+
+    headers = outage.api.headers("intake1")
+    case = outage.api.register()
+    assert db.engine is not None
+    cuts = []
+
+    def cut_after_the_check(*_args: Any) -> None:
+        # After the pool's own look at the socket: the connection dies between checkout and first statement.
+        if not cuts:
+            cuts.append(1)
+            outage.proxy.cut()
+
+    event.listen(db.engine, "checkout", cut_after_the_check)
+    try:
+        with caplog.at_level("WARNING", logger="app.database"):
+            response = outage.client.post("/api/v1/cases", headers=headers, json={
+                "title": "重试", "description": "连接断开后重试", "source": "walk_in",
+                "parties": [{"name": "李四", "role": "applicant", "phone": "13900000001"}]})
+    finally:
+        event.remove(db.engine, "checkout", cut_after_the_check)
+    assert cuts, "the connection was never cut"
+    assert response.status_code == 201, response.get_json()
+    assert any("running it once more" in r.getMessage() for r in caplog.records)
+    listed = outage.api.get("admin1", "/cases?per_page=100")["items"]
+    assert sorted(c["title"] for c in listed) == sorted([case["title"], "重试"])  # registered once
+
+
+def test_a_connection_lost_while_committing_is_not_run_again(outage: Outage) -> None:
+    """The outcome of a commit that lost its connection is unknown: the answer is 503, never a second run."""
+    from sqlalchemy import event
+
+    headers = outage.api.headers("intake1")
+    outage.api.register()
+    assert db.engine is not None
+
+    def cut_at_commit(*_args: Any) -> None:
+        outage.proxy.cut()
+
+    event.listen(db.engine, "commit", cut_at_commit)
+    try:
+        response = outage.client.post("/api/v1/cases", headers=headers, json={
+            "title": "提交时断开", "description": "提交时连接断开", "source": "walk_in",
+            "parties": [{"name": "王五", "role": "applicant", "phone": "13900000002"}]})
+    finally:
+        event.remove(db.engine, "commit", cut_at_commit)
+    _assert_unavailable(response)
+    titles = [c["title"] for c in outage.api.get("admin1", "/cases?per_page=100")["items"]]
+    assert titles.count("提交时断开") == 0  # the commit never reached the server, and nothing ran twice

@@ -17,7 +17,7 @@ from app.database import db
 from app.errors import Bilingual, FieldError, TooManyRequests, Unauthenticated, ValidationFailed
 from app.models import IntegrationKey, LoginFailure, LoginSession, User
 from app.runtime import settings
-from app.services.kernel import audit
+from app.services.kernel import audit, revocation
 from app.services.kernel.principals import Principal, principal_of
 
 # Hashing the password of an unknown user too keeps login time from telling which usernames exist.
@@ -118,10 +118,18 @@ def _payload(token: str) -> dict[str, Any]:
 
 
 def principal_from_token(token: str) -> Principal:
-    """The principal of a login token or of an integration key."""
+    """The principal of a login token or of an integration key. The signature and expiry are checked on
+    every request; the database only when the credential was not checked at the current revocation
+    generation (see kernel/revocation.py for the bound on how long a revocation elsewhere takes)."""
     if token.startswith(KEY_PREFIX):
         return _principal_from_key(token)
     payload = _payload(token)
+    # The generation is read before the database is: a revocation committed after it moves it on.
+    generation = revocation.current()
+    key = f"{payload['s']}:{payload.get('u')}"
+    known = revocation.checked.get(key, generation)
+    if known is not None:
+        return known
     with db.transaction() as session:
         row = session.execute(select(User, LoginSession.ended_at).join(
             LoginSession, and_(LoginSession.username == User.username, LoginSession.id == payload["s"]))
@@ -133,7 +141,9 @@ def principal_from_token(token: str) -> Principal:
             raise Unauthenticated("you have logged out; log in again")
         if not user.active:
             raise Unauthenticated("the account no longer exists or is disabled")
-        return principal_of(user)
+        principal = principal_of(user)
+    revocation.checked.put(key, generation, principal)
+    return principal
 
 
 def key_hash(key: str) -> str:
@@ -146,12 +156,19 @@ def key_principal_name(key_id: int) -> str:
 
 
 def _principal_from_key(key: str) -> Principal:
+    hashed = key_hash(key)
+    generation = revocation.current()
+    known = revocation.checked.get(hashed, generation)
+    if known is not None:
+        return known
     with db.transaction() as session:
-        found = session.scalar(select(IntegrationKey).where(IntegrationKey.key_hash == key_hash(key),
+        found = session.scalar(select(IntegrationKey).where(IntegrationKey.key_hash == hashed,
                                                            IntegrationKey.revoked_at.is_(None)))
         if found is None:
             raise Unauthenticated("the integration key is not valid or was revoked")
-        return Principal(key_principal_name(found.id), found.name, frozenset({"integration"}), frozenset())
+        principal = Principal(key_principal_name(found.id), found.name, frozenset({"integration"}), frozenset())
+    revocation.checked.put(hashed, generation, principal)
+    return principal
 
 
 def logout(token: str) -> None:
@@ -165,6 +182,7 @@ def logout(token: str) -> None:
         login_session = session.get(LoginSession, payload["s"])
         if login_session is not None and login_session.ended_at is None:
             login_session.ended_at = clock.now()
+            revocation.bump(session)
             audit.record(session, actor=login_session.username, action="user.logout")
 
 
@@ -183,4 +201,5 @@ def change_password(principal: Principal, old_password: Any, new_password: Any) 
             raise ValidationFailed("the new password is the old one", [FieldError(
                 "new_password", Bilingual("新密码不能与当前密码相同", "must differ from the current password"))])
         user.password_hash, user.must_change_password = hash_password(new), False
+        revocation.bump(session)
         audit.record(session, actor=principal.username, action="user.password_changed")

@@ -1,5 +1,6 @@
 """Integration keys: the machine accounts of the 12345 / 110 / court feeds. A key is shown once, when it
-is made, and kept only as its hash; revoking it refuses it at once (on every node: each request looks it up)."""
+is made, and kept only as its hash; revoking it refuses it at once on the node that revoked it, on every other within
+CONCORD_AUTH_REVOCATION_SECONDS (kernel/revocation.py)."""
 from __future__ import annotations
 
 import secrets
@@ -12,7 +13,7 @@ from app.database import db
 from app.errors import Bilingual, FieldError, NotFound, ValidationFailed
 from app.models import IntegrationKey
 from app.services.accounts.auth import KEY_PREFIX, key_hash
-from app.services.kernel import audit, present
+from app.services.kernel import audit, present, revocation
 from app.services.kernel.principals import Principal
 
 
@@ -66,5 +67,6 @@ def revoke_key(principal: Principal, key_id: int) -> None:
         if row is None or row.revoked_at is not None:
             raise NotFound(f"integration key {key_id} does not exist")
         row.revoked_at = clock.now()
+        revocation.bump(session)
         audit.record(session, actor=principal.username, action="integration_key.revoked",
                      detail={"id": key_id, "name": row.name})

@@ -11,7 +11,7 @@ from app import clock
 from app.database import db
 from app.errors import Bilingual, Conflict, NotFound, ValidationFailed
 from app.models import Centre, Group, TaskRow, User
-from app.services.kernel import audit, directory
+from app.services.kernel import audit, directory, revocation
 from app.services.kernel.principals import Principal
 from app.states import TaskState
 
@@ -196,6 +196,8 @@ def delete_group(principal: Principal, key: str) -> None:
         members = [u for u in session.scalars(select(User)) if key in u.groups]
         for user in members:
             user.groups = [g for g in user.groups if g != key]
+        if members:
+            revocation.bump(session)  # the members' checked logins stand for the group no longer
         session.delete(group)
         audit.record(session, actor=principal.username, action="group.deleted",
                      detail={"key": key, "members": [u.username for u in members]})

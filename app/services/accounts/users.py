@@ -14,7 +14,7 @@ from app.database import db
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Group, LoginSession, TaskRow, User
 from app.services.accounts.auth import check_new_password, hash_password
-from app.services.kernel import audit
+from app.services.kernel import audit, revocation
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.principals import ROLES, Principal
 from app.states import TaskState
@@ -139,6 +139,8 @@ def update_user(principal: Principal, username: str, body: dict[str, Any]) -> Us
         before = item(user)
         for name, value in changes.items():
             setattr(user, name, value)
+        # Roles, groups, the active flag: what a checked login stands for changed (before the audit heads).
+        revocation.bump(session)
         released: list[str] = []
         if before["active"] and not user.active:
             released = _end_access(session, principal, username)
@@ -180,6 +182,7 @@ def reset_password(principal: Principal, username: str, password: Any) -> UserIt
         user.password_hash, user.must_change_password = hash_password(new), True
         session.execute(update(LoginSession).where(LoginSession.username == username,
                                                    LoginSession.ended_at.is_(None)).values(ended_at=clock.now()))
+        revocation.bump(session)
         audit.record(session, actor=principal.username, action="user.password_reset", detail={"username": username})
         return item(user)
 
@@ -197,5 +200,6 @@ def upsert_user(username: str, password: str, *, display_name: str, roles: list[
             session.add(user)
         user.display_name, user.roles, user.groups = display_name, roles, groups
         user.password_hash, user.must_change_password = hash_password(password), False
+        revocation.bump(session)
         audit.record(session, actor=actor, action="user.saved",
                      detail={"username": username, "roles": roles, "groups": groups})

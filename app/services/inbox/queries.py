@@ -15,7 +15,7 @@ _TASK = Prepared(select(_T).where(_T.c.id == bindparam("b_id")))
 _TASK_LOCKING_INSTANCE = Prepared(
     select(_T, _PI.c.version.label("instance_version"), _PI.c.definition_id.label("instance_definition_id"),
            _PI.c.status.label("instance_status"))
-    .join(_PI, _PI.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")).with_for_update(of=_PI))
+    .join(_PI, _PI.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")).with_for_update(of=(_PI, _T)))
 _SET_ASSIGNEE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == TaskState.OPEN)
                  .values(assignee=bindparam("b_assignee")))
 # Conditional UPDATEs: of two officers claiming at once exactly one matches the row.
@@ -29,8 +29,10 @@ def task_by_id(conn: Session | Connection, task_id: str) -> Any:
 
 
 def lock_task_for_completion(conn: Connection, task_id: str) -> Any:
-    """The inbox row with its instance's version and definition, the instance row locked for this
-    transaction (one round trip); None for an unknown task."""
+    """The inbox row with its instance's version and definition, both rows locked for this transaction
+    (one round trip); None for an unknown task. Locking the task row too makes PostgreSQL, after waiting
+    for a racing step, return that row as the racing step left it (not as the statement's snapshot saw
+    it), so no second read is needed."""
     return _TASK_LOCKING_INSTANCE.run(conn, {"b_id": task_id}).one_or_none()
 
 

@@ -199,17 +199,14 @@ def _record_failure(principal: Principal, task_id: str, failure: EngineFailure) 
 
 def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
     with db.command() as conn:
-        # One statement reads the task and locks its instance. Then re-read the task: a racing completion
-        # is then either fully visible (the task is no longer open: 409) or has not started. SQLite
-        # transactions here begin IMMEDIATE, holding the database's write lock already, so the first
-        # read is current there.
+        # One statement reads the task and locks it and its instance: a racing completion is then either
+        # fully visible (the task is no longer open: 409) or has not started (PostgreSQL re-reads locked
+        # rows after waiting; SQLite transactions here begin IMMEDIATE, holding the write lock already).
         task = queries.lock_task_for_completion(conn, task_id)
         if task is None or not policy.can_see_task(principal, task):
             raise NotFound(f"task {task_id} does not exist")
         live = instances.locked(conn, task.instance_id, task.instance_version, task.instance_definition_id)
         suspended = task.instance_status == InstanceStatus.SUSPENDED  # (read under the instance's lock)
-        if db.dialect != "sqlite":
-            task = _load(conn, principal, task_id)
         if task.state != TaskState.OPEN:
             raise TaskNotOpen(f"task {task_id} is {task.state}")
         if suspended:

@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import Response, g, jsonify, request
 
+from app.database import db
 from app.errors import BadRequest, Forbidden, Unauthenticated, UnsupportedMediaType
 from app.forms.validation import any_text
 from app.services.accounts import auth as auth_service
@@ -50,10 +51,14 @@ def authenticated(view: F) -> F:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/login)")
         g.token = token.strip()
-        g.principal = auth_service.principal_from_token(g.token)
-        if g.principal.must_change_password and request.endpoint not in WHILE_PASSWORD_RESET:
-            raise Forbidden("change your password first: POST /api/v1/auth/password")
-        return view(*args, **kwargs)
+
+        def work() -> Any:
+            g.principal = auth_service.principal_from_token(g.token)
+            if g.principal.must_change_password and request.endpoint not in WHILE_PASSWORD_RESET:
+                raise Forbidden("change your password first: POST /api/v1/auth/password")
+            return view(*args, **kwargs)
+        # A connection lost before the request changed anything: once more (app.database).
+        return db.retrying(work)
     return wrapper  # type: ignore[return-value]
 
 

@@ -14,6 +14,7 @@ from flask_babel import format_datetime, format_timedelta, gettext
 from werkzeug.exceptions import HTTPException
 
 from app import clock
+from app.database import db
 from app.errors import ConcordError, DatabaseUnavailable, Unauthenticated
 from app.services.accounts import auth as auth_service
 from app.services.kernel.principals import Principal
@@ -64,7 +65,8 @@ def login_required(view: F) -> F:
                 flash(gettext("Your session has expired; please log in again."), "warning")
             target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
             return redirect(url_for("ui.login", next=_safe_next(_path_of(target))))
-        return view(*args, **kwargs)
+        # A connection lost before the request changed anything: once more (app.database).
+        return db.retrying(lambda: view(*args, **kwargs))
     return wrapper  # type: ignore[return-value]
 
 
