@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
-# The project first; not this folder, whose http.py would hide the standard library's http package.
+# The project first, and this folder only as the package `bench` (a script's own folder on the path lets
+# a module here hide a standard one of the same name).
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 PASSWORD = "bench-password"

@@ -8,7 +8,8 @@ the services (bench/workload.py), one at a time. Printed per database and client
 (median of the rounds), p50/p95 of each request type, and the ratio HTTP / services (median of the
 rounds' ratios, each round's two sides measured back to back).
 
-    .venv/bin/python bench/http.py [--databases sqlite,postgresql] [--clients 1,4,16] [--cases N] [--rounds N]
+    .venv/bin/python bench/http_throughput.py [--databases sqlite,postgresql] [--clients 1,4,16] [--cases N]
+        [--rounds N]
 
 PostgreSQL: CONCORD_BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/concord_bench, which
 must exist; its tables are created and filled by the benchmark). SQLite: a temporary file (WAL,
