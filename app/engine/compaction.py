@@ -48,6 +48,8 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 COMPLETED_ELEMENTS = "concord_completed_elements"  # root task's internal data: bpmn ids compacted away
+TAKEN = "concord_taken_transitions"  # root task's internal data: (from, to) element pairs gone along
+_REACHED = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 _FINISHED = TaskState.FINISHED_MASK
 
@@ -57,6 +59,12 @@ def compact(workflow: Any) -> set[Task]:
     changed (a serializer memo must forget their text)."""
     touched: set[Task] = set()
     remembered: set[str] = set()
+    pairs = live_transitions(workflow)  # before the history that shows them leaves the tree
+    known_pairs = taken_transitions(workflow)
+    if not pairs <= known_pairs:
+        root = workflow.task_tree
+        root.internal_data = {**root.internal_data, TAKEN: sorted(map(list, known_pairs | pairs))}
+        touched.add(root)
     for sub in list(workflow.subprocesses.values()):
         touched |= _compact_tree(sub, remembered)
     touched |= _compact_tree(workflow, remembered)
@@ -68,6 +76,27 @@ def compact(workflow: Any) -> set[Task]:
             root.internal_data = {**root.internal_data, COMPLETED_ELEMENTS: sorted(known | remembered)}
             touched.add(root)
     return touched
+
+
+def live_transitions(workflow: Any) -> set[tuple[str, str]]:
+    """(from, to) element pairs the tree shows the case went along: each reached task with a diagram
+    element and its nearest ancestor with one."""
+    pairs: set[tuple[str, str]] = set()
+    for task in workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id or not task.state & _REACHED:
+            continue
+        parent = task.parent
+        while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
+            parent = parent.parent
+        if parent is not None:
+            pairs.add((parent.task_spec.bpmn_id, bpmn_id))
+    return pairs
+
+
+def taken_transitions(workflow: Any) -> set[tuple[str, str]]:
+    """The pairs remembered from history compaction took out of the tree (see live_transitions)."""
+    return {(pair[0], pair[1]) for pair in workflow.task_tree.internal_data.get(TAKEN, ())}
 
 
 def completed_elements(workflow: Any) -> set[str]:

@@ -290,21 +290,10 @@ def latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 @converted
 def taken_transitions(workflow: BpmnWorkflow) -> set[tuple[str, str]]:
-    """(from, to) element pairs the case actually went along: a reached task's nearest ancestor with a
-    diagram element. A flow between two completed elements was not necessarily taken (a gateway's
-    other branch can end at an element reached another way); these pairs say which was."""
-    taken: set[tuple[str, str]] = set()
-    for task in workflow.get_tasks():
-        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if not bpmn_id or task.state not in (TaskState.COMPLETED, TaskState.READY, TaskState.WAITING,
-                                             TaskState.STARTED):
-            continue
-        parent = task.parent
-        while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
-            parent = parent.parent
-        if parent is not None:
-            taken.add((parent.task_spec.bpmn_id, bpmn_id))
-    return taken
+    """(from, to) element pairs the case actually went along, those compaction remembered included. A
+    flow between two completed elements was not necessarily taken (a gateway's other branch can end at
+    an element reached another way); these pairs say which was."""
+    return compaction.taken_transitions(workflow) | compaction.live_transitions(workflow)
 
 
 def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
