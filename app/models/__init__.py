@@ -9,11 +9,11 @@ from app.models.duplicates import PossibleDuplicate
 from app.models.incidents import Incident
 from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
-from app.models.notifications import Notification
+from app.models.notifications import Notification, NotificationRead
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
 __all__ = ["SYSTEM_CHAIN", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment",
            "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification", "Party",
-           "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
+           "NotificationRead", "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
            "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]
