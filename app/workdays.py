@@ -173,6 +173,10 @@ class WorkCalendar:
                     return Due((midnight + timedelta(seconds=left)).astimezone(ZoneInfo("UTC")), provisional)
                 left -= _DAY_SECONDS
 
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """The working-day time from `start` to `end` (0 when `end` is not later): what "time left" counts."""
+        return self._working_seconds(start, end)
+
     def _working_seconds(self, start: datetime, end: datetime) -> float:
         local, end_local = start.astimezone(self.zone), end.astimezone(self.zone)
         if local >= end_local:

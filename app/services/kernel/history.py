@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ProcessInvalid
-from app.forms.labels import display, enum_names, labelled_values
+from app.forms.labels import enum_names, labelled_values, money
 from app.models import AuditEntry, Case, ProcessInstance, TaskRow, User
 from app.services.kernel import definitions, present
 
@@ -77,4 +77,4 @@ def case_labels(session: Session, case: Case) -> dict[str, dict[str, str]]:
 
 
 def money_text(value: Any) -> str:
-    return display({"type": "number", "x-money": True}, None, value)
+    return money(value)

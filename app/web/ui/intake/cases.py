@@ -66,7 +66,12 @@ def case(case_id: int) -> ResponseReturnValue:
     except NotFound:  # a case must still show when its diagram cannot be drawn
         diagram = None
     form = case_service.registration_form()
-    return render_template("intake/case.html", case=detail, diagram=diagram, labels=_enum_labels(form["schema"]))
+    record = case_service.case_record(principal(), case_id)
+    labels = _enum_labels(form["schema"])
+    for field, names in record["labels"].items():  # the case's own process version names its codes last
+        labels.setdefault(field, {}).update(names)
+    return render_template("intake/case.html", case=detail, diagram=diagram, labels=labels,
+                           history=record["history"])
 
 
 def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
