@@ -2,6 +2,8 @@
 read marks, and validation messages that name the field's label in the caller's language."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,3 +108,16 @@ def test_an_urge_is_on_the_task_and_a_notification_can_be_marked_read(api: Api, 
     assert next(n for n in api.get("mediator1", "/notifications")["items"] if n["id"] == note["id"])["read"]
     api.post("intake1", f"/notifications/{note['id']}/read", expect=404)
     api.post("mediator1", "/notifications/999999/read", expect=404)
+
+
+def test_the_daily_export_names_codes_and_ends_day_limits_at_24_00(api: Api) -> None:
+    api.register(category="neighbor")  # Tuesday 09:30: dispatch is due at the end of Wednesday
+    response = api.client.get("/api/v1/reports/daily.csv", headers=api.headers("supervisor1"))
+    assert response.status_code == 200
+    text = response.data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    new = next(row for row in rows if row and row[0].startswith("ZZ-"))
+    assert "窗口来访" in new and "邻里纠纷" in new and "已登记" in new
+    assert "walk_in" not in text and "neighbor" not in text and ",registered," not in text
+    due = api.client.get("/api/v1/reports/daily.csv?date=2026-12-02", headers=api.headers("supervisor1"))
+    assert "2026-12-02 24:00" in due.data.decode("utf-8-sig")

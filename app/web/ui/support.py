@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime, format_timedelta, gettext
+from flask_babel import format_datetime, format_timedelta, gettext
 from werkzeug.exceptions import HTTPException
 
 from app import clock
 from app.errors import Bilingual, ConcordError, DatabaseUnavailable, Unauthenticated
 from app.forms import labels
 from app.services.accounts import auth as auth_service
-from app.services.kernel import calendars, notifications
+from app.services.kernel import calendars, notifications, present
 from app.services.kernel.principals import Principal
 from app.web import problems
 from app.web.ui.i18n import (
@@ -121,13 +121,7 @@ def when(value: str | datetime | None) -> str:
 def due(value: str | datetime | None) -> str:
     """A due instant as the centre counts it: a day limit ends at 24:00 of its last day, so midnight is
     shown as "2026-12-01 24:00", never as the next day's 00:00."""
-    moment = _parse(value)
-    if moment is None:
-        return "—"
-    local = moment.astimezone(clock.zone())
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return format_date(local.date() - timedelta(days=1), "yyyy-MM-dd") + " 24:00"
-    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+    return present.due_text(value) or "—"
 
 
 def working_span(seconds: float) -> str:
