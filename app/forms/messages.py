@@ -17,6 +17,13 @@ _FORMATS = {"date": ("日期（如 2026-12-01）", "a date such as 2026-12-01"),
             "time": ("时间", "a time")}
 
 
+def _number(value: Any) -> str:
+    """1000000000000.0 → "1,000,000,000,000", not "1e+12"."""
+    if isinstance(value, (int, float)) and float(value).is_integer():
+        return f"{int(value):,}"
+    return str(value)
+
+
 def field_message(label: str, zh: str, en: str) -> Bilingual:
     return Bilingual(f"「{label}」{zh}", f"{label}: {en}")
 
@@ -78,11 +85,11 @@ def describe(error: Any, path: list[Any], schema: dict[str, Any], ui: dict[str, 
         return field_message(label, "格式不正确（只能包含字母、数字和 _ . : -）" if "A-Za-z0-9" in str(rule)
                              else "格式不正确", "is not in the required format")
     if kind in ("minimum", "exclusiveMinimum"):
-        return field_message(label, f"不能小于{'或等于' if kind == 'exclusiveMinimum' else ''} {rule:g}",
-                             f"must be {'more than' if kind == 'exclusiveMinimum' else 'at least'} {rule:g}")
+        return field_message(label, f"不能小于{'或等于' if kind == 'exclusiveMinimum' else ''} {_number(rule)}",
+                             f"must be {'more than' if kind == 'exclusiveMinimum' else 'at least'} {_number(rule)}")
     if kind in ("maximum", "exclusiveMaximum"):
-        return field_message(label, f"不能大于{'或等于' if kind == 'exclusiveMaximum' else ''} {rule:g}",
-                             f"must be {'less than' if kind == 'exclusiveMaximum' else 'at most'} {rule:g}")
+        return field_message(label, f"不能大于{'或等于' if kind == 'exclusiveMaximum' else ''} {_number(rule)}",
+                             f"must be {'less than' if kind == 'exclusiveMaximum' else 'at most'} {_number(rule)}")
     if kind == "minItems":
         return field_message(label, f"至少需要 {rule} 项", f"needs at least {rule} entries")
     if kind == "maxItems":

@@ -121,3 +121,10 @@ def test_the_daily_export_names_codes_and_ends_day_limits_at_24_00(api: Api) -> 
     assert "walk_in" not in text and "neighbor" not in text and ",registered," not in text
     due = api.client.get("/api/v1/reports/daily.csv?date=2026-12-02", headers=api.headers("supervisor1"))
     assert "2026-12-02 24:00" in due.data.decode("utf-8-sig")
+
+
+def test_a_work_order_number_finds_its_case(api: Api) -> None:
+    case = api.register(user="integration1", source="hotline_12345", external_id="GD20261127000101")
+    api.register(title="另一件纠纷")
+    found = api.get("admin1", "/cases?q=GD20261127000101")["items"]
+    assert [c["case_no"] for c in found] == [case["case_no"]]

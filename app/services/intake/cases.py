@@ -183,7 +183,8 @@ def list_cases(principal: Principal, *, status: str | None = None, category: str
         # The words are searched for as typed: % and _ are not wildcards to the person typing them.
         words = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{words}%"
-        query = query.where(or_(Case.case_no.ilike(pattern, escape="\\"), Case.title.ilike(pattern, escape="\\")))
+        query = query.where(or_(Case.case_no.ilike(pattern, escape="\\"), Case.title.ilike(pattern, escape="\\"),
+                                Case.external_id.ilike(pattern, escape="\\")))  # a work order's number too
     if overdue is not None:
         late = exists().where(TaskRow.case_id == Case.id, TaskRow.state == TaskState.OPEN, TaskRow.due_at < clock.now())
         query = query.where(late if overdue else ~late)
