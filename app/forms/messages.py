@@ -34,14 +34,14 @@ def _kinds(value: Any) -> tuple[str, str]:
     return "或".join(k[0] for k in known), " or ".join(k[1] for k in known)
 
 
-def _choices(spec: dict[str, Any], ui: dict[str, Any] | None, path: list[Any]) -> tuple[str, str]:
-    names = enum_names(spec, None) or {v: str(v) for v in spec.get("enum") or []}
+def _choices(spec: dict[str, Any]) -> tuple[str, str]:
+    """The choices by their names (a form without names shows its values: they are then all it has)."""
+    names = enum_names(spec) or {v: str(v) for v in spec.get("enum") or []}
     text = "、".join(names.values())
     return text, ", ".join(names.values())
 
 
-def _contains(error: Any, schema: dict[str, Any], ui: dict[str, Any] | None, path: list[Any],
-              label: str) -> Bilingual:
+def _contains(error: Any, schema: dict[str, Any], path: list[Any], label: str) -> Bilingual:
     """`contains` as the rule it states: "当事人中至少要有一位「角色」为「申请人」"."""
     wanted = error.validator_value if isinstance(error.validator_value, dict) else {}
     items = spec_at(schema, path).get("items") or {}
@@ -72,7 +72,7 @@ def describe(error: Any, path: list[Any], schema: dict[str, Any], ui: dict[str, 
         zh, en = _kinds(rule)
         return field_message(label, f"应填写{zh}", f"must be {en}")
     if kind == "enum":
-        zh, en = _choices(spec_at(schema, path) or spec, ui, path)
+        zh, en = _choices(spec_at(schema, path) or spec)
         return field_message(label, f"只能选择：{zh}", f"choose one of: {en}")
     if kind in ("const", "not") and spec.get("description"):
         return field_message(label, f"：{spec['description']}", f"not allowed here ({spec['description']})")
@@ -95,7 +95,7 @@ def describe(error: Any, path: list[Any], schema: dict[str, Any], ui: dict[str, 
     if kind == "maxItems":
         return field_message(label, f"最多 {rule} 项", f"may have at most {rule} entries")
     if kind == "contains":
-        return _contains(error, schema, ui, path, label)
+        return _contains(error, schema, path, label)
     if kind in ("additionalProperties", "unevaluatedProperties"):
         return field_message(label, "含有表单未声明的项", "has entries the form does not declare")
     if kind == "uniqueItems":
