@@ -48,9 +48,7 @@ def test_the_history_names_outcomes_and_shows_amounts_as_money_not_codes(api: Ap
     case, task = _handle_task(api)
     api.work("mediator1", case["id"], "handle", {"outcome": "mediation_failed", "handling_note": "双方分歧大"},
              expect=200)
-    detail = api.get("admin1", f"/cases/{case['id']}")
-    assert detail["outcome"] is None or detail["outcome"] == "mediation_failed"
-    after = [t for t in api.get("admin1", f"/cases/{case['id']}")["active_tasks"]]
+    after = api.get("admin1", f"/cases/{case['id']}")["active_tasks"]
     assert after, "the case goes on after a failed mediation"
     history = api.get("admin1", f"/tasks/{after[0]['id']}")["history"]
     handled = next(step for step in history if step["task"] == "handle")
