@@ -293,7 +293,7 @@ def test_every_page_works_under_the_content_security_policy(chromium: Any, serve
     intake.click("button.add-row")
     assert intake.locator("input[name='parties[1].name']").count() == 1
     intake.click("form.card button.primary")  # nothing filled in: the form comes back with its errors
-    assert intake.locator("[data-error-for=title]").inner_text() == "必填"
+    assert intake.locator("[data-error-for=title]").inner_text() == "「事项标题」为必填项"
     case = api.register(category="labor")
     intake.goto(f"{server}/cases/{case['id']}")
     box = intake.locator("#case-diagram-box")
