@@ -166,7 +166,8 @@ class WorkCalendar:
         return [self._add_seconds(start, int(total * fraction), True).at for fraction in fractions]
 
     def working_seconds(self, start: datetime, end: datetime) -> float:
-        """The time from `start` to `end` that fell on working days (a suspension's working time)."""
+        """The working-day time from `start` to `end` (0 when `end` is not later): what "time left" counts,
+        and a suspension's working time."""
         return self._working_seconds(start, end)
 
     def later_by(self, instant: datetime, seconds: float, *, working: bool = True) -> datetime:

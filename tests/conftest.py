@@ -36,7 +36,7 @@ OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "audit_heads", "timers", "tasks", "parties", "cases", "process_instances",
           "process_definitions", "deployments", "counters", "users", "notifications", "calendar_years",
           "received_messages", "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys",
-          "login_failures", "incidents", "designer_drafts")
+          "login_failures", "incidents", "designer_drafts", "notification_reads")
 
 
 @pytest.fixture(scope="session")
@@ -139,13 +139,15 @@ class Api:
     def __init__(self, client: Any) -> None:
         self.client = client
         self._tokens: dict[str, str] = {}
+        self.language: str | None = None  # Accept-Language of every call (None: Chinese, the default)
 
     def headers(self, user: str) -> dict[str, str]:
         if user not in self._tokens:
             response = self.client.post("/api/v1/auth/login", json={"username": user, "password": PASSWORD})
             assert response.status_code == 200, response.get_json()
             self._tokens[user] = response.get_json()["token"]
-        return {"Authorization": f"Bearer {self._tokens[user]}"}
+        language = {"Accept-Language": self.language} if self.language else {}
+        return {"Authorization": f"Bearer {self._tokens[user]}", **language}
 
     def call(self, method: str, user: str, path: str, expect: int | None = 200, **kwargs: Any) -> Any:
         response = self.client.open(f"/api/v1{path}", method=method, headers=self.headers(user), **kwargs)

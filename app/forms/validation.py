@@ -13,6 +13,8 @@ from jsonschema.exceptions import SchemaError
 from app.errors import Bilingual, FieldError, ProblemLocation
 from app.forms.fastcheck import compile_test
 from app.forms.formats import checker
+from app.forms.labels import enum_names, label_at
+from app.forms.messages import describe, field_message
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class FormBundle:
 
     def validate(self, data: Any, context: dict[str, Any] | None = None,
                  today: Callable[[], date] | None = None) -> list[FieldError]:
-        return validate_submission(self.schema, data, self.validator, context, today)
+        return validate_submission(self.schema, data, self.validator, context, today, self.ui_schema)
 
     def for_context(self, context: dict[str, Any]) -> dict[str, Any]:
         """The schema as the user should see it: enums narrowed by `x-enum-from` to what the process allows."""
@@ -105,35 +107,26 @@ def _blanks_emptied(value: Any) -> Any:
     return value
 
 
-def _message(error: Any) -> str:
-    if error.validator == "required":
-        return Bilingual("必填", "required")
-    if error.validator == "minLength" and error.instance == "":
-        return Bilingual("不能为空", "must not be empty or only spaces")
-    if error.validator == "format":
-        return Bilingual("格式不正确", f"invalid {error.validator_value}")
-    if error.validator == "enum":
-        return Bilingual("必须是以下之一", f"must be one of: {', '.join(map(str, error.validator_value))}")
-    return str(error.message)
-
-
 def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None,
                         context: dict[str, Any] | None = None,
-                        today: Callable[[], date] | None = None) -> list[FieldError]:
+                        today: Callable[[], date] | None = None,
+                        ui: dict[str, Any] | None = None) -> list[FieldError]:
     """Every problem of `data` against `schema`. Top-level fields the form does not declare, and keys
     starting with `__`, are refused here whatever the schema says: they would otherwise become
     process variables (and overwrite a time limit or a routing decision). A date field marked
     `"x-not-after-today": true` (the day a court decided, the day a party applied) may not lie after
     the centre's date, which `today` (the caller's) tells when such a field is filled in."""
     if not isinstance(data, dict):
-        return [FieldError("", Bilingual("表单数据必须是对象", "form data must be an object"))]
+        return [FieldError("", Bilingual("表单数据必须是对象（一组字段）", "form data must be an object"))]
     errors: list[FieldError] = []
     declared = set(schema.get("properties", {}))
     for key in data:
         if not isinstance(key, str) or key.startswith("__"):
-            errors.append(FieldError(str(key), Bilingual("不允许的字段名", "field names may not start with '__'")))
+            errors.append(FieldError(str(key), Bilingual("不允许的字段名（不能以 __ 开头）",
+                                                         "field names may not start with '__'")))
         elif key not in declared:
-            errors.append(FieldError(key, Bilingual("表单未声明此字段", "the form does not declare this field")))
+            errors.append(FieldError(key, Bilingual(f"表单「{schema.get('title') or ''}」中没有此项",
+                                                    "the form does not declare this field")))
     validator = validator or compile_validator(schema)
     # A text of spaces fills no required text: checked as the empty text it amounts to, so that every
     # minLength (a return reason, a note, a name) also refuses it. Data with no such text is checked as is.
@@ -145,18 +138,20 @@ def validate_submission(schema: dict[str, Any], data: Any, validator: Any = None
             path.append(missing)
         if error.validator == "additionalProperties" and not path:
             continue  # already reported per field above
-        errors.append(FieldError(_path(path), _message(error)))
+        errors.append(FieldError(_path(path), describe(error, path, schema, ui)))
     for name, spec in schema.get("properties", {}).items():
         # `x-enum-from`: the process narrows the choices (the channels the table allows for this case).
         allowed = _allowed(spec, context or {}) if isinstance(spec, dict) else None
         if allowed is not None and name in data and data[name] not in allowed:
-            choices = ", ".join(map(str, allowed))
-            errors.append(FieldError(name, Bilingual("此案不可选", f"not allowed for this case; allowed: {choices}")))
+            names = enum_names(spec)
+            zh, en = "、".join(names.get(v, str(v)) for v in allowed), ", ".join(names.get(v, str(v)) for v in allowed)
+            errors.append(FieldError(name, field_message(label_at(schema, ui, [name]), f"此案只能选择：{zh}",
+                                                         f"not allowed for this case; allowed: {en}")))
         if today is not None and isinstance(spec, dict) and spec.get("x-not-after-today") and name in data:
             day = today()
             if _after(data[name], day):
-                errors.append(FieldError(name, Bilingual("不能晚于今天",
-                                                         f"must not be later than today ({day.isoformat()})")))
+                errors.append(FieldError(name, field_message(label_at(schema, ui, [name]), "不能晚于今天",
+                                                             f"must not be later than today ({day.isoformat()})")))
     return errors
 
 

@@ -13,7 +13,8 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_recipient", "recipient", "id"),
-                      Index("ix_notifications_group", "recipient_group", "id"))
+                      Index("ix_notifications_group", "recipient_group", "id"),
+                      Index("ix_notifications_task", "task_id"))  # the urges of a task, the inbox's marks
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str | None] = mapped_column(String(64))
@@ -25,3 +26,13 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class NotificationRead(Base):
+    """That `username` has read notification `notification_id` (a note to a group is read by each member)."""
+
+    __tablename__ = "notification_reads"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    read_at: Mapped[datetime]

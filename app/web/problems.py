@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
-from app.errors import ConcordError, DatabaseUnavailable, EngineFailure, ProcessInvalid, ValidationFailed
+from app.errors import Bilingual, ConcordError, DatabaseUnavailable, EngineFailure, ProcessInvalid, ValidationFailed
 
 log = logging.getLogger(__name__)
 TYPE_BASE = "https://concord.example/problems/"
@@ -30,8 +30,9 @@ def _from_domain(exc: ConcordError) -> Response:
         response.headers["Retry-After"] = retry_after()
         return response
     extra: dict[str, Any] = {}
+    detail = exc.detail
     if isinstance(exc, ValidationFailed):
-        extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+        detail, extra["errors"] = _validation_in(_language(), exc)
     if isinstance(exc, ProcessInvalid):
         extra["errors"] = [{"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
                            for p in exc.problems]
@@ -42,11 +43,34 @@ def _from_domain(exc: ConcordError) -> Response:
             extra["incident"] = exc.incident
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
-    response = problem(exc.status, exc.title, exc.detail, exc.slug, **extra)
+    response = problem(exc.status, exc.title, detail, exc.slug, **extra)
     wait = getattr(exc, "retry_after", None)  # a refusal for now (too many failed logins)
     if wait is not None:
         response.headers["Retry-After"] = str(int(wait))
     return response
+
+
+def _language() -> str:
+    """The language of validation messages: English when Accept-Language prefers it, else Chinese."""
+    return str(request.accept_languages.best_match(("zh", "en"), default="zh"))
+
+
+def _in(language: str, message: str) -> str:
+    if isinstance(message, Bilingual):
+        return message.en if language == "en" else message.zh
+    return message
+
+
+def _validation_in(language: str, exc: ValidationFailed) -> tuple[str, list[dict[str, str]]]:
+    """A 422's detail and field messages in one language. A detail the service said in English only is,
+    in Chinese, the field messages themselves (they are all Chinese and name their fields)."""
+    errors = [{"field": e.field, "message": _in(language, e.message)} for e in exc.errors]
+    detail = exc.detail
+    if isinstance(detail, Bilingual):
+        detail = _in(language, detail)
+    elif language == "zh" and errors:
+        detail = "；".join(e["message"] for e in errors)
+    return detail, errors
 
 
 def from_http(exc: HTTPException) -> Response:

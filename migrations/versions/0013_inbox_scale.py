@@ -9,7 +9,7 @@ prefix), by a party's name or phone, and by a fragment of the title: on PostgreS
 when the pg_trgm extension can be created (see the README, "Performance: the inbox at a million tasks").
 
 Revision ID: 0013_inbox_scale
-Revises: 0011
+Revises: 0012_case_types
 Create Date: 2026-11-30 05:00:00
 
 """

@@ -5,7 +5,7 @@ A process instance can be suspended (中止) by an operator: `suspended_at` is w
 existing status columns (cases, process_instances, timers), which need no change.
 
 Revision ID: 0014_operations
-Revises: 0011
+Revises: 0013_inbox_scale
 Create Date: 2026-12-01 10:00:00
 
 """

@@ -4,7 +4,7 @@ The designer workbench keeps work in progress on the server, per designer: a dra
 (diagrams, decision tables, forms) with a revision number that makes a stale editor's save a conflict.
 
 Revision ID: 0016_designer_drafts
-Revises: 0011
+Revises: 0015_notification_reads
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0016_designer_drafts'
-down_revision: Union[str, Sequence[str], None] = '0014_operations'
+down_revision: Union[str, Sequence[str], None] = '0015_notification_reads'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -220,6 +220,7 @@ def test_a_repeated_work_order_from_another_account_returns_the_existing_case(ap
 
 
 def test_a_feed_sends_the_reception_time_of_its_work_order(api: Api) -> None:
+    api.language = "en"  # the refusals below are checked by their English words
     case = api.register(user="integration1", source="hotline_12345", external_id="GD-1",
                         received_at="2026-11-30T17:45:00+08:00")
     detail = api.get("admin1", f"/cases/{case['id']}")

@@ -150,7 +150,7 @@ def test_officers_register_claim_and_complete_and_see_the_case(chromium: Any, se
     officer.select_option("select[name=handling_group]", "")  # clear the routing table's suggestion
     officer.fill("textarea[name=dispatch_note]", "请劳动争议调解室尽快联系当事人")
     officer.click("button[value=complete]")
-    assert officer.locator("[data-error-for=handling_group]").inner_text() == "必填"
+    assert officer.locator("[data-error-for=handling_group]").inner_text() == "「承办单位」为必填项"
     assert officer.input_value("textarea[name=dispatch_note]") == "请劳动争议调解室尽快联系当事人"
     _shot(officer, "form")
     officer.select_option("select[name=handling_group]", "labor")
@@ -185,6 +185,18 @@ def test_supervisor_urges_an_overdue_task(chromium: Any, server: str, api: Any, 
     supervisor.goto(f"{server}/reports?view=summary&group_by=category&from=2026-12-01&to=2026-12-08")
     assert "劳动人事争议" in supervisor.locator("section.report").inner_text()
     _shot(supervisor, "reports")
+
+    # The handler's side: the unread badge, the urged row, and the note above the case and the form.
+    handler = _login(chromium, server, "labor1")
+    assert handler.locator("header .nav-badge").count() == 1
+    row = handler.locator(f"tr[data-case-no='{case['case_no']}']").first
+    assert row.locator(".urge-mark").count() == 1
+    row.locator("td a", has_text="签收").click()
+    handler.wait_for_selector("aside.case-panel")
+    assert handler.locator(".urge", has_text="请今日内联系当事人并反馈").count() == 1
+    panel = handler.locator("aside.case-panel").inner_text()
+    assert "劳动人事争议" in panel and "分流交办" in panel and "labor" not in panel
+    _shot(handler, "task")
 
 
 def test_designer_sees_a_broken_bpmn_marked(chromium: Any, server: str, tmp_path: Path) -> None:
@@ -281,7 +293,7 @@ def test_every_page_works_under_the_content_security_policy(chromium: Any, serve
     intake.click("button.add-row")
     assert intake.locator("input[name='parties[1].name']").count() == 1
     intake.click("form.card button.primary")  # nothing filled in: the form comes back with its errors
-    assert intake.locator("[data-error-for=title]").inner_text() == "必填"
+    assert intake.locator("[data-error-for=title]").inner_text() == "「事项标题」为必填项"
     case = api.register(category="labor")
     intake.goto(f"{server}/cases/{case['id']}")
     box = intake.locator("#case-diagram-box")
@@ -305,7 +317,7 @@ def test_every_page_works_under_the_content_security_policy(chromium: Any, serve
     officer.wait_for_selector("select[name=handling_group]")
     officer.select_option("select[name=handling_group]", "")
     officer.click("button[value=complete]")
-    assert officer.locator("[data-error-for=handling_group]").inner_text() == "必填"
+    assert officer.locator("[data-error-for=handling_group]").inner_text() == "「承办单位」为必填项"
 
     supervisor = _login(chromium, server, "supervisor1")
     assert supervisor.locator(f"tr[data-case-no='{late['case_no']}']").count() >= 1

@@ -86,8 +86,8 @@ def test_register_then_work_the_task_through_the_inbox(pages: Pages, api: Api) -
                                          "parties[0].phone": "123", "amount": "很多", "category": "labor"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert field_error(html, "title") == "必填"
-    assert field_error(html, "parties[0].phone") and field_error(html, "amount") == "请输入数字"
+    assert field_error(html, "title") == "「事项标题」为必填项"
+    assert field_error(html, "parties[0].phone") and field_error(html, "amount") == "「涉及金额（元）」请输入数字"
     assert 'value="很多"' in html and "楼上夜间噪音扰民。" in html and 'value="123"' in html
     response = pages.post("/cases/new", {"title": "邻里噪音纠纷", "description": "楼上夜间噪音扰民。",
                                          "source": "walk_in", "category": "labor", "parties[0].name": "张三",
@@ -107,7 +107,7 @@ def test_register_then_work_the_task_through_the_inbox(pages: Pages, api: Api) -
     response = officer.post(f"/tasks/{task_id}", {"handling_group": "labor", "dispatch_note": "请尽快"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert field_error(html, "complexity") == "必填" and "请尽快" in html
+    assert field_error(html, "complexity") == "「复杂程度」为必填项" and "请尽快" in html
     response = officer.post(f"/tasks/{task_id}", {"handling_group": "labor", "complexity": "general"})
     assert response.status_code == 302 and response.headers["Location"] == "/inbox"
     assert api.task(case_id, "sign_for")["group"] == "labor"

@@ -22,7 +22,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.models import Case
-from app.services.inbox import queries
+from app.services.inbox import panel, queries
 from app.services.kernel import (
     audit,
     definitions,
@@ -94,6 +94,7 @@ def get_task(principal: Principal, task_id: str) -> TaskItem:
                 data = runner.task_data(workflow, task.id)
                 item["form"] = {"key": form.key, "schema": form.for_context(data), "ui_schema": form.ui_schema}
                 item["data"] = _prefill(form.schema, data) if task.state == TaskState.OPEN else {}
+            panel.with_case(session, principal, item, task.case_id, task.id)
             return item
     except EngineFailure as failure:  # the case's stored state does not load: an incident, as for a step
         incidents.record_step_failure(failure, f"opening task {task_id}", operation=incidents.OPEN,

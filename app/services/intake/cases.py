@@ -20,7 +20,17 @@ from app.database import db
 from app.errors import Bilingual, EngineFailure, FieldError, FormInvalid, NotFound
 from app.models import Case, TaskRow
 from app.services.intake import duplicates, queries
-from app.services.kernel import audit, case_types, definitions, incidents, instances, policy, present, projection
+from app.services.kernel import (
+    audit,
+    case_types,
+    definitions,
+    history,
+    incidents,
+    instances,
+    policy,
+    present,
+    projection,
+)
 from app.services.kernel.paging import Page, paginate
 from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import CaseDetail, CaseSummary
@@ -203,7 +213,8 @@ def list_cases(principal: Principal, *, status: str | None = None, category: str
         # The words are searched for as typed: % and _ are not wildcards to the person typing them.
         words = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{words}%"
-        query = query.where(or_(Case.case_no.ilike(pattern, escape="\\"), Case.title.ilike(pattern, escape="\\")))
+        query = query.where(or_(Case.case_no.ilike(pattern, escape="\\"), Case.title.ilike(pattern, escape="\\"),
+                                Case.external_id.ilike(pattern, escape="\\")))  # a work order's number too
     if overdue is not None:
         late = exists().where(TaskRow.case_id == Case.id, TaskRow.state == TaskState.OPEN, TaskRow.due_at < clock.now())
         query = query.where(late if overdue else ~late)
@@ -223,6 +234,16 @@ def get_case(principal: Principal, case_id: int) -> CaseDetail:
             tasks=[present.task_item_for(principal, t) for t in open_tasks],
             timeline=audit.case_timeline(session, case.id),
             duplicates=duplicates.of_case(session, case.id, policy.visible_cases(principal)))
+
+
+def case_record(principal: Principal, case_id: int) -> dict[str, Any]:
+    """For the case page: the names of the case's codes and what its completed steps recorded, labelled
+    (app.services.kernel.history); NotFound for a case the caller may not see."""
+    with db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.id == case_id, policy.visible_cases(principal)))
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return {"labels": history.case_labels(session, case), "history": history.completed_steps(session, case.id)}
 
 
 def case_count() -> int:

@@ -86,8 +86,9 @@ def _deliver(principal: Principal, name: str, case_no: str, payload: dict[str, A
             known = sorted(n.removeprefix("message_").removesuffix(".schema.json")
                            for n in definitions.source_names(conn, live.definition)
                            if n.startswith("message_") and n.endswith(".schema.json"))
-            raise ValidationFailed(f"unknown message {name!r}; this case's process knows: {', '.join(known)}",
-                                   [FieldError("name", "unknown message")]) from None
+            raise ValidationFailed(Bilingual(f"未知的消息；本案流程可接收：{'、'.join(known)}",
+                                             f"unknown message; this case's process knows: {', '.join(known)}"),
+                                   [FieldError("name", Bilingual("未知的消息", "unknown message"))]) from None
         context = runner.message_context(live.workflow, name)
         errors = [FieldError(f"payload.{e.field}" if e.field else "payload", e.message)
                   for e in form.validate(payload, context, clock.today)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -36,6 +36,15 @@ def current(session: Session | Connection) -> WorkCalendar:
                  for row in session.execute(_YEARS)}
         _cached = (time.monotonic(), WorkCalendar(years, settings.get("TIMEZONE", "Asia/Shanghai")))
     return _cached[1]
+
+
+def working_seconds(start: datetime, end: datetime) -> float:
+    """Working-day seconds from `start` to `end` in the current calendar; reads the database only when the
+    cached calendar is stale (the pages ask this for every row they show)."""
+    if _cached is None or time.monotonic() - _cached[0] > settings.get("CALENDAR_CACHE_SECONDS", 60):
+        with db.transaction() as session:
+            return current(session).working_seconds(start, end)
+    return _cached[1].working_seconds(start, end)
 
 
 def forget() -> None:

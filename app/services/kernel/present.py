@@ -1,7 +1,7 @@
 """Turn rows into the API's plain dictionaries: times in the centre's zone, personal data masked."""
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,18 @@ def iso(value: datetime | None) -> str | None:
         _ISO_TEXTS.clear()
     _ISO_TEXTS[id(value)] = (value, zone, text)
     return text
+
+
+def due_text(value: datetime | str | None) -> str:
+    """A due instant as the centre counts it: a day limit ends at 24:00 of its last day, so a local
+    midnight reads "2026-12-01 24:00", never the next day's 00:00 (pages and exports alike)."""
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    at = moment.astimezone(clock.zone())
+    if (at.hour, at.minute, at.second) == (0, 0, 0):
+        return f"{(at - timedelta(days=1)).date().isoformat()} 24:00"
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -39,6 +39,9 @@ class TaskItem(TypedDict):
     overdue_seconds: NotRequired[int]  # on the escalation board and the daily list
     form: NotRequired[dict[str, Any] | None]  # a task opened on its own: its form and prefill
     data: NotRequired[dict[str, Any]]
+    case: NotRequired[dict[str, Any]]  # a task opened on its own: the case panel (app.services.inbox.panel)
+    history: NotRequired[list[dict[str, Any]]]  # ... what the earlier steps recorded, labelled
+    urges: NotRequired[list[dict[str, Any]]]  # ... the supervisors' urges and listings of this task
 
 
 class Party(TypedDict):

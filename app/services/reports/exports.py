@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from app.services.kernel import case_types, directory
+from app.services.kernel import case_types, directory, present
 
 CATEGORY_NAMES = {
     "family": "婚姻家事", "neighbor": "邻里纠纷", "property_mgmt": "物业纠纷", "labor": "劳动人事争议",
@@ -22,6 +22,9 @@ CATEGORY_NAMES = {
 SOURCE_NAMES = {"walk_in": "窗口来访", "hotline_12345": "12345热线", "police_110": "110非警务警情",
                 "petition": "信访转办", "grid": "网格员上报", "online": "网上受理", "centre": "综治中心研判",
                 "superior": "上级交办"}
+STATUS_NAMES = {"registered": "已登记", "dispatched": "已交办", "handling": "办理中", "in_channel": "法定途径中",
+                "feedback": "反馈回访", "closed": "已办结", "cancelled": "已撤销", "suspended": "已中止"}
+LEVEL_NAMES = {0: "正常", 1: "预警", 2: "超期", 3: "挂牌督办"}
 DIMENSION_NAMES = {"category": "类别", "group": "承办部门", "source": "来源", "grid": "网格", "case_type": "案件类型"}
 FIGURE_COLUMNS = [
     ("received", "受理量"), ("closed", "办结量"), ("open", "未办结"), ("overdue_open", "超期未办结"),
@@ -85,15 +88,21 @@ def daily_tables(result: dict[str, Any]) -> list[Table]:
     new = [("case_no", "案件编号"), ("case_type", "案件类型"), ("title", "标题"), ("source", "来源"),
            ("category", "类别"), ("status", "状态"), ("received_at", "受理时间"), ("created_at", "登记时间")]
     names = case_types.names()
-    cases = [{**case, "case_type": names.get(case["case_type"], case["case_type"])} for case in result["new"]["items"]]
-    return [Table(f"{result['date']} 新受理", new, cases),
+    named = [{**case, "case_type": names.get(case["case_type"], case["case_type"]),
+              "source": SOURCE_NAMES.get(case["source"], case["source"]),
+              "category": CATEGORY_NAMES.get(case["category"], case["category"] or "（未分类）"),
+              "status": STATUS_NAMES.get(case["status"], case["status"])} for case in result["new"]["items"]]
+    return [Table(f"{result['date']} 新受理", new, named),
             Table("今日到期", TASK_COLUMNS, _named_groups(result["due_today"]["items"])),
             Table("超期未办", TASK_COLUMNS, _named_groups(result["overdue"]["items"]))]
 
 
 def _named_groups(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Groups by name, due instants as the centre counts them (24:00), escalation levels by name."""
     labels = directory.current()
-    return [{**task, "group": labels.label(task["group"])} for task in tasks]
+    return [{**task, "group": labels.label(task["group"]), "due_at": present.due_text(task["due_at"]),
+             "escalation_level": LEVEL_NAMES.get(task["escalation_level"], task["escalation_level"])}
+            for task in tasks]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

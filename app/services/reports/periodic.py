@@ -47,7 +47,8 @@ def daily(principal: Any, day: date) -> dict[str, Any]:
         return {
             "date": day.isoformat(),
             "new": _listed(session, new_cases.order_by(Case.received_at, Case.id), present.case_summary),
-            "due_today": _listed(session, open_tasks.where(TaskRow.due_at >= start, TaskRow.due_at < end)
+            # A day limit ends at 24:00 of its day: due at the next midnight is due this day, not the next.
+            "due_today": _listed(session, open_tasks.where(TaskRow.due_at > start, TaskRow.due_at <= end)
                                  .order_by(TaskRow.due_at, TaskRow.id), lambda t: present.task_item(t, t.case_no)),
             "overdue": _listed(session, open_tasks.where(TaskRow.due_at < at).order_by(TaskRow.due_at, TaskRow.id),
                                overdue_item),

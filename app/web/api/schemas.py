@@ -227,7 +227,24 @@ RESPONSES: dict[str, Schema] = {
                      "form": {"oneOf": [{"type": "null"},
                                         _object({"key": TEXT, "schema": ANY_OBJECT, "ui_schema": ANY_OBJECT})],
                               "description": "the task's form, its choices narrowed to what the case allows"},
-                     "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields"}}),
+                     "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields"},
+                     "case": _object({
+                         "id": INT, "case_no": TEXT, "title": TEXT, "description": TEXT, "request": _nullable(TEXT),
+                         "external_id": _nullable(TEXT), "status": TEXT, "amount": {"type": ["number", "null"]},
+                         "amount_text": {**_nullable(TEXT), "description": "the amount as money (3,600.00 元)"},
+                         "location": _object({"grid": _nullable(TEXT), "address": _nullable(TEXT)}),
+                         "received_at": INSTANT, "parties": {"type": "array", "items": _PARTY},
+                         "personal_data_masked": BOOL,
+                         **{f"{code}{end}": _nullable(TEXT) for code in ("category", "urgency", "source", "risk_level")
+                            for end in ("", "_name")}}),
+                     "history": {"type": "array", "description": "the case's completed steps, oldest first",
+                                 "items": _object({
+                                     "task": TEXT, "title": TEXT, "actor": TEXT, "actor_name": TEXT, "at": INSTANT,
+                                     "values": {"type": "array", "items": _object({
+                                         "field": TEXT, "label": {**TEXT, "description": "the form's label"},
+                                         "value": {"description": "as recorded"},
+                                         "text": {**TEXT, "description": "as people read it: names, not codes"}})}})},
+                     "urges": {**array_of("Notification"), "description": "supervisors' urges of this task"}}),
     "Escalation": _object({**_TASK_ITEM, "overdue_seconds": COUNT}, _CASE_FACTS),
     "Incident": _object({
         "id": INT,
@@ -275,7 +292,8 @@ RESPONSES: dict[str, Schema] = {
                            "next_tasks": array_of("TaskItem")}),
     "Notification": _object({"id": INT, "kind": TEXT, "message": TEXT, "case_id": _nullable(INT),
                              "case_no": _nullable(TEXT), "task_id": _nullable(TEXT), "recipient": _nullable(TEXT),
-                             "group": _nullable(TEXT), "created_by": TEXT, "created_at": INSTANT}),
+                             "group": _nullable(TEXT), "created_by": TEXT, "created_at": INSTANT,
+                             "read": {**BOOL, "description": "read by me"}}),
     "Definition": _object(_DEFINITION),
     "Deployed": _object({"definitions": array_of("Definition"), "warnings": array_of("ProblemLocation"),
                          "dry_run": {"oneOf": [{"type": "null"}, ref("DryRun")]}},

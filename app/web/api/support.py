@@ -96,6 +96,8 @@ def json_body(require_object: bool = True) -> Any:
     except json.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     except ValueError as exc:  # NaN or Infinity, an integer of thousands of digits
+        if "digits" in str(exc):  # Python's own text names sys.set_int_max_str_digits(): not for a client
+            raise BadRequest("malformed JSON: a number has more digits than any field accepts") from exc
         raise BadRequest(f"malformed JSON: {exc}") from exc
     except RecursionError as exc:
         raise BadRequest("malformed JSON: nested too deeply") from exc

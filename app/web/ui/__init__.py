@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
 from app.errors import ConcordError  # noqa: E402
 from app.web.ui.accounts import account, admin  # noqa: E402,F401  (routes register)
 from app.web.ui.designer import designer, workbench  # noqa: E402,F401  (routes register)
-from app.web.ui.escalation import supervisor  # noqa: E402,F401  (routes register)
+from app.web.ui.escalation import notes, supervisor  # noqa: E402,F401  (routes register)
 from app.web.ui.inbox import inbox  # noqa: E402,F401  (routes register)
 from app.web.ui.intake import cases  # noqa: E402,F401  (routes register)
 from app.web.ui.operations import operations  # noqa: E402,F401  (routes register)

@@ -4,6 +4,7 @@ Field names are the validator's paths (`title`, `location.grid`, `parties[0].pho
 error lands next to its field, and what was typed is drawn again as typed."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,10 +154,13 @@ def _parse_value(spec: dict[str, Any], form: MultiDict[str, str], name: str, err
     if kind == "boolean":
         return {"true": True, "on": True, "false": False}.get(text, text)
     if kind in ("number", "integer"):
+        label = str(spec.get("title") or name)
         try:
             number = float(text)
         except ValueError:
-            errors[name] = Bilingual("请输入数字", "enter a number")
+            number = float("nan")
+        if not math.isfinite(number):  # a word, or digits past any number a field takes
+            errors[name] = Bilingual(f"「{label}」请输入数字", f"{label}: enter a number")
             return text
         return int(number) if kind == "integer" and number.is_integer() else number
     return text

@@ -15,8 +15,10 @@ from werkzeug.exceptions import HTTPException
 
 from app import clock
 from app.database import db
-from app.errors import ConcordError, DatabaseUnavailable, Unauthenticated
+from app.errors import Bilingual, ConcordError, DatabaseUnavailable, Unauthenticated
+from app.forms import labels
 from app.services.accounts import auth as auth_service
+from app.services.kernel import calendars, notifications, present
 from app.services.kernel.principals import Principal
 from app.web import problems
 from app.web.ui.i18n import (
@@ -119,22 +121,49 @@ def when(value: str | datetime | None) -> str:
     return format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else "—"
 
 
-def time_left(due: str | datetime | None) -> str:
-    """"2 days left" / "overdue by 3 hours", in the current language."""
-    moment = _parse(due)
+def due(value: str | datetime | None) -> str:
+    """A due instant as the centre counts it: a day limit ends at 24:00 of its last day, so midnight is
+    shown as "2026-12-01 24:00", never as the next day's 00:00."""
+    return present.due_text(value) or "—"
+
+
+def working_span(seconds: float) -> str:
+    """Working time in working days (of 24 hours, as day limits count them) and hours: "1个工作日16小时"."""
+    minutes = int(seconds // 60)
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    english = current_language() == "en"
+    parts = []
+    if days:
+        parts.append(f"{days} working day{'s' if days > 1 else ''}" if english else f"{days}个工作日")
+    if hours:
+        parts.append(f"{hours} h" if english else f"{hours}小时")
+    if not days and (minutes or not hours):
+        parts.append(f"{minutes} min" if english else f"{minutes}分钟")
+    return " ".join(parts) if english else "".join(parts)
+
+
+def time_left(value: str | datetime | None) -> str:
+    """"剩余 1个工作日16小时" / "已超期 3小时": working time only (weekends and holidays do not count, as they
+    do not count for the limit), in the current language."""
+    moment = _parse(value)
     if moment is None:
         return gettext("no time limit")
-    delta = moment - clock.now()
-    span = format_timedelta(abs(delta), granularity="minute", threshold=1.0)
-    return gettext("%(span)s left", span=span) if delta.total_seconds() >= 0 else gettext("overdue by %(span)s",
-                                                                                        span=span)
+    now = clock.now()
+    if moment >= now:
+        return gettext("%(span)s left", span=working_span(calendars.working_seconds(now, moment)))
+    return gettext("overdue by %(span)s", span=working_span(calendars.working_seconds(moment, now)))
 
 
-def since(start: str | datetime | None) -> str:
+def since(start: str | datetime | None, end: str | datetime | None = None) -> str:
+    """How long from `start` until `end` (a closed case's closing), or until now."""
     moment = _parse(start)
     if moment is None:
         return "—"
-    return format_timedelta(clock.now() - moment, granularity="minute", threshold=1.0)
+    return format_timedelta((_parse(end) or clock.now()) - moment, granularity="minute", threshold=1.0)
+
+
+def money(value: Any) -> str:
+    return "—" if value is None else labels.money(value)
 
 
 def level_class(level: int | None) -> str:
@@ -154,7 +183,16 @@ def on_domain_error(exc: ConcordError) -> ResponseReturnValue:
         return redirect(url_for("ui.login", next=_safe_next(_path_of(request.full_path))))
     if isinstance(exc, DatabaseUnavailable):
         return error_page(exc.status, localise(exc.detail), {"Retry-After": problems.retry_after()})
-    return error_page(exc.status, localise(exc.detail))
+    if isinstance(exc.detail, Bilingual) or current_language() == "en":
+        return error_page(exc.status, localise(exc.detail))
+    # A service's English-only detail ("case 9999 does not exist") is no message for a Chinese page.
+    return error_page(exc.status, gettext(_PLAIN.get(exc.status, "The request could not be carried out.")))
+
+
+_PLAIN = {403: "You are not allowed to do this.", 404: "There is no such record, or you may not see it.",
+          409: "This was changed meanwhile; reload the page and try again.",
+          413: "The upload is too large.", 422: "Some of what was entered is not valid.",
+          429: "Too many attempts; please wait a while and try again."}
 
 
 def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -171,7 +209,9 @@ def _on_http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
-    app.jinja_env.globals.update(csrf_token=csrf_token, when=when, time_left=time_left, since=since,
+    app.context_processor(_unread)
+    app.jinja_env.globals.update(csrf_token=csrf_token, when=when, due=due, time_left=time_left, since=since,
+                                 money=money,
                                  level_class=level_class, localise=localise, current_language=current_language,
                                  group_label=group_label, procedure_label=procedure_label, role_label=role_label,
                                  case_type_label=case_type_label,
@@ -180,6 +220,15 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _on_http_error)
     app.register_error_handler(Exception, _on_unexpected)
+
+
+def _unread() -> dict[str, Any]:
+    """The navigation's unread badge, on every page of a logged-in user."""
+    who = g.get("principal")
+    try:
+        return {"unread_notifications": notifications.unread_count(who) if who is not None else 0}
+    except ConcordError:  # the database is away: the page (an error page, most likely) shows without it
+        return {"unread_notifications": 0}
 
 
 def _on_unexpected(exc: Exception) -> ResponseReturnValue:

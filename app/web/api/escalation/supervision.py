@@ -56,3 +56,12 @@ def list_task(task_id: str) -> ResponseReturnValue:
 def list_notifications() -> ResponseReturnValue:
     return jsonify(notification_service.list_for(principal(), page=int_arg("page", 1),
                                                  per_page=int_arg("per_page", 50)))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@authenticated
+@doc("Mark a notification read (for me; a note to my group stays unread for its other members)",
+     tag="supervision", answer=ref("Notification"),
+     responses={200: "The notification, read", 404: "Unknown, or not addressed to me or my groups"})
+def read_notification(notification_id: int) -> ResponseReturnValue:
+    return jsonify(notification_service.mark_read(principal(), notification_id))

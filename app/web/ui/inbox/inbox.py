@@ -9,6 +9,7 @@ from flask_babel import gettext
 
 from app.errors import FormInvalid, TaskHeldByOther, TaskNotOpen
 from app.services.inbox import tasks as task_service
+from app.services.kernel import notifications
 from app.services.kernel.shapes import TaskItem
 from app.states import TaskState
 from app.web.ui.blueprint import bp
@@ -27,7 +28,9 @@ def inbox() -> ResponseReturnValue:
     # Pages after the first are read by cursor (the links of the pager); a page number still works.
     page = task_service.list_tasks(principal(), scope=scope, cursor=request.args.get("cursor") or None,
                                    page=request.args.get("page", 1, type=int), per_page=50)
-    return render_template("inbox/inbox.html", page=page, scope=scope)
+    # The urge marks: one look-up of this page's tasks among the urges, beside the inbox's own query.
+    urged = notifications.urged_tasks([t["id"] for t in page["items"]])
+    return render_template("inbox/inbox.html", page=page, scope=scope, urged=urged)
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -79,7 +79,12 @@ def case(case_id: int) -> ResponseReturnValue:
         form = case_service.registration_form(detail["case_type"])
     except ValidationFailed:
         form = case_service.registration_form()
-    return render_template("intake/case.html", case=detail, diagram=diagram, labels=_enum_labels(form["schema"]))
+    record = case_service.case_record(principal(), case_id)
+    labels = _enum_labels(form["schema"])
+    for field, names in record["labels"].items():  # the case's own process version names its codes last
+        labels.setdefault(field, {}).update(names)
+    return render_template("intake/case.html", case=detail, diagram=diagram, labels=labels,
+                           history=record["history"])
 
 
 def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
