@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 
 from lxml import etree
 
@@ -120,7 +121,9 @@ def _group(parent: etree._Element, element_id: str, kind: str, mark: str, name: 
     return group
 
 
-def _container(layer: etree._Element, shape: Shape, mark: str) -> None:
+def _container(layer: etree._Element, shape: Shape, mark: str, lane_names: Mapping[str, str]) -> None:
+    if shape.kind == "lane" and shape.name in lane_names:
+        shape = replace(shape, name=lane_names[shape.name])
     g = _group(layer, shape.element_id, shape.kind, mark, shape.name)
     b = shape.bounds
     if shape.kind == "group":
@@ -256,7 +259,8 @@ def _edge(layer: etree._Element, labels: etree._Element, edge: Edge, mark: str, 
 
 
 def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix: str = "bpmn",
-         title: str | None = None, stylesheet: bool = True, taken: Collection[tuple[str, str]] | None = None) -> str:
+         title: str | None = None, stylesheet: bool = True, taken: Collection[tuple[str, str]] | None = None,
+         lane_names: Mapping[str, str] | None = None) -> str:
     marks = {k: v for k, v in (marks or {}).items() if v in MARKS}
     flow_marks = _flow_marks(diagram, marks, taken)
     box = diagram.extent()
@@ -277,7 +281,7 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
     for shape in sorted(diagram.shapes, key=lambda item: item.kind == "boundaryEvent"):
         mark = marks.get(shape.element_id, "")
         if shape.kind in _CONTAINERS:
-            _container(containers, shape, mark)
+            _container(containers, shape, mark, lane_names or {})
             continue
         g = _group(containers if _is_expanded(shape) else shapes, shape.element_id, shape.kind, mark, shape.name)
         if shape.kind.endswith("Event"):
@@ -300,7 +304,7 @@ def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix:
 
 def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Mapping[str, str] | None = None,
                id_prefix: str = "bpmn", title: str | None = None, stylesheet: bool = True,
-               taken: Collection[tuple[str, str]] | None = None) -> str:
+               taken: Collection[tuple[str, str]] | None = None, lane_names: Mapping[str, str] | None = None) -> str:
     """The SVG of the diagram showing `process_id` in the BPMN `source`; raises DiagramError.
 
     `id_prefix` names the diagram's root and its arrowheads (several diagrams on one page need distinct
@@ -308,4 +312,4 @@ def render_svg(source: str | bytes, *, process_id: str | None = None, marks: Map
     if not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix):
         raise ValueError("id_prefix must be a plain identifier")
     return draw(load_diagram(source, process_id), marks=marks, id_prefix=id_prefix, title=title,
-                stylesheet=stylesheet, taken=taken)
+                stylesheet=stylesheet, taken=taken, lane_names=lane_names)

@@ -58,3 +58,12 @@ def test_an_untaken_branch_between_two_reached_elements_is_not_drawn_as_taken(ap
     assert classes["gw_classified"].endswith(" done") and classes["gw_triaged"].endswith(" done")
     assert classes["f_unclassified"] == "el sequenceFlow done"
     assert classes["f_classified"] == "el sequenceFlow"
+
+
+def test_lanes_named_after_a_group_show_the_groups_name(api: Api) -> None:
+    svg = api.client.get("/api/v1/process-definitions/dispute_case/1/diagram.svg",
+                         headers=api.headers("designer1")).data
+    root = etree.fromstring(svg)
+    lane = next(g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("data-element-id") == "lane_dispatch")
+    assert "分流调度" in "".join(lane.itertext()) and "dispatch" not in "".join(lane.itertext()).replace(
+        "lane_dispatch", "")

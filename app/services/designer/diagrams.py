@@ -15,7 +15,7 @@ from app.diagram import STYLESHEET, DiagramError, diff_elements, element_fingerp
 from app.engine import runner
 from app.errors import EngineFailure, NotFound, ProblemLocation
 from app.models import Case, Deployment, ProcessDefinition
-from app.services.kernel import incidents, instances, policy
+from app.services.kernel import directory, incidents, instances, policy
 from app.services.kernel.principals import Principal
 
 
@@ -33,8 +33,11 @@ def _bpmn_source(session: Session, deployment_id: int, key: str) -> tuple[str, s
 
 
 def _render(source: str, key: str, **kwargs: Any) -> str:
+    # Lanes named after a group (dispute_case's `dispatch`, `department`) are shown by the group's name.
+    groups = directory.current().groups
+    lane_names = {group: info.name for group, info in groups.items()}
     try:
-        return render_svg(source, process_id=key, **kwargs)
+        return render_svg(source, process_id=key, lane_names=lane_names, **kwargs)
     except DiagramError as exc:
         raise NotFound(f"process {key!r} cannot be drawn: {exc}") from exc
 
