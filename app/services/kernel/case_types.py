@@ -90,3 +90,17 @@ def name_of(key: str | None, known: dict[str, str] | None = None) -> str:
     if key is None:
         return ""
     return (known if known is not None else names()).get(key, key)
+
+
+def field_choices(field: str) -> dict[str, str]:
+    """A start-form field's codes with the names the forms give them (x-enumNames), over the latest
+    versions of every case type: what an inbox filter offers for `category`, `urgency` or `source`."""
+    choices: dict[str, str] = {}
+    for case_type in listing():
+        spec = case_type["form"]["schema"].get("properties", {}).get(field, {})
+        codes = spec.get("enum") or []
+        names = spec.get("x-enumNames") or codes
+        for code, name in zip(codes, names, strict=False):
+            if isinstance(code, str):
+                choices.setdefault(code, str(name))
+    return choices

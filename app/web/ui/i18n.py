@@ -107,6 +107,21 @@ def case_type_label(key: str | None) -> str:
     return str(g.case_type_names.get(key, key))
 
 
+def field_choices(field: str) -> dict[str, str]:
+    """A case field's codes and names (category, urgency, source), read once per request."""
+    cache = g.setdefault("field_choices", {})
+    if field not in cache:
+        cache[field] = case_types.field_choices(field)
+    return dict(cache[field])
+
+
+def choice_label(field: str, code: str | None) -> str:
+    """A case field's code as people read it (its form's name for it)."""
+    if not code:
+        return "—"
+    return field_choices(field).get(code, code)
+
+
 def procedure_label(code: str | None) -> str:
     return gettext(_PROCEDURES[code]) if code in _PROCEDURES else (code or "—")
 
@@ -139,3 +154,10 @@ def explain(exc: Any) -> str:
     language where the service gave both (errors.Bilingual)."""
     errors = getattr(exc, "errors", None) or []
     return "；".join(localise(e.message) for e in errors) if errors else localise(exc.detail)
+
+
+def case_types_for_filter() -> list[dict[str, str]]:
+    """The case types a list can be filtered by: key and name, by name."""
+    if "case_type_names" not in g:
+        g.case_type_names = case_types.names()
+    return [{"key": key, "name": name} for key, name in sorted(g.case_type_names.items(), key=lambda kv: kv[1])]

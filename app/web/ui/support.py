@@ -23,8 +23,11 @@ from app.services.kernel.principals import Principal
 from app.web import problems
 from app.web.ui.i18n import (
     case_type_label,
+    case_types_for_filter,
+    choice_label,
     current_language,
     element_label,
+    field_choices,
     group_label,
     incident_label,
     kind_label,
@@ -214,7 +217,8 @@ def init_app(app: Flask) -> None:
                                  money=money,
                                  level_class=level_class, localise=localise, current_language=current_language,
                                  group_label=group_label, procedure_label=procedure_label, role_label=role_label,
-                                 case_type_label=case_type_label,
+                                 case_type_label=case_type_label, choice_label=choice_label,
+                                 field_choices=field_choices, case_types_for_filter=case_types_for_filter,
                                  kind_label=kind_label, incident_label=incident_label, element_label=element_label)
     app.jinja_env.filters.update(group_label=group_label, role_label=role_label)
     for code in (400, 403, 404, 405, 413):

@@ -13,6 +13,7 @@ from app.services.kernel import notifications
 from app.services.kernel.shapes import TaskItem
 from app.states import TaskState
 from app.web.ui.blueprint import bp
+from app.web.ui.filters import chosen
 from app.web.ui.formmodel import build, parse
 from app.web.ui.i18n import localise
 from app.web.ui.support import login_required, principal
@@ -25,12 +26,19 @@ def inbox() -> ResponseReturnValue:
     scope = scope if scope in ("mine", "group", "all") else "group"
     if scope == "all" and not principal().has_role("supervisor"):
         scope = "group"
+    filters, restored = chosen("inbox", principal().username)
+    if restored:
+        keep: dict[str, Any] = {"scope": scope, **filters}
+        return redirect(url_for("ui.inbox", **keep))
     # Pages after the first are read by cursor (the links of the pager); a page number still works.
     page = task_service.list_tasks(principal(), scope=scope, cursor=request.args.get("cursor") or None,
-                                   page=request.args.get("page", 1, type=int), per_page=50)
+                                   page=request.args.get("page", 1, type=int), per_page=50,
+                                   q=filters.get("q"), category=filters.get("category"),
+                                   case_type=filters.get("case_type"), due_before=filters.get("due_before"),
+                                   level=int(filters["level"]) if "level" in filters else None)
     # The urge marks: one look-up of this page's tasks among the urges, beside the inbox's own query.
     urged = notifications.urged_tasks([t["id"] for t in page["items"]])
-    return render_template("inbox/inbox.html", page=page, scope=scope, urged=urged)
+    return render_template("inbox/inbox.html", page=page, scope=scope, urged=urged, filters=filters)
 
 
 @bp.post("/tasks/<task_id>/claim")
