@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from app.services.kernel import timers
-
 from tests.conftest import Api
 from tests.ui.conftest import Pages
 
