@@ -32,6 +32,7 @@ def test_the_instance_list_filters_by_process_state_and_waiting_element_per_cent
     item = page["items"][1]
     assert (item["process_key"], item["version"], item["state"], item["waiting_at"], item["incident"]) == (
         "dispute_case", 1, "active", ["dispatch"], False)
+    assert item["waiting_titles"] == ["分流交办"]  # what the 流程运维 page shows
     waiting = api.get("admin1", "/process-instances?waiting_at=sign_for")["items"]
     assert [i["case_no"] for i in waiting] == [second["case_no"]]
     assert api.get("admin1", "/process-instances?version=2")["total"] == 0

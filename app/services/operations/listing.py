@@ -54,15 +54,15 @@ def list_instances(principal: Principal, *, page: int = 1, per_page: int = 50, *
     with db.transaction() as session:
         result = paginate(session, query, page, per_page, lambda *row: _Row(*row))
         rows = result["items"]
-        waiting: dict[int, list[str]] = {}
+        waiting: dict[int, list[tuple[str, str]]] = {}
         incidents: set[int] = set()
         ids = [row[0].id for row in rows]
         if ids:
-            for instance_id, bpmn_id in session.execute(
-                    select(TaskRow.instance_id, TaskRow.bpmn_id).where(TaskRow.instance_id.in_(ids),
-                                                                       TaskRow.state == TaskState.OPEN)
+            for instance_id, bpmn_id, title in session.execute(
+                    select(TaskRow.instance_id, TaskRow.bpmn_id, TaskRow.title)
+                    .where(TaskRow.instance_id.in_(ids), TaskRow.state == TaskState.OPEN)
                     .order_by(TaskRow.created_at, TaskRow.id)):
-                waiting.setdefault(instance_id, []).append(bpmn_id)
+                waiting.setdefault(instance_id, []).append((bpmn_id, title))
             incidents = set(session.scalars(select(Incident.instance_id).where(
                 Incident.instance_id.in_(ids), Incident.resolved_at.is_(None))))
         result["items"] = [_item(row, waiting.get(row[0].id, []), row[0].id in incidents) for row in rows]
@@ -77,10 +77,11 @@ class _Row(NamedTuple):
     definition_version: int
 
 
-def _item(row: Any, waiting_at: list[str], incident: bool) -> dict[str, Any]:
+def _item(row: Any, waiting: list[tuple[str, str]], incident: bool) -> dict[str, Any]:
     instance: ProcessInstance = row[0]
     return {"id": instance.id, "case_id": row.case_id, "case_no": row.case_no, "process_key": row.key,
             "version": row.definition_version, "state": STATE_NAMES.get(instance.status, instance.status),
-            "waiting_at": waiting_at, "started_at": present.iso(instance.created_at),
+            "waiting_at": [bpmn_id for bpmn_id, _ in waiting], "waiting_titles": [title for _, title in waiting],
+            "started_at": present.iso(instance.created_at),
             "suspended_at": present.iso(instance.suspended_at), "incident": incident,
             "instance_version": instance.version}

@@ -264,6 +264,8 @@ RESPONSES: dict[str, Schema] = {
     "ProcessInstance": _object({
         "id": INT, "case_id": INT, "case_no": TEXT, "process_key": TEXT, "version": INT, "state": _INSTANCE_STATE,
         "waiting_at": {"type": "array", "items": TEXT, "description": "BPMN ids of its open human tasks"},
+        "waiting_titles": {"type": "array", "items": TEXT,
+                           "description": "the same tasks' titles, as people read them (in the same order)"},
         "started_at": INSTANT, "suspended_at": _nullable(INSTANT), "incident": BOOL,
         "instance_version": {**INT, "description": "send it back as `version` to act only on what you saw"}}),
     "CaseOperation": _object({"case_id": INT, "case_no": TEXT, "status": TEXT, "process_instance_id": INT,
