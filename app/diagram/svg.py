@@ -207,13 +207,22 @@ def _own_colours(g: etree._Element, shape: Shape) -> None:
                 outline.set(attribute, value)
 
 
+def _label_width(given: Bounds | None) -> float:
+    """The width an external label wraps at: the modeler's own label box when the file has one (wider,
+    the text would run over the shapes beside it; a little slack for our font's wider glyphs), else the
+    90 px modelers give a new label."""
+    if given is None:
+        return 90.0
+    return max(given.width + 6, FONT_SIZE * 2)
+
+
 def _external_label(layer: etree._Element, shape: Shape, mark: str) -> None:
     if not shape.name:
         return
     b = shape.bounds
     box = shape.label or Bounds(b.cx - 45, b.y + b.height + 5, 90, LINE_HEIGHT)
     g = _sub(layer, "g", class_=f"label {mark}".strip(), data_label_for=shape.element_id)
-    _label(g, shape.name, box.cx, box.y, max(box.width, 90))
+    _label(g, shape.name, box.cx, box.y, _label_width(shape.label))
 
 
 def _flow_marks(diagram: Diagram, marks: Mapping[str, str],
@@ -255,7 +264,7 @@ def _edge(layer: etree._Element, labels: etree._Element, edge: Edge, mark: str, 
             (ax, ay), (bx, by) = edge.points[i], edge.points[i + 1]
             box = Bounds((ax + bx) / 2 - 45, (ay + by) / 2 - LINE_HEIGHT - 2, 90, LINE_HEIGHT)
         lg = _sub(labels, "g", class_=f"label {mark}".strip(), data_label_for=edge.element_id)
-        _label(lg, edge.name, box.cx, box.y, max(box.width, 90), background=True)
+        _label(lg, edge.name, box.cx, box.y, _label_width(edge.label), background=True)
 
 
 def draw(diagram: Diagram, *, marks: Mapping[str, str] | None = None, id_prefix: str = "bpmn",
