@@ -5,7 +5,7 @@
   "use strict";
   var root = document.getElementById("workbench");
   if (!root) return;
-  var context = JSON.parse(document.getElementById("workbench-context").textContent);
+  var context = JSON.parse(root.getAttribute("data-context"));
   var csrf = document.getElementById("csrf").value;
   var english = context.language === "en";
   var t = function (zh, en) { return english ? en : zh; };
