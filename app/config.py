@@ -113,6 +113,9 @@ SETTINGS: tuple[Setting, ...] = (
             "failed logins of one username within the window after which its logins answer 429"),
     Setting("LOGIN_FAILURE_WINDOW_SECONDS", "CONCORD_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, int,
             "the window over which failed logins of one username are counted"),
+    Setting("PUBLIC_LOOKUPS_PER_MINUTE", "CONCORD_PUBLIC_LOOKUPS_PER_MINUTE", 10, int,
+            "public progress lookups (/progress, GET /public/progress) one client address may make per minute "
+            "(per server process) before they answer 429"),
     Setting("WORKFLOW_CACHE_SIZE", "CONCORD_WORKFLOW_CACHE_SIZE", 2000, int,
             "live workflows kept in memory per process; checked against the row version on every use"),
 )
