@@ -93,3 +93,17 @@ def test_the_lookup_needs_no_login_and_is_public_in_the_openapi_document(client:
     operation = document["paths"]["/api/v1/public/progress"]["get"]
     assert "security" not in operation and "401" not in operation["responses"]  # as /health and /auth/login
     assert {"200", "404", "429"} <= set(operation["responses"])
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_the_address_the_proxy_saw(api: Api, app: Any, client: Any) -> None:
+    case = api.register(category="neighbor", parties=PARTIES)
+    app.config["TRUSTED_PROXIES"] = 1  # CONCORD_TRUSTED_PROXIES=1: one nginx in front
+
+    def through_proxy(forwarded: str) -> int:
+        return int(client.get("/api/v1/public/progress", query_string={"case_no": case["case_no"], "phone": "1"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                              headers={"X-Forwarded-For": forwarded}).status_code)
+
+    # A client writing its own X-Forwarded-For gains nothing: the proxy appends the address it saw.
+    assert [through_proxy(f"192.0.2.{n}, 203.0.113.50") for n in range(11)] == [404] * 10 + [429]
+    assert through_proxy("203.0.113.51") == 404  # another client behind the same proxy is not refused

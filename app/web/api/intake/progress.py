@@ -9,6 +9,7 @@ from app.services.intake import progress as progress_service
 from app.web.api.blueprint import bp
 from app.web.api.schemas import ref
 from app.web.api.support import doc
+from app.web.security import client_address
 
 
 @bp.get("/public/progress")
@@ -24,7 +25,7 @@ def public_progress() -> ResponseReturnValue:
     language = str(request.accept_languages.best_match(("zh", "en"), default="zh"))
     try:
         found = progress_service.lookup(request.args.get("case_no"), request.args.get("phone"),
-                                        request.remote_addr or "unknown")
+                                        client_address())
     except NotFound as exc:
         raise NotFound(_in(language, exc.detail)) from None
     return jsonify({"case_no": found["case_no"], "status": _in(language, found["status"]),

@@ -9,6 +9,7 @@ from flask_babel import gettext
 
 from app.errors import NotFound, TooManyRequests
 from app.services.intake import progress as progress_service
+from app.web.security import client_address
 from app.web.ui.blueprint import bp
 from app.web.ui.i18n import localise
 
@@ -23,7 +24,7 @@ def progress() -> ResponseReturnValue:
     error, status, headers = None, 200, {}
     if case_no or phone:
         try:
-            answer = progress_service.lookup(case_no, phone, request.remote_addr or "unknown")
+            answer = progress_service.lookup(case_no, phone, client_address())
         except NotFound:
             error, status = gettext("No case matches this case number and phone. Check both and try again: the "
                                     "phone is the one the applicant gave at registration."), 404
