@@ -43,3 +43,9 @@ def test_a_wrong_phone_gets_a_clear_message_and_too_many_tries_wait(api: Api, cl
     refused = _page(client, case_no=case["case_no"], phone="13800138000")
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
     assert "查询过于频繁，请 60 秒后再试。" in refused.get_data(as_text=True)
+
+
+def test_whatever_is_typed_is_a_plain_answer(client: Any) -> None:
+    for case_no in ("ZZ-2026-000001\x00", "<script>", "x" * 500, "ZZ-2026-%"):
+        response = _page(client, address="198.51.100.77", case_no=case_no, phone="13800138000\x00")
+        assert response.status_code in (400, 404), (case_no, response.status_code)

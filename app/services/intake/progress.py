@@ -51,6 +51,7 @@ _EVENTS = {
     "case.closed": Bilingual("办结", "Closed"),
 }
 _TIMELINE_ACTIONS = (*_EVENTS, "task.opened")
+_CASE_NO = re.compile(r"[A-Z0-9-]{1,32}")
 
 
 def lookup(case_no: Any, phone: Any, client: str) -> dict[str, Any]:
@@ -59,6 +60,8 @@ def lookup(case_no: Any, phone: Any, client: str) -> dict[str, Any]:
     throttle.public_lookups.admit(client, settings.get("PUBLIC_LOOKUPS_PER_MINUTE", 10), timedelta(minutes=1),
                                   "progress lookups")
     number = case_no.strip().upper() if isinstance(case_no, str) else ""
+    if not _CASE_NO.fullmatch(number):  # typed by anyone: nothing else reaches the query or the log
+        number = ""
     digits = normalised_phone(phone)
     with db.transaction() as session:
         rows = session.execute(select(Case.id, Case.status, Party.phone).select_from(Case).outerjoin(
@@ -68,7 +71,7 @@ def lookup(case_no: Any, phone: Any, client: str) -> dict[str, Any]:
         for known in [row.phone for row in rows] or [None]:
             matched |= hmac.compare_digest(normalised_phone(known) or "-", digits or "+")
         # The phone never goes to the log: the number and whether it matched are enough to see guessing.
-        log.info("public progress lookup of %s from %s: %s", number[:32], client, "found" if matched else "refused")
+        log.info("public progress lookup of %s from %s: %s", number or "(not a case number)", client, "found" if matched else "refused")
         if not matched:
             raise NotFound(NO_SUCH_CASE)
         case_id, status = rows[0].id, rows[0].status
