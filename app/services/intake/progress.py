@@ -71,7 +71,8 @@ def lookup(case_no: Any, phone: Any, client: str) -> dict[str, Any]:
         for known in [row.phone for row in rows] or [None]:
             matched |= hmac.compare_digest(normalised_phone(known) or "-", digits or "+")
         # The phone never goes to the log: the number and whether it matched are enough to see guessing.
-        log.info("public progress lookup of %s from %s: %s", number or "(not a case number)", client, "found" if matched else "refused")
+        log.info("public progress lookup of %s from %s: %s", number or "(not a case number)", client,
+                 "found" if matched else "refused")
         if not matched:
             raise NotFound(NO_SUCH_CASE)
         case_id, status = rows[0].id, rows[0].status
