@@ -45,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
 
-    from app.services.kernel import audit, definitions, directory, instances, revocation
+    from app.services.kernel import audit, definitions, directory, instances, revocation, throttle
 
     # Caches hold rows of one database by id; a (re)configured database starts them afresh.
     definitions.clear_caches()
@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     directory.forget()
     audit.heads.clear()
     revocation.forget()
+    throttle.public_lookups.forget()
 
     from app.web import problems, routing, security, ui
     from app.web.api.blueprint import bp as api

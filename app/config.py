@@ -113,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
             "failed logins of one username within the window after which its logins answer 429"),
     Setting("LOGIN_FAILURE_WINDOW_SECONDS", "CONCORD_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, int,
             "the window over which failed logins of one username are counted"),
+    Setting("PUBLIC_LOOKUPS_PER_MINUTE", "CONCORD_PUBLIC_LOOKUPS_PER_MINUTE", 10, int,
+            "public progress lookups (/progress, GET /public/progress) one client address may make per minute "
+            "(per server process) before they answer 429"),
+    Setting("TRUSTED_PROXIES", "CONCORD_TRUSTED_PROXIES", 0, int,
+            "reverse proxies in front of the server that append to X-Forwarded-For: the per-address limits count "
+            "the address the outermost of them saw (0: the connection's own address)"),
     Setting("WORKFLOW_CACHE_SIZE", "CONCORD_WORKFLOW_CACHE_SIZE", 2000, int,
             "live workflows kept in memory per process; checked against the row version on every use"),
 )

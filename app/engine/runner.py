@@ -160,6 +160,20 @@ def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
     return dict(task.data) if task is not None else {}
 
 
+def declared_property(specs: tuple[Spec, dict[str, Spec]], bpmn_id: str, name: str) -> str | None:
+    """The property `name` of the diagram's task `bpmn_id` when the diagram declares it as a literal (a
+    caseStatus of "handling"); None when absent or an expression, which has no value outside a running task."""
+    spec, subprocess_specs = specs
+    for process in (spec, *subprocess_specs.values()):
+        task_spec = process.task_specs.get(bpmn_id)
+        if task_spec is None:
+            continue
+        expression = getattr(task_spec, "extensions", {}).get("properties", {}).get(name)
+        value = _literal(expression) if expression else _NOT_A_LITERAL
+        return str(value) if value is not _NOT_A_LITERAL and value != "" else None
+    return None
+
+
 @converted
 def task_property(workflow: BpmnWorkflow, task_id: str, name: str) -> str | None:
     """The text of a task's property `name` as the diagram spells it (not evaluated)."""

@@ -53,3 +53,16 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SessionInterface()
     app.after_request(_headers)
+
+
+def client_address() -> str:
+    """The address a request came from, as the per-address limits count it. Behind CONCORD_TRUSTED_PROXIES
+    reverse proxies every request comes from the nearest proxy: then it is the address the outermost trusted
+    proxy saw, the one that many places from the right of X-Forwarded-For (what a client writes to the left
+    of it is not believed, or anyone could take a fresh address per request)."""
+    hops = int(current_app.config.get("TRUSTED_PROXIES", 0))
+    if hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.remote_addr or "unknown"

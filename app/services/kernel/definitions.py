@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from app.engine import runner
 from app.engine.loader import SpecCache
 from app.errors import NotFound, ProcessInvalid
 from app.forms import FormBundle, check_schema_file, compile_validator
@@ -130,3 +131,9 @@ def _form_file(session: Executor, deployment_id: int, name: str, required: bool)
             raise ProcessInvalid(problems)
         _forms[(deployment_id, name)] = cached
     return cached
+
+
+def declared_case_status(session: Executor, definition_id: int, bpmn_id: str) -> str | None:
+    """The case status the diagram's task `bpmn_id` sets while it is open, when the diagram declares one
+    as a literal (the shipped processes do); None otherwise."""
+    return runner.declared_property(spec_of(session, definition_id), bpmn_id, "caseStatus")

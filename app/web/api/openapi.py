@@ -52,6 +52,7 @@ QUERY: dict[str, tuple[Schema, str]] = {
                    "centre's time zone"),
     "group": (_TEXT, "a handling group (lane)"),
     "case_no": (_TEXT, "a case number"),
+    "phone": (_TEXT, "the phone an applicant gave at registration (separators and a +86 prefix do not matter)"),
     "name": (_TEXT, "a task's BPMN id (dispatch, handle, ...)"),
     "q": (_TEXT, "text to look for: in the case number, title or description (cases); the start of a case number "
                  "or work-order number (external_id), a fragment of the case's title, or — for those who may see "

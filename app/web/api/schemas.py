@@ -216,6 +216,12 @@ RESPONSES: dict[str, Schema] = {
     "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded"]},
                        "database": {"type": "string", "enum": ["ok", "unavailable"]},
                        "scheduler": {"type": "string", "enum": ["running", "stopped"]}, "version": TEXT}),
+    "PublicProgress": _object({
+        "case_no": TEXT,
+        "status": {**TEXT, "description": "the case's status by its name, in the language of Accept-Language"},
+        "milestones": {"type": "array", "description": "the public steps so far, oldest first: registration, "
+                                                     "assignment, handling, follow-up, closing, ...",
+                       "items": _object({"at": INSTANT, "title": TEXT})}}),
     "TaskItem": _object(_TASK_ITEM, _CASE_FACTS),
     "CaseType": _object({
         "key": {**TEXT, "description": "the process key; POST /cases takes it as case_type"},

@@ -22,7 +22,7 @@ from app.web.ui.accounts import account, admin  # noqa: E402,F401  (routes regis
 from app.web.ui.designer import designer, workbench  # noqa: E402,F401  (routes register)
 from app.web.ui.escalation import notes, supervisor  # noqa: E402,F401  (routes register)
 from app.web.ui.inbox import inbox  # noqa: E402,F401  (routes register)
-from app.web.ui.intake import cases  # noqa: E402,F401  (routes register)
+from app.web.ui.intake import cases, progress  # noqa: E402,F401  (routes register)
 from app.web.ui.operations import operations  # noqa: E402,F401  (routes register)
 from app.web.ui.reports import reports  # noqa: E402,F401  (routes register)
 from app.web.ui.support import on_domain_error  # noqa: E402
