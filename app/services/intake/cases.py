@@ -19,7 +19,7 @@ from app import clock
 from app.database import db
 from app.errors import Bilingual, EngineFailure, FieldError, FormInvalid, NotFound
 from app.models import Case, TaskRow
-from app.services.intake import duplicates, queries
+from app.services.intake import attachments, duplicates, queries
 from app.services.kernel import (
     audit,
     case_types,
@@ -233,7 +233,8 @@ def get_case(principal: Principal, case_id: int) -> CaseDetail:
             case, reveal=policy.reveals_personal_data(session, principal, case),
             tasks=[present.task_item_for(principal, t) for t in open_tasks],
             timeline=audit.case_timeline(session, case.id),
-            duplicates=duplicates.of_case(session, case.id, policy.visible_cases(principal)))
+            duplicates=duplicates.of_case(session, case.id, policy.visible_cases(principal)),
+            attachments=attachments.of_case(session, case.id))
 
 
 def case_record(principal: Principal, case_id: int) -> dict[str, Any]:
