@@ -14,7 +14,8 @@ from app.models.notifications import Notification, NotificationRead
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
-__all__ = ["SYSTEM_CHAIN", "Attachment", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment",
+__all__ = ["SYSTEM_CHAIN", "Attachment", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter",
+           "Deployment",
            "DesignerDraft", "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification",
            "NotificationRead", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
