@@ -46,3 +46,20 @@ def test_the_upload_form_needs_the_csrf_token(pages: Pages, api: Api) -> None:
                                  content_type="multipart/form-data")
     assert response.status_code == 400
     assert api.get("intake1", f"/cases/{case['id']}/attachments") == []
+
+
+def test_the_task_s_case_panel_lists_the_case_s_attachments(pages: Pages, api: Api) -> None:
+    case = api.register(category="neighbor")
+    api.post("intake1", f"/cases/{case['id']}/attachments", 201, content_type="multipart/form-data",
+             data={"file": (io.BytesIO(PDF), "起诉状.pdf")})
+    api.work("dispatch1", case["id"], "dispatch", {"handling_group": "mediation", "complexity": "simple"})
+    api.work("mediator1", case["id"], "sign_for", {"accepted": True})
+    task = api.task(case["id"], "handle")
+    answer = api.get("mediator1", f"/tasks/{task['id']}")
+    assert [(a["name"], a["sha256"]) for a in answer["case"]["attachments"]] == [
+        ("起诉状.pdf", hashlib.sha256(PDF).hexdigest())]
+    panel = pages.login("mediator1").get(f"/tasks/{task['id']}").split('class="card case-panel"')[1]
+    panel = panel.split("</aside>")[0]
+    link = f"/cases/{case['id']}/attachments/{answer['case']['attachments'][0]['id']}"
+    assert f'href="{link}"' in panel and "起诉状.pdf" in panel
+    assert pages.client.get(link).data == PDF  # the mediator handling the case may download it

@@ -26,8 +26,8 @@ from app.database import db
 from app.errors import Bilingual, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.models import Attachment, Case
 from app.runtime import settings
+from app.services.kernel import attachments as listed
 from app.services.kernel import audit, policy
-from app.services.kernel.present import iso
 from app.services.kernel.principals import Principal
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
@@ -63,19 +63,13 @@ def add(principal: Principal, case_id: int, stream: IO[bytes], filename: str | N
         audit.record(session, actor=principal.username, action="case.attachment_added", case_id=case_id, at=now,
                      detail={"attachment_id": row.id, "name": row.name, "size": size, "sha256": sha256,
                              "media_type": media_type})
-        return item(row)
+        return listed.item(row)
 
 
 def listing(principal: Principal, case_id: int) -> list[dict[str, Any]]:
     with db.transaction() as session:
         _visible_case(session, principal, case_id)
-        return of_case(session, case_id)
-
-
-def of_case(session: Session, case_id: int) -> list[dict[str, Any]]:
-    """The case's attachments, oldest first (for a case the caller was found to see)."""
-    rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
-    return [item(row) for row in rows]
+        return listed.of_case(session, case_id)
 
 
 def content(principal: Principal, case_id: int, attachment_id: int) -> AttachedFile:
@@ -92,11 +86,6 @@ def content(principal: Principal, case_id: int, attachment_id: int) -> AttachedF
     except FileNotFoundError:
         raise NotFound(f"the file of attachment {attachment_id} is missing from the attachment directory") from None
     return AttachedFile(name=name, content=data, media_type=media_type)
-
-
-def item(row: Attachment) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "size": row.size, "media_type": row.media_type, "sha256": row.sha256,
-            "uploaded_by": row.uploaded_by, "uploaded_at": iso(row.uploaded_at)}
 
 
 def _visible_case(session: Session, principal: Principal, case_id: int) -> None:

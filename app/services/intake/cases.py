@@ -19,8 +19,9 @@ from app import clock
 from app.database import db
 from app.errors import Bilingual, EngineFailure, FieldError, FormInvalid, NotFound
 from app.models import Case, TaskRow
-from app.services.intake import attachments, duplicates, queries
+from app.services.intake import duplicates, queries
 from app.services.kernel import (
+    attachments,
     audit,
     case_types,
     definitions,

@@ -238,7 +238,7 @@ RESPONSES: dict[str, Schema] = {
                          "amount_text": {**_nullable(TEXT), "description": "the amount as money (3,600.00 元)"},
                          "location": _object({"grid": _nullable(TEXT), "address": _nullable(TEXT)}),
                          "received_at": INSTANT, "parties": {"type": "array", "items": _PARTY},
-                         "personal_data_masked": BOOL,
+                         "personal_data_masked": BOOL, "attachments": {"type": "array", "items": _ATTACHMENT},
                          **{f"{code}{end}": _nullable(TEXT) for code in ("category", "urgency", "source", "risk_level")
                             for end in ("", "_name")}}),
                      "history": {"type": "array", "description": "the case's completed steps, oldest first",
