@@ -63,3 +63,12 @@ def test_the_task_s_case_panel_lists_the_case_s_attachments(pages: Pages, api: A
     link = f"/cases/{case['id']}/attachments/{answer['case']['attachments'][0]['id']}"
     assert f'href="{link}"' in panel and "起诉状.pdf" in panel
     assert pages.client.get(link).data == PDF  # the mediator handling the case may download it
+
+
+def test_a_scan_larger_than_a_form_body_is_attached_on_the_page(pages: Pages, api: Api) -> None:
+    case = api.register()
+    scan = PDF + b"\n" * pages.app.config["MAX_CONTENT_LENGTH"]  # the CSRF check reads the form: it must not cut it
+    response = pages.login("intake1").post(f"/cases/{case['id']}/attachments", {"file": (io.BytesIO(scan), "scan.pdf")},
+                                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert [a["size"] for a in api.get("intake1", f"/cases/{case['id']}/attachments")] == [len(scan)]
