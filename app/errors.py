@@ -51,6 +51,10 @@ class UnsupportedMediaType(ConcordError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
+class PayloadTooLarge(ConcordError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
 class Unauthenticated(ConcordError):
     status, title, slug = 401, "Authentication required", "unauthenticated"
 

@@ -36,7 +36,7 @@ OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "audit_heads", "timers", "tasks", "parties", "cases", "process_instances",
           "process_definitions", "deployments", "counters", "users", "notifications", "calendar_years",
           "received_messages", "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys",
-          "login_failures", "incidents", "designer_drafts", "notification_reads")
+          "login_failures", "incidents", "designer_drafts", "notification_reads", "attachments")
 
 
 @pytest.fixture(scope="session")
@@ -113,9 +113,11 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
+def app(request: pytest.FixtureRequest, database_url: str, frozen_clock: clock.FrozenClock,
+        tmp_path: Path) -> Iterator[Any]:
     application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True})
+                              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "TESTING": True,
+                              "ATTACHMENT_DIR": str(tmp_path / "attachments")})
     calendars.import_shipped()
     deployments.deploy(OPERATOR, dict(BUNDLE))
     demo.seed_users(PASSWORD)

@@ -1,4 +1,5 @@
 """SQLAlchemy 2 typed models only; no business rules here."""
+from app.models.attachments import Attachment
 from app.models.audit import SYSTEM_CHAIN, AuditEntry, AuditHead
 from app.models.base import Base, table_of
 from app.models.calendars import CalendarYear
@@ -13,7 +14,8 @@ from app.models.notifications import Notification, NotificationRead
 from app.models.tasks import TaskRow
 from app.models.users import LoginSession, User
 
-__all__ = ["SYSTEM_CHAIN", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment",
+__all__ = ["SYSTEM_CHAIN", "Attachment", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter",
+           "Deployment",
            "DesignerDraft", "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification",
            "NotificationRead", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",

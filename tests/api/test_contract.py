@@ -102,6 +102,9 @@ _STATEFUL_VALIDITY = [
     # Which elements a token may move between is the instance's process and where its token waits (the 422
     # names an unknown element, an element no token waits at, one in another subprocess or not a human task).
     ("move_token", "positive_data_acceptance", "422"),
+    # Whether an attachment is accepted is what its bytes are (PDF, JPEG, PNG, DOCX, XLSX by their
+    # signatures, 415 otherwise); a multipart schema can only say "a file".
+    ("add_attachment", "positive_data_acceptance", "415"),
 ]
 _POSITIVE_EXPECTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

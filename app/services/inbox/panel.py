@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Case
-from app.services.kernel import history, notifications, policy, present
+from app.services.kernel import attachments, history, notifications, policy, present
 from app.services.kernel.principals import Principal
 from app.services.kernel.shapes import TaskItem
 
@@ -27,7 +27,8 @@ def case_panel(session: Session, principal: Principal, case_id: int) -> dict[str
         "amount": float(case.amount) if case.amount is not None else None,
         "amount_text": history.money_text(case.amount) if case.amount is not None else None,
         "location": {"grid": case.grid, "address": case.address}, "received_at": present.iso(case.received_at),
-        "parties": [present.party(p, reveal) for p in case.parties], "personal_data_masked": not reveal}
+        "parties": [present.party(p, reveal) for p in case.parties], "personal_data_masked": not reveal,
+        "attachments": attachments.of_case(session, case.id)}
     for field in ("category", "urgency", "source", "risk_level"):
         code = getattr(case, field)
         panel[field] = code

@@ -21,6 +21,7 @@ from app.errors import Bilingual, EngineFailure, FieldError, FormInvalid, NotFou
 from app.models import Case, TaskRow
 from app.services.intake import duplicates, queries
 from app.services.kernel import (
+    attachments,
     audit,
     case_types,
     definitions,
@@ -233,7 +234,8 @@ def get_case(principal: Principal, case_id: int) -> CaseDetail:
             case, reveal=policy.reveals_personal_data(session, principal, case),
             tasks=[present.task_item_for(principal, t) for t in open_tasks],
             timeline=audit.case_timeline(session, case.id),
-            duplicates=duplicates.of_case(session, case.id, policy.visible_cases(principal)))
+            duplicates=duplicates.of_case(session, case.id, policy.visible_cases(principal)),
+            attachments=attachments.of_case(session, case.id))
 
 
 def case_record(principal: Principal, case_id: int) -> dict[str, Any]:

@@ -81,7 +81,8 @@ def case_summary(case: Case) -> shapes.CaseSummary:
 
 
 def case_detail(case: Case, *, reveal: bool, tasks: list[shapes.TaskItem],
-                timeline: list[AuditEntry], duplicates: list[dict[str, Any]] | None = None) -> shapes.CaseDetail:
+                timeline: list[AuditEntry], duplicates: list[dict[str, Any]] | None = None,
+                attachments: list[dict[str, Any]] | None = None) -> shapes.CaseDetail:
     return {
         **case_summary(case),
         "description": case.description, "request": case.request, "risk_level": case.risk_level,
@@ -92,6 +93,7 @@ def case_detail(case: Case, *, reveal: bool, tasks: list[shapes.TaskItem],
         "parties": [party(p, reveal) for p in case.parties], "personal_data_masked": not reveal,
         "active_tasks": tasks,
         "possible_duplicates": duplicates or [],  # earlier cases of the same applicant and category
+        "attachments": attachments or [],  # files attached to the case, oldest first
         "timeline": [{"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail} for e in timeline],
     }
 

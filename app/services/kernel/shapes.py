@@ -94,6 +94,7 @@ class CaseDetail(CaseSummary):
     parties: list[Party]
     personal_data_masked: bool
     possible_duplicates: list[dict[str, Any]]  # earlier cases of the same applicant and category
+    attachments: list[dict[str, Any]]  # files attached to the case (app.services.intake.attachments)
     timeline: list[TimelineEntry]
 
 

@@ -6,7 +6,7 @@ from app.web.api.blueprint import bp as bp
 # Routes register on import, in this order (the OpenAPI document lists paths in it).
 # isort: off
 from app.web.api.accounts import auth  # noqa: F401
-from app.web.api.intake import cases, progress  # noqa: F401
+from app.web.api.intake import attachments, cases, progress  # noqa: F401
 from app.web.api.designer import definitions, diagrams, drafts  # noqa: F401
 from app.web.api.operations import health  # noqa: F401
 from app.web.api import openapi  # noqa: F401

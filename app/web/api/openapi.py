@@ -23,7 +23,7 @@ from app.services.operations.listing import STATES as INSTANCE_STATES
 from app.services.reports.charts import METRICS
 from app.services.reports.summary import GROUPINGS
 from app.web.api.blueprint import bp
-from app.web.api.schemas import NOT_ONLY_SPACES, REQUESTS, RESPONSES, RETRY_AFTER, Schema, ref
+from app.web.api.schemas import MULTIPART, NOT_ONLY_SPACES, REQUESTS, RESPONSES, RETRY_AFTER, Schema, ref
 from app.web.api.support import OPERATIONS, WHILE_PASSWORD_RESET, doc
 
 _PROBLEM = {"application/problem+json": {"schema": ref("Problem")}}
@@ -182,7 +182,7 @@ def _operation(endpoint: str, method: str, rule: str) -> Schema:
     statuses = dict(note["responses"])
     statuses.setdefault(400, "Malformed request: a NUL character in the query string" + (
         "; malformed JSON (NaN, thousands of digits or levels, unpaired surrogates, NUL characters)"
-        if body and body != "Upload" else "; no files" if body else ""))
+        if body and body not in MULTIPART else "; no files" if body else ""))
     if not note["public"]:
         statuses.setdefault(401, "Missing, invalid, expired or logged-out token")
         if endpoint not in WHILE_PASSWORD_RESET:  # what a login may do until it changes a reset password
@@ -195,7 +195,7 @@ def _operation(endpoint: str, method: str, rule: str) -> Schema:
     if body:
         statuses.setdefault(411, "A chunked body without Content-Length")
         statuses.setdefault(413, "The body is larger than CONCORD_MAX_BODY_BYTES")
-        media = "multipart/form-data" if body == "Upload" else "application/json"
+        media = "multipart/form-data" if body in MULTIPART else "application/json"
         if media == "application/json":
             statuses.setdefault(415, "The body is not declared as JSON")
         op["requestBody"] = {"required": True, "content": {media: {"schema": ref(body)}}}

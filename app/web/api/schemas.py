@@ -183,6 +183,10 @@ _ELEMENT: Schema = {"type": "string", "minLength": 1, "pattern": NOT_ONLY_SPACES
 _POSITIVE: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 _INSTANCE_STATE: Schema = {"type": "string", "enum": list(INSTANCE_STATES)}
 
+_ATTACHMENT = _object({"id": INT, "name": TEXT, "size": COUNT, "media_type": TEXT,
+                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                       "uploaded_by": TEXT, "uploaded_at": INSTANT})
+
 RESPONSES: dict[str, Schema] = {
     "Problem": {
         "type": "object", "required": ["type", "title", "status", "detail"],
@@ -240,7 +244,7 @@ RESPONSES: dict[str, Schema] = {
                          "amount_text": {**_nullable(TEXT), "description": "the amount as money (3,600.00 元)"},
                          "location": _object({"grid": _nullable(TEXT), "address": _nullable(TEXT)}),
                          "received_at": INSTANT, "parties": {"type": "array", "items": _PARTY},
-                         "personal_data_masked": BOOL,
+                         "personal_data_masked": BOOL, "attachments": {"type": "array", "items": _ATTACHMENT},
                          **{f"{code}{end}": _nullable(TEXT) for code in ("category", "urgency", "source", "risk_level")
                             for end in ("", "_name")}}),
                      "history": {"type": "array", "description": "the case's completed steps, oldest first",
@@ -282,6 +286,7 @@ RESPONSES: dict[str, Schema] = {
         "instances": COUNT, "migrable": COUNT, "migrated": COUNT, "dry_run": BOOL,
         "problems": {"type": "array", "items": _object({"instance_id": INT, "element_id": _nullable(TEXT),
                                                         "message": TEXT})}}),
+    "Attachment": _ATTACHMENT,
     "CaseStarted": _object({**_CASE_SUMMARY, "process_instance_id": INT, "active_tasks": array_of("TaskItem")}),
     "Case": _object({
         **_CASE_SUMMARY, "description": TEXT, "request": _nullable(TEXT), "risk_level": _nullable(TEXT),
@@ -293,6 +298,7 @@ RESPONSES: dict[str, Schema] = {
         "active_tasks": array_of("TaskItem"),
         "possible_duplicates": {"type": "array", "items": _object({
             "case_id": INT, "case_no": TEXT, "status": TEXT, "created_at": INSTANT, "matched_on": TEXT})},
+        "attachments": {"type": "array", "items": _ATTACHMENT},
         "timeline": {"type": "array", "items": _object({"at": INSTANT, "actor": TEXT, "action": TEXT,
                                                          "detail": ANY_OBJECT})}}),
     "StepResult": _object({"case": {"allOf": [ref("CaseSummary")],
@@ -418,4 +424,9 @@ REQUESTS: dict[str, Schema] = {
         optional=("instance_ids", "mapping", "dry_run")),
     "Upload": _object({"files": {"type": "array", "minItems": 1,
                                  "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}),
+    "AttachmentUpload": _object({"file": {"type": "string", "contentMediaType": "application/octet-stream",
+                                          "description": "PDF, JPEG, PNG, DOCX or XLSX (judged by content), at "
+                                                         "most CONCORD_MAX_ATTACHMENT_BYTES"}}),
 }
+# Request bodies sent as multipart/form-data (files) rather than JSON.
+MULTIPART = ("Upload", "AttachmentUpload")

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from app.errors import FormInvalid, NotFound, ValidationFailed
+from app.errors import FormInvalid, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.services.designer import diagrams as diagram_service
+from app.services.intake import attachments as attachment_service
 from app.services.intake import cases as case_service
+from app.web.downloads import attachment
+from app.web.routing import body_limit
 from app.web.ui.blueprint import bp
 from app.web.ui.formmodel import Field, build, parse
 from app.web.ui.i18n import localise
@@ -84,7 +87,8 @@ def case(case_id: int) -> ResponseReturnValue:
     for field, names in record["labels"].items():  # the case's own process version names its codes last
         labels.setdefault(field, {}).update(names)
     return render_template("intake/case.html", case=detail, diagram=diagram, labels=labels,
-                           history=record["history"])
+                           history=record["history"],
+                           max_attachment_size=f"{current_app.config['MAX_ATTACHMENT_BYTES'] / 2**20:g} MB")
 
 
 def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -106,3 +110,27 @@ def search() -> ResponseReturnValue:
                                    case_type=args.get("case_type") or None,
                                    page=args.get("page", 1, type=int), per_page=50)
     return render_template("intake/cases.html", page=page, args=args, case_types=case_service.list_case_types())
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@body_limit("MAX_ATTACHMENT_BYTES")
+@login_required
+def attach(case_id: int) -> ResponseReturnValue:
+    """The case page's upload form: the file is judged and stored as over the API; back to the case."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(gettext("Choose a file to attach."), "error")
+        return redirect(url_for("ui.case", case_id=case_id))
+    try:
+        attached = attachment_service.add(principal(), case_id, upload.stream, upload.filename)
+    except (UnsupportedMediaType, PayloadTooLarge) as exc:
+        flash(localise(exc.detail), "error")
+    else:
+        flash(gettext("%(name)s is attached.", name=attached["name"]), "success")
+    return redirect(url_for("ui.case", case_id=case_id) + "#attachments")
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment_file(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    return attachment(attachment_service.content(principal(), case_id, attachment_id))
