@@ -36,7 +36,8 @@ OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "audit_heads", "timers", "tasks", "parties", "cases", "process_instances",
           "process_definitions", "deployments", "counters", "users", "notifications", "calendar_years",
           "received_messages", "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys",
-          "login_failures", "incidents", "designer_drafts", "notification_reads")
+          "login_failures", "incidents", "designer_drafts", "notification_reads",
+          "task_drafts")
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ from app.models.incidents import Incident
 from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification, NotificationRead
-from app.models.tasks import TaskRow
+from app.models.tasks import TaskDraft, TaskRow
 from app.models.users import LoginSession, User
 
 __all__ = ["SYSTEM_CHAIN", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter", "Deployment",
            "DesignerDraft", "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification",
            "NotificationRead", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
-           "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]
+           "ProcessInstance", "TaskDraft", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]
