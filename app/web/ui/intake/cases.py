@@ -10,6 +10,7 @@ from flask_babel import gettext
 from app.errors import FormInvalid, NotFound, ValidationFailed
 from app.services.designer import diagrams as diagram_service
 from app.services.intake import cases as case_service
+from app.services.intake import comments as comment_service
 from app.web.ui.blueprint import bp
 from app.web.ui.formmodel import Field, build, parse
 from app.web.ui.i18n import localise
@@ -85,6 +86,17 @@ def case(case_id: int) -> ResponseReturnValue:
         labels.setdefault(field, {}).update(names)
     return render_template("intake/case.html", case=detail, diagram=diagram, labels=labels,
                            history=record["history"])
+
+
+@bp.post("/cases/<int:case_id>/comments")
+@login_required
+def comment(case_id: int) -> ResponseReturnValue:
+    try:
+        comment_service.add(principal(), case_id, request.form.get("text", ""))
+        flash(gettext("Your comment is on the timeline."), "success")
+    except ValidationFailed as exc:
+        flash(localise(exc.errors[0].message if exc.errors else exc.detail), "error")
+    return redirect(url_for("ui.case", case_id=case_id, _anchor="comment"))
 
 
 def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
