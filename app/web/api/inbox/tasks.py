@@ -87,7 +87,7 @@ def complete_task(task_id: str) -> ResponseReturnValue:
 @authenticated
 @doc("Save the form as typed so far (暂存), not yet checked: GET /tasks/{task_id} prefills it, completing the "
      "task removes it", tag="tasks", body="TaskDraft",
-     responses={**_CONFLICTS, 204: "Saved (it replaces the task's earlier draft)",
+     responses={404: _CONFLICTS[404], 409: _CONFLICTS[409], 204: "Saved (it replaces the task's earlier draft)",
                 403: "May not complete the task (not a member of its group)",
                 422: "data is not a JSON object, or larger than 64 KB"})
 def save_task_draft(task_id: str) -> ResponseReturnValue:
