@@ -36,7 +36,8 @@ OPERATOR = Principal("test-operator", "Test", frozenset({"admin"}), frozenset())
 TABLES = ("audit_log", "audit_heads", "timers", "tasks", "parties", "cases", "process_instances",
           "process_definitions", "deployments", "counters", "users", "notifications", "calendar_years",
           "received_messages", "possible_duplicates", "login_sessions", "groups", "centres", "integration_keys",
-          "login_failures", "incidents", "designer_drafts", "notification_reads", "attachments")
+          "login_failures", "incidents", "designer_drafts", "notification_reads", "attachments",
+          "task_drafts")
 
 
 @pytest.fixture(scope="session")

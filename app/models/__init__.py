@@ -11,7 +11,7 @@ from app.models.incidents import Incident
 from app.models.instances import ProcessInstance, Timer, timer_state_is
 from app.models.messages import ReceivedMessage
 from app.models.notifications import Notification, NotificationRead
-from app.models.tasks import TaskRow
+from app.models.tasks import TaskDraft, TaskRow
 from app.models.users import LoginSession, User
 
 __all__ = ["SYSTEM_CHAIN", "Attachment", "AuditEntry", "AuditHead", "Base", "CalendarYear", "Case", "Centre", "Counter",
@@ -19,4 +19,4 @@ __all__ = ["SYSTEM_CHAIN", "Attachment", "AuditEntry", "AuditHead", "Base", "Cal
            "DesignerDraft", "Group", "Incident", "IntegrationKey", "LoginFailure", "LoginSession", "Notification",
            "NotificationRead", "Party",
            "PossibleDuplicate", "ProcessDefinition", "ReceivedMessage",
-           "ProcessInstance", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]
+           "ProcessInstance", "TaskDraft", "TaskRow", "Timer", "User", "table_of", "timer_state_is"]

@@ -90,3 +90,15 @@ INBOX_INDEXES = (
     _partial("ix_tasks_late_group", TaskRow.group_name, where=LATE_SQL),
     _partial("ix_tasks_late_due", where=LATE_SQL),
 )
+
+
+class TaskDraft(Base):
+    """An officer's work in progress on an open task's form (暂存): returned as the task's prefill, removed
+    when the task is completed. Not validated: it is what was typed so far, not yet a submission."""
+
+    __tablename__ = "task_drafts"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime]

@@ -4,7 +4,7 @@ Files attached to a case (mediation agreements, photos, court documents): the by
 attachment directory under their SHA-256, this table says which case has which, under what name.
 
 Revision ID: 0018_attachments
-Revises: 0016_designer_drafts
+Revises: 0017_task_drafts
 Create Date: 2026-11-30 06:10:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0018_attachments'
-down_revision: Union[str, Sequence[str], None] = '0016_designer_drafts'
+down_revision: Union[str, Sequence[str], None] = '0017_task_drafts'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

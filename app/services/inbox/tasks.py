@@ -22,7 +22,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.models import Case
-from app.services.inbox import panel, queries
+from app.services.inbox import drafts, panel, queries
 from app.services.kernel import (
     audit,
     definitions,
@@ -94,6 +94,10 @@ def get_task(principal: Principal, task_id: str) -> TaskItem:
                 data = runner.task_data(workflow, task.id)
                 item["form"] = {"key": form.key, "schema": form.for_context(data), "ui_schema": form.ui_schema}
                 item["data"] = _prefill(form.schema, data) if task.state == TaskState.OPEN else {}
+            # A saved draft (暂存) is what the officer typed last: over the suggestions, on an open task only.
+            item["draft"] = drafts.of_task(session, task.id) if task.state == TaskState.OPEN else None
+            if item["draft"] is not None:
+                item["data"] = {**item["data"], **item["draft"].pop("data")}
             panel.with_case(session, principal, item, task.case_id, task.id)
             return item
     except EngineFailure as failure:  # the case's stored state does not load: an incident, as for a step
@@ -231,6 +235,7 @@ def _complete(principal: Principal, task_id: str, data: Any) -> dict[str, Any]:
         runner.complete_task(live.workflow, task_id, submitted or {})
         now = clock.now()  # the step's one instant, on its rows and its records
         instances.save(conn, live, now)
+        queries.clear_draft(conn, task_id)
         completed = audit.entry(actor=principal.username, action="task.completed", case_id=task.case_id,
                                 instance_id=live.id, task_id=task.id, at=now,
                                 detail={"task": task.bpmn_id, "title": task.title, "data": submitted or {}})

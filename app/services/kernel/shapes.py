@@ -38,7 +38,8 @@ class TaskItem(TypedDict):
     can_list: NotRequired[bool]
     overdue_seconds: NotRequired[int]  # on the escalation board and the daily list
     form: NotRequired[dict[str, Any] | None]  # a task opened on its own: its form and prefill
-    data: NotRequired[dict[str, Any]]
+    data: NotRequired[dict[str, Any]]  # ... the prefill: the saved draft over the form's suggestions
+    draft: NotRequired[dict[str, Any] | None]  # ... who saved the draft and when (app.services.inbox.drafts)
     case: NotRequired[dict[str, Any]]  # a task opened on its own: the case panel (app.services.inbox.panel)
     history: NotRequired[list[dict[str, Any]]]  # ... what the earlier steps recorded, labelled
     urges: NotRequired[list[dict[str, Any]]]  # ... the supervisors' urges and listings of this task

@@ -12,6 +12,7 @@ from app.services.accounts.auth import KEY_PREFIX, MIN_PASSWORD
 from app.services.accounts.organisation import KEY
 from app.services.accounts.users import USERNAME
 from app.services.escalation.supervision import MAX_NOTE
+from app.services.intake.comments import MAX_COMMENT
 from app.services.kernel import incidents
 from app.services.kernel.directory import GROUP_KINDS
 from app.services.kernel.principals import ROLES
@@ -237,7 +238,10 @@ RESPONSES: dict[str, Schema] = {
                      "form": {"oneOf": [{"type": "null"},
                                         _object({"key": TEXT, "schema": ANY_OBJECT, "ui_schema": ANY_OBJECT})],
                               "description": "the task's form, its choices narrowed to what the case allows"},
-                     "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields"},
+                     "data": {**ANY_OBJECT, "description": "prefilled values of the form's fields: the saved "
+                                                           "draft over the form's suggestions"},
+                     "draft": {"oneOf": [{"type": "null"}, _object({"saved_by": TEXT, "saved_at": INSTANT})],
+                               "description": "who saved the draft (暂存) in `data`, and when; null without one"},
                      "case": _object({
                          "id": INT, "case_no": TEXT, "title": TEXT, "description": TEXT, "request": _nullable(TEXT),
                          "external_id": _nullable(TEXT), "status": TEXT, "amount": {"type": ["number", "null"]},
@@ -304,6 +308,7 @@ RESPONSES: dict[str, Schema] = {
     "StepResult": _object({"case": {"allOf": [ref("CaseSummary")],
                                     "properties": {"process_instance_id": INT}, "required": ["process_instance_id"]},
                            "next_tasks": array_of("TaskItem")}),
+    "Comment": _object({"id": INT, "case_id": INT, "text": TEXT, "author": TEXT, "created_at": INSTANT}),
     "Notification": _object({"id": INT, "kind": TEXT, "message": TEXT, "case_id": _nullable(INT),
                              "case_no": _nullable(TEXT), "task_id": _nullable(TEXT), "recipient": _nullable(TEXT),
                              "group": _nullable(TEXT), "created_by": TEXT, "created_at": INSTANT,
@@ -399,6 +404,10 @@ REQUESTS: dict[str, Schema] = {
     "NewIntegrationKey": _object({"name": trimmed(100), "source": {**trimmed(32), "description": (
         "the feed it sends for (hotline_12345, ...): 1 to 32 characters, not counting spaces around them")}}),
     "Completion": _object({"data": ANY_OBJECT}, optional=("data",)),
+    "TaskDraft": _object({"data": {**ANY_OBJECT, "description": "the form's values as typed so far, not checked; "
+                                                                "at most 64 KB of JSON"}}),
+    "NewComment": _object({"text": {"type": "string", "minLength": 1, "maxLength": MAX_COMMENT,
+                                    "pattern": NOT_ONLY_SPACES}}),
     "NewDraft": {"type": "object", "description": "process_key (and version, the latest by default) to start "
                  "from a deployed version; or new_key (and new_name) for a new case type's template",
                  "properties": {"title": TEXT, "process_key": TEXT, "version": {"type": "integer", "minimum": 1},

@@ -4,10 +4,11 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app.errors import Bilingual, FieldError, ValidationFailed
+from app.services.inbox import drafts as draft_service
 from app.services.inbox import tasks as task_service
 from app.web.api.blueprint import bp
 from app.web.api.schemas import case_links, cursor_page_of, ref, task_links
-from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, principal
+from app.web.api.support import authenticated, bool_arg, doc, int_arg, json_body, no_content, principal
 
 _CONFLICTS = {200: "Done: the task", 404: "Unknown or invisible task", 409: "Not open or held by someone else"}
 
@@ -80,3 +81,15 @@ def assign_task(task_id: str) -> ResponseReturnValue:
 def complete_task(task_id: str) -> ResponseReturnValue:
     body = json_body()
     return jsonify(task_service.complete(principal(), task_id, body.get("data", {})))
+
+
+@bp.put("/tasks/<task_id>/draft")
+@authenticated
+@doc("Save the form as typed so far (暂存), not yet checked: GET /tasks/{task_id} prefills it, completing the "
+     "task removes it", tag="tasks", body="TaskDraft",
+     responses={404: _CONFLICTS[404], 409: _CONFLICTS[409], 204: "Saved (it replaces the task's earlier draft)",
+                403: "May not complete the task (not a member of its group)",
+                422: "data is not a JSON object, or larger than 64 KB"})
+def save_task_draft(task_id: str) -> ResponseReturnValue:
+    draft_service.save(principal(), task_id, json_body().get("data"))
+    return no_content()

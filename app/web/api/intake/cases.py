@@ -4,6 +4,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app.services.intake import cases as case_service
+from app.services.intake import comments as comment_service
 from app.services.intake import messages as message_service
 from app.web.api.blueprint import bp
 from app.web.api.schemas import array_of, case_links, page_of, ref, task_links
@@ -53,6 +54,16 @@ def list_case_types() -> ResponseReturnValue:
      responses={200: "The case", 404: "Unknown or invisible case"})
 def get_case(case_id: int) -> ResponseReturnValue:
     return jsonify(case_service.get_case(principal(), case_id))
+
+
+@bp.post("/cases/<int:case_id>/comments")
+@authenticated
+@doc("Comment on a case: the comment goes on its timeline (action case.commented)", tag="cases",
+     body="NewComment", answer={201: ref("Comment")}, links={201: case_links("/case_id")},
+     responses={201: "Added", 404: "Unknown or invisible case",
+                422: "text missing, only spaces, or longer than 2000 characters"})
+def add_case_comment(case_id: int) -> ResponseReturnValue:
+    return created(comment_service.add(principal(), case_id, json_body().get("text")))
 
 
 @bp.post("/messages")

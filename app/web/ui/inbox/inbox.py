@@ -7,7 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from app.errors import FormInvalid, TaskHeldByOther, TaskNotOpen
+from app.errors import FormInvalid, TaskHeldByOther, TaskNotOpen, ValidationFailed
+from app.services.inbox import drafts as draft_service
 from app.services.inbox import tasks as task_service
 from app.services.kernel import notifications
 from app.services.kernel.shapes import TaskItem
@@ -108,3 +109,20 @@ def complete(task_id: str) -> ResponseReturnValue:
         return _render(item, data, {}, 409, conflict=_conflict_message(exc))
     flash(gettext("%(title)s of case %(case_no)s is done.", title=item["title"], case_no=item["case_no"]), "success")
     return redirect(url_for("ui.inbox"))
+
+
+@bp.post("/tasks/<task_id>/draft")
+@login_required
+def save_draft(task_id: str) -> ResponseReturnValue:
+    """暂存: the form as typed so far, kept without checking it (a value the form cannot read, a word in a
+    number field, is left out; the completion checks everything)."""
+    item = task_service.get_task(principal(), task_id)
+    data, _unreadable = parse(((item.get("form") or {}).get("schema")) or {}, request.form)
+    try:
+        draft_service.save(principal(), task_id, data)
+    except ValidationFailed as exc:  # (larger than a draft may be)
+        return _render(item, data, {"": localise(exc.errors[0].message if exc.errors else exc.detail)}, 422)
+    except (TaskNotOpen, TaskHeldByOther) as exc:
+        return _render(item, data, {}, 409, conflict=_conflict_message(exc))
+    flash(gettext("Draft saved"), "success")
+    return redirect(url_for("ui.task", task_id=task_id))

@@ -11,6 +11,7 @@ from app.errors import FormInvalid, NotFound, PayloadTooLarge, UnsupportedMediaT
 from app.services.designer import diagrams as diagram_service
 from app.services.intake import attachments as attachment_service
 from app.services.intake import cases as case_service
+from app.services.intake import comments as comment_service
 from app.web.downloads import attachment
 from app.web.routing import body_limit
 from app.web.ui.blueprint import bp
@@ -89,6 +90,17 @@ def case(case_id: int) -> ResponseReturnValue:
     return render_template("intake/case.html", case=detail, diagram=diagram, labels=labels,
                            history=record["history"],
                            max_attachment_size=f"{current_app.config['MAX_ATTACHMENT_BYTES'] / 2**20:g} MB")
+
+
+@bp.post("/cases/<int:case_id>/comments")
+@login_required
+def comment(case_id: int) -> ResponseReturnValue:
+    try:
+        comment_service.add(principal(), case_id, request.form.get("text", ""))
+        flash(gettext("Your comment is on the timeline."), "success")
+    except ValidationFailed as exc:
+        flash(localise(exc.errors[0].message if exc.errors else exc.detail), "error")
+    return redirect(url_for("ui.case", case_id=case_id, _anchor="comment"))
 
 
 def _enum_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
