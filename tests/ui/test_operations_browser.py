@@ -19,7 +19,7 @@ def test_an_operator_cancels_a_case_and_migrates_the_rest_from_the_operations_pa
     admin = _login(chromium, server, "admin1")
     admin.click("nav >> text=流程运维")
     row = admin.locator(f"tr[data-case-no='{duplicate['case_no']}']")
-    assert "运行中" in row.inner_text() and "receive" in row.inner_text()
+    assert "运行中" in row.inner_text() and "接收" in row.inner_text()  # the waiting task by its title
     row.locator("summary", has_text="操作").click()
     row.locator("input[name=reason]").fill("重复登记")
     row.locator("button", has_text="撤销案件").click()
