@@ -16,7 +16,9 @@ def main() -> int:
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     env = dict(os.environ, CONCORD_SCREENSHOT_DIR=str(docs))
-    return subprocess.call([sys.executable, "-m", "pytest", "-q", "tests/ui/test_browser.py"], cwd=ROOT, env=env)
+    journeys = ["tests/ui/test_browser.py", "tests/ui/test_workbench_browser.py", "tests/ui/test_mediators_day.py"]
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *journeys], cwd=ROOT,
+                           env=env)
 
 
 if __name__ == "__main__":
