@@ -125,6 +125,8 @@ export class ConcordPanel {
     return field(this.t('办理组', 'Candidate groups'), box, message);
   }
 
+  // timeLimit: a fixed duration ("P7D", explained as the centre counts it) or an expression over the case's
+  // data (dispute_case's handling limit depends on the room and the complexity), checked by the server.
   limitFields(element) {
     const bo = element.businessObject;
     const limit = getProperty(bo, 'timeLimit');
@@ -134,18 +136,20 @@ export class ConcordPanel {
     const calendar = select([{ value: 'working', label: this.t('工作日', 'Working days') },
       { value: 'calendar', label: this.t('自然日', 'Calendar days') }], calendarValue, 'timeLimitCalendar');
     const explanation = el('small', { class: 'wb-check', 'data-role': 'limit-explanation' });
+    const isDuration = (text) => /^P[0-9A-Z]*$/i.test(text); // else an expression (quotes, names, brackets)
     const explain = () => {
-      if (input.value.trim() === '') {
+      const text = input.value.trim();
+      if (text === '') {
         explanation.textContent = this.t('无时限', 'no time limit');
         explanation.className = 'wb-check';
         return true;
       }
-      if (fixed === undefined && limit && input.value === limit) {
+      if (!isDuration(text)) {
         explanation.textContent = this.t('由案件数据计算的时限（表达式）', 'computed from case data (an expression)');
         explanation.className = 'wb-check';
         return true;
       }
-      const result = explainDuration(input.value, calendar.value === 'working', this.context.language);
+      const result = explainDuration(text, calendar.value === 'working', this.context.language);
       explanation.textContent = result.text;
       explanation.className = result.ok ? 'wb-check' : 'wb-check wb-bad';
       return result.ok;
@@ -153,8 +157,13 @@ export class ConcordPanel {
     explain();
     input.addEventListener('input', explain);
     input.addEventListener('change', () => {
-      if (explain() && !(fixed === undefined && limit && input.value === limit)) {
-        setProperty(this.modeler, element, 'timeLimit', asLiteral(input.value.trim().toUpperCase()));
+      const text = input.value.trim();
+      if (text === '') {
+        setProperty(this.modeler, element, 'timeLimit', '');
+      } else if (isDuration(text)) {
+        if (explain()) setProperty(this.modeler, element, 'timeLimit', asLiteral(text.toUpperCase()));
+      } else {
+        this.checked(text, 'expression', explanation, () => setProperty(this.modeler, element, 'timeLimit', text));
       }
     });
     calendar.addEventListener('change', () => {

@@ -58,8 +58,11 @@ def test_designer_sets_a_time_limit_in_the_panel_validates_and_deploys(chromium:
 def test_problems_are_listed_and_a_click_selects_the_element(chromium: Any, server: str) -> None:  # noqa: F811
     page = _open_workbench(chromium, server)
     page.click(".djs-container [data-element-id=dispatch] .djs-hit")
-    page.fill("[data-role=panel] input[name=timeLimit]", "three days")
+    page.fill("[data-role=panel] input[name=timeLimit]", "P3X")
     assert "不是 ISO 8601 时长" in page.text_content("[data-role=limit-explanation]")
+    page.fill("[data-role=panel] input[name=timeLimit]", "three days")  # neither a duration nor Python
+    page.press("[data-role=panel] input[name=timeLimit]", "Tab")
+    page.wait_for_selector("[data-role=limit-explanation].wb-bad")
     # A condition that does not parse is refused by the server's check before it reaches the diagram.
     _click_connection(page, "f_reopen")
     condition = page.locator("[data-role=panel] textarea[name=condition]")
@@ -115,3 +118,29 @@ def test_uploaded_files_open_in_the_workbench_without_picking_them_again(chromiu
     page.click("button[value=workbench]")
     page.wait_for_selector(".djs-container [data-element-id=f_unclassified]", state="attached")
     assert page.locator("[data-role=files] [data-file='dispute_case.bpmn']").count() == 1
+
+
+def test_a_computed_limit_is_edited_in_the_panel_and_new_cases_get_it(chromium: Any, server: str,  # noqa: F811
+                                                                      api: Api) -> None:
+    """The handling limit of dispute_case depends on the room and the complexity (an expression): the
+    designer lengthens the complex cases' limit, deploys, and a complex case registered afterwards gets it."""
+    def handle_due(case_id: int) -> str:
+        api.work("dispatch1", case_id, "dispatch", {"handling_group": "mediation", "complexity": "complex"})
+        api.work("mediator1", case_id, "sign_for", {"accepted": True})
+        return str(api.task(case_id, "handle")["due_at"])
+
+    before = api.register(category="neighbor")
+    page = _open_workbench(chromium, server)
+    page.click(".djs-container [data-element-id=handle] .djs-hit")
+    limit = page.locator("[data-role=panel] input[name=timeLimit]")
+    expression = limit.input_value()
+    assert '"complex": "P20D"' in expression
+    assert "表达式" in page.text_content("[data-role=limit-explanation]")
+    limit.fill(expression.replace('"complex": "P20D"', '"complex": "P25D"'))
+    limit.press("Tab")
+    page.wait_for_selector("[data-role=limit-explanation].wb-ok")  # checked by the engine's parser
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[data-action=deploy]")
+    page.wait_for_url(f"{server}/designer")
+    after = api.register(category="neighbor")
+    assert handle_due(after["id"]) > handle_due(before["id"])  # five working days later, same registration time
