@@ -142,3 +142,15 @@ def test_behind_a_tls_terminating_proxy_the_setting_makes_cookies_secure(pages: 
     pages.app.config["SECURE_COOKIES"] = True  # the request arrives as plain HTTP from the proxy
     response = pages.client.get("/lang/en")
     assert _cookie(response, "session").get("secure") is True and _cookie(response, "lang").get("secure") is True
+
+
+@SQLITE
+def test_only_the_workbench_lets_inline_styles_through_and_no_page_inline_scripts(pages: Pages) -> None:
+    from app.web.security import PAGE_POLICY
+
+    pages.login("designer1")
+    assert pages.client.get("/designer").headers["Content-Security-Policy"] == PAGE_POLICY
+    start = pages.post("/designer/drafts", {"process_key": "dispute_case"})
+    editor = pages.client.get(start.headers["Location"]).headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in editor and "script-src 'self';" in editor
+    assert editor.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'") == PAGE_POLICY

@@ -144,3 +144,32 @@ def test_a_computed_limit_is_edited_in_the_panel_and_new_cases_get_it(chromium: 
     page.wait_for_url(f"{server}/designer")
     after = api.register(category="neighbor")
     assert handle_due(after["id"]) > handle_due(before["id"])  # five working days later, same registration time
+
+
+def test_a_decision_table_row_is_edited_and_deployed(chromium: Any, server: str, api: Api) -> None:  # noqa: F811
+    page = _open_workbench(chromium, server)
+    page.click("[data-file='routing.dmn']")
+    cell = page.locator("td[data-element-id=out_complexity_neighbor]")
+    cell.wait_for()
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type('"complex"')
+    page.click("h1")  # leave the cell
+    assert "未保存" in page.text_content("[data-role=status]")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[data-action=deploy]")
+    page.wait_for_url(f"{server}/designer")
+    case = api.register(category="neighbor")
+    dispatch = api.get("dispatch1", f"/tasks/{api.task(case['id'], 'dispatch')['id']}")
+    assert dispatch["data"]["complexity"] == "complex"  # the routing table's new suggestion
+
+
+def test_a_form_field_added_shows_in_the_preview(chromium: Any, server: str) -> None:  # noqa: F811
+    page = _open_workbench(chromium, server)
+    page.click("[data-file='feedback.schema.json']")
+    schema = page.locator(".wb-json textarea").first
+    text = schema.input_value()
+    schema.fill(text.replace('"properties": {', '"properties": {"visit_channel": {"type": "string", '
+                             '"title": "回访方式", "enum": ["phone", "visit"], "x-enumNames": ["电话", "上门"]},', 1))
+    page.wait_for_selector(".wb-preview :text('回访方式')")
+    assert "JSON 正确" in page.text_content(".wb-json .wb-check")

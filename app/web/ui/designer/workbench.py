@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -15,6 +15,7 @@ from app.errors import ConcordError, FieldError, ProcessInvalid
 from app.services.designer import drafts as draft_service
 from app.services.designer import sources as definition_sources
 from app.states import CaseStatus
+from app.web.security import EDITOR_POLICY
 from app.web.ui.blueprint import bp
 from app.web.ui.formmodel import build
 from app.web.ui.i18n import current_language, localise, procedure_label
@@ -102,7 +103,9 @@ def workbench(draft_id: int) -> ResponseReturnValue:
         "statuses": [{"code": status.value, "label": _status_label(status.value)} for status in CaseStatus],
         "procedures": [{"code": code, "label": procedure_label(code)} for code in PROCEDURES],
     }
-    return render_template("designer/workbench.html", draft=draft, context=context)
+    page = make_response(render_template("designer/workbench.html", draft=draft, context=context))
+    page.headers["Content-Security-Policy"] = EDITOR_POLICY
+    return page
 
 
 def _status_label(code: str) -> str:
