@@ -90,6 +90,8 @@ _STATEFUL_VALIDITY = [
     # Whether a deployment is valid is what its files say as BPMN, DMN and forms (the lint answers 422 with
     # each problem); a multipart schema can only say "files".
     ("deploy_definitions", "positive_data_acceptance", "422"),
+    # ... and so are a draft's files (the draft deploys what its editor saved, valid or not).
+    ("deploy_draft", "positive_data_acceptance", "422"),
     # ... and the dry run walks only files that pass those checks (it answers their 422 otherwise).
     ("dry_run_definitions", "positive_data_acceptance", "422"),
     # Which messages a case takes, and their payloads' schemas, depend on the case's deployed process and

@@ -13,7 +13,7 @@ from app.database import db
 from app.services.designer import deployments
 from app.services.inbox import tasks
 from app.services.intake import cases
-from app.services.kernel import definitions, principals, timers
+from app.services.kernel import case_types, definitions, principals, timers
 from tests.conftest import BUNDLE, OPERATOR, Api
 
 CASES = 1000
@@ -81,9 +81,10 @@ def _register(count: int) -> list[int]:
     while len(ids) < count:
         with db.command() as conn:
             definition = definitions.latest_definition(conn, "dispute_case")
+            schema = case_types.start_form(conn, definition).schema
             for number in range(len(ids), min(count, len(ids) + 100)):
                 case = cases._create(conn, intake, {"title": f"迁移测试 {number}", "description": "批量登记",
-                                                    "source": "walk_in", "parties": []}, definition, None)
+                                                    "source": "walk_in", "parties": []}, definition, schema, None)
                 ids.append(case["id"])
                 if number % 10 == 0:
                     to_claim.append(case["active_tasks"][0]["id"])
@@ -189,7 +190,8 @@ def test_refusals_and_the_command_line(api: Api, app: Any, monkeypatch: pytest.M
     assert [api.get("admin1", f"/cases/{i}")["status"] for i in ids] == ["closed", "closed"]
 
 
-def test_a_timer_incident_is_retried_after_the_case_moved_to_a_mended_version(api: Api, frozen_clock: Any) -> None:
+def test_a_timer_incident_is_retried_after_the_case_moved_to_a_mended_version(api: Api, frozen_clock: Any,
+                                                                             unwalked_deploys: None) -> None:
     from tests.test_engine_failures import FAILING_TIMER
     from tests.test_engine_failures import _deploy as deploy_failing
 
