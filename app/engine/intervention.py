@@ -15,10 +15,9 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import failures
 from app.engine.failures import Running
-from app.engine.runner import _engine_steps, _process_name  # the runner's own step loop (clock alignment)
-from app.errors import Bilingual, ConcordError, FieldError, ValidationFailed
+from app.engine.runner import _engine_steps, engine_failures  # the runner's own step loop (clock alignment)
+from app.errors import Bilingual, FieldError, ValidationFailed
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -74,7 +73,7 @@ def move_token(workflow: Any, source: str, target: str) -> None:
     if spec is token.task_spec:
         raise _refuse("to", "目标环节与当前环节相同", "the token waits at that element already")
     running = Running()
-    try:
+    with engine_failures(workflow, running):
         # A task with boundary events is entered (and left) through its BoundaryEventSplit.
         branch = token.parent if isinstance(token.parent.task_spec, BoundaryEventSplit) else token
         anchor = branch.parent
@@ -86,18 +85,10 @@ def move_token(workflow: Any, source: str, target: str) -> None:
         added.task_spec._predict(added, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
         added.task_spec._update(added)
         _engine_steps(workflow, running)
-    except ConcordError:
-        raise
-    except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, _process_name(workflow)) from exc
 
 
 def run_engine_steps(workflow: Any) -> None:
     """Run the engine's own tasks up to the next wait (an incident's retry: the steps that failed run again)."""
     running = Running()
-    try:
+    with engine_failures(workflow, running):
         _engine_steps(workflow, running)
-    except ConcordError:
-        raise
-    except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, _process_name(workflow)) from exc

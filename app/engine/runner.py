@@ -9,6 +9,8 @@ refusals (NotFound, TaskNotOpen, ValidationFailed) come out as they are.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import chain
@@ -185,7 +187,7 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) ->
     """Merge `data` into a READY human task, run it and advance the workflow to its next wait."""
     _refuse_private_keys(data)
     running = Running()
-    try:
+    with engine_failures(workflow, running):
         task = running.task = _find(workflow, task_id)
         if task is None or not task.task_spec.manual:
             raise NotFound(f"task {task_id} is not part of this process")
@@ -195,9 +197,17 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) ->
         task.data.update(data)
         task.run()
         _engine_steps(workflow, running)
+
+
+@contextmanager
+def engine_failures(workflow: Any, running: Running) -> Iterator[None]:
+    """Anything the engine raises inside becomes the step's failure naming its element (app.engine.failures);
+    Concord's own errors pass as they are."""
+    try:
+        yield
     except ConcordError:
         raise
-    except Exception as exc:  # anything the engine raised: see app.engine.failures
+    except Exception as exc:
         raise failures.failure(exc, running, _process_name(workflow)) from exc
 
 
@@ -211,7 +221,7 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any], 
     task whose (sub)process should catch it first — the overdue notice of one department's task in a
     multi-instance call must open supervision in that department's instance, not in every instance."""
     running = Running()
-    try:
+    with engine_failures(workflow, running):
         running.task = _waiting_for(workflow, name)
         event = BpmnEvent(MessageEventDefinition(name), payload=payload, target=_catching_beside(workflow, name, near))
         try:
@@ -219,10 +229,6 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any], 
         except WorkflowException as exc:
             raise NotFound(f"the process is not waiting for message {name!r}") from exc
         _engine_steps(workflow, running)
-    except ConcordError:
-        raise
-    except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, _process_name(workflow)) from exc
 
 
 def _catching_beside(workflow: BpmnWorkflow, name: str, near: str | None) -> Any:
@@ -271,7 +277,7 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str) -> bool:
     table and its injectable clock decide what is due (drills and tests move time). False when the
     event is no longer waiting."""
     running = Running()
-    try:
+    with engine_failures(workflow, running):
         task = running.task = _find(workflow, task_id)
         if task is None or task.state != TaskState.WAITING:
             return False
@@ -280,10 +286,6 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str) -> bool:
         task._set_internal_data(event_fired=True)
         task.task_spec._update(task)
         _engine_steps(workflow, running)
-    except ConcordError:
-        raise
-    except Exception as exc:  # anything the engine raised: see app.engine.failures
-        raise failures.failure(exc, running, _process_name(workflow)) from exc
     return True
 
 
